@@ -1,0 +1,232 @@
+//! Settings: defaults, then an optional `ancrage.toml`, then `ANCRAGE_*` environment
+//! variables, then command-line flags (each layer overrides the previous one).
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// Runtime settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Address to listen on, `host:port` (port 0 picks a free port).
+    pub bind: String,
+    /// Store URL: `sqlite://PATH`.
+    pub database_url: String,
+    /// Demonstration actors generated on first start (0 for none).
+    pub demo_actors: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/ancrage.db".into(),
+            demo_actors: 5_000,
+        }
+    }
+}
+
+/// The keys of `ancrage.toml` (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<String>,
+    database_url: Option<String>,
+    demo_actors: Option<usize>,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML or has unknown keys.
+    #[error("{path} is not a valid configuration: {message}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is malformed.
+    #[error("{name}: {message}")]
+    Invalid {
+        /// Setting name.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Command-line overrides.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--bind`.
+    pub bind: Option<String>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--demo-actors`.
+    pub demo_actors: Option<usize>,
+}
+
+impl Settings {
+    /// Loads settings from `file` (when it exists, or always when `required`), the
+    /// environment and the overrides.
+    ///
+    /// # Errors
+    /// On an unreadable or invalid file or a malformed value.
+    pub fn load(
+        file: &Path,
+        required: bool,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut s = Self::default();
+        let path = file.display().to_string();
+        if required || file.exists() {
+            let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let f: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path,
+                message: e.to_string(),
+            })?;
+            s.bind = f.bind.unwrap_or(s.bind);
+            s.database_url = f.database_url.unwrap_or(s.database_url);
+            s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
+        }
+        if let Some(v) = env("ANCRAGE_BIND") {
+            s.bind = v;
+        }
+        if let Some(v) = env("ANCRAGE_DATABASE_URL") {
+            s.database_url = v;
+        }
+        if let Some(v) = env("ANCRAGE_DEMO_ACTORS") {
+            s.demo_actors = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "ANCRAGE_DEMO_ACTORS",
+                message: format!("'{v}' is not a whole number"),
+            })?;
+        }
+        if let Some(v) = &overrides.bind {
+            s.bind.clone_from(v);
+        }
+        if let Some(v) = &overrides.database_url {
+            s.database_url.clone_from(v);
+        }
+        if let Some(v) = overrides.demo_actors {
+            s.demo_actors = v;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let port_ok = self
+            .bind
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(ConfigError::Invalid {
+                name: "bind",
+                message: format!(
+                    "'{}' is not host:port (for example 127.0.0.1:8080)",
+                    self.bind
+                ),
+            });
+        }
+        if !self.database_url.starts_with("sqlite:") {
+            return Err(ConfigError::Invalid {
+                name: "database_url",
+                message: format!(
+                    "'{}' is not supported: use sqlite://PATH",
+                    self.database_url
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_apply_without_file_env_or_flags() {
+        let s = Settings::load(
+            Path::new("/nonexistent/ancrage.toml"),
+            false,
+            no_env,
+            &Overrides::default(),
+        )
+        .expect("defaults");
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://data/ancrage.db");
+    }
+
+    #[test]
+    fn file_then_environment_then_flags_override_each_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\ndemo_actors = 10\n",
+        )
+        .expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        assert_eq!(
+            (s.bind.as_str(), s.database_url.as_str(), s.demo_actors),
+            ("0.0.0.0:9000", "sqlite://file.db", 10)
+        );
+        let env = |k: &str| (k == "ANCRAGE_DATABASE_URL").then(|| "sqlite://env.db".to_owned());
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(s.database_url, "sqlite://env.db");
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        let flags = Overrides {
+            bind: Some("127.0.0.1:0".into()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &flags).expect("flags");
+        assert_eq!(s.bind, "127.0.0.1:0");
+    }
+
+    #[test]
+    fn malformed_values_are_reported_by_name() {
+        let flags = Overrides {
+            bind: Some("8080".into()),
+            ..Overrides::default()
+        };
+        let e =
+            Settings::load(Path::new("/nonexistent"), false, no_env, &flags).expect_err("bad bind");
+        assert!(e.to_string().contains("host:port"), "{e}");
+        let env = |k: &str| (k == "ANCRAGE_DATABASE_URL").then(|| "mysql://x".to_owned());
+        let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+            .expect_err("bad url");
+        assert!(e.to_string().contains("sqlite://"), "{e}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(&file, "bnid = \"x\"").expect("write");
+        let e =
+            Settings::load(&file, false, no_env, &Overrides::default()).expect_err("unknown key");
+        assert!(e.to_string().contains("bnid"), "{e}");
+        let e = Settings::load(
+            &dir.path().join("missing.toml"),
+            true,
+            no_env,
+            &Overrides::default(),
+        )
+        .expect_err("missing");
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+}

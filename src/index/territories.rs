@@ -1,0 +1,336 @@
+//! Reference territories in memory: lookup by code, parent chains, reverse geocoding and
+//! name/postcode search.
+
+use super::pip::PolygonIndex;
+use super::text::{fold, fold_query};
+use crate::domain::territory::TerritoryRecord;
+use crate::domain::{Bbox, LonLat, TerritoryKind};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use std::collections::HashMap;
+
+/// Index of a territory in [`Territories`].
+pub type TerritoryIdx = u32;
+
+/// A territory with its parents resolved to indices.
+#[derive(Debug)]
+pub struct Territory {
+    /// The reference record (geometry included).
+    pub record: TerritoryRecord,
+    /// Kind, duplicated from the record for convenience.
+    pub kind: TerritoryKind,
+    /// EPCI of a commune.
+    pub epci: Option<TerritoryIdx>,
+    /// Département of a commune or EPCI, itself for a département.
+    pub departement: Option<TerritoryIdx>,
+    /// Région of a commune, EPCI or département, itself for a région.
+    pub region: Option<TerritoryIdx>,
+    /// Folded name for search.
+    folded: String,
+}
+
+impl Territory {
+    /// The representative point.
+    #[must_use]
+    pub fn point(&self) -> LonLat {
+        LonLat::new(self.record.point[0], self.record.point[1]).unwrap_or_else(|_| {
+            // The seed build checks ranges; fall back to (0, 0) rather than panic on a bad store.
+            LonLat::new(0.0, 0.0).unwrap_or_else(|_| unreachable!())
+        })
+    }
+}
+
+/// A search result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TerritoryMatch {
+    /// Which territory.
+    pub idx: TerritoryIdx,
+    /// Relevance, higher is better.
+    pub score: u32,
+}
+
+/// Why reference territories could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum TerritoryError {
+    /// A parent code names no known territory.
+    #[error("{kind} {code} names {parent_kind} '{parent}', which is not in the reference data")]
+    UnknownParent {
+        /// Child kind.
+        kind: TerritoryKind,
+        /// Child code.
+        code: String,
+        /// Parent kind.
+        parent_kind: TerritoryKind,
+        /// Parent code.
+        parent: String,
+    },
+    /// A code appears twice.
+    #[error("{0} {1} appears twice in the reference data")]
+    Duplicate(TerritoryKind, String),
+}
+
+/// All reference territories.
+pub struct Territories {
+    items: Vec<Territory>,
+    by_code: HashMap<(TerritoryKind, String), TerritoryIdx>,
+    by_postcode: HashMap<String, Vec<TerritoryIdx>>,
+    commune_tree: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
+    commune_shapes: HashMap<TerritoryIdx, PolygonIndex>,
+}
+
+impl std::fmt::Debug for Territories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Territories")
+            .field("count", &self.items.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Territories {
+    /// Assembles territories, resolving parent codes.
+    ///
+    /// # Errors
+    /// On duplicate codes or parents that do not exist.
+    pub fn new(mut records: Vec<TerritoryRecord>) -> Result<Self, TerritoryError> {
+        records.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
+        let mut by_code = HashMap::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            if by_code
+                .insert((r.kind, r.code.clone()), i as TerritoryIdx)
+                .is_some()
+            {
+                return Err(TerritoryError::Duplicate(r.kind, r.code.clone()));
+            }
+        }
+        let resolve = |r: &TerritoryRecord,
+                       kind: TerritoryKind,
+                       code: &Option<String>|
+         -> Result<Option<TerritoryIdx>, TerritoryError> {
+            match code {
+                None => Ok(None),
+                Some(c) => by_code
+                    .get(&(kind, c.clone()))
+                    .copied()
+                    .map(Some)
+                    .ok_or_else(|| TerritoryError::UnknownParent {
+                        kind: r.kind,
+                        code: r.code.clone(),
+                        parent_kind: kind,
+                        parent: c.clone(),
+                    }),
+            }
+        };
+        let mut items = Vec::with_capacity(records.len());
+        let mut by_postcode: HashMap<String, Vec<TerritoryIdx>> = HashMap::new();
+        let mut rects = Vec::new();
+        let mut commune_shapes = HashMap::new();
+        for (i, r) in records.into_iter().enumerate() {
+            let i = i as TerritoryIdx;
+            let epci = if r.kind == TerritoryKind::Commune {
+                resolve(&r, TerritoryKind::Epci, &r.epci)?
+            } else {
+                None
+            };
+            let departement = resolve(&r, TerritoryKind::Departement, &r.departement)?;
+            let region = resolve(&r, TerritoryKind::Region, &r.region)?;
+            if r.kind == TerritoryKind::Commune {
+                for pc in &r.postcodes {
+                    by_postcode.entry(pc.clone()).or_default().push(i);
+                }
+                if let Some(shape) = &r.geometry {
+                    let pip = PolygonIndex::new(shape);
+                    let b = pip.bbox();
+                    rects.push(GeomWithData::new(
+                        Rectangle::from_corners([b.west, b.south], [b.east, b.north]),
+                        i,
+                    ));
+                    commune_shapes.insert(i, pip);
+                }
+            }
+            items.push(Territory {
+                kind: r.kind,
+                folded: fold(&r.name),
+                record: r,
+                epci,
+                departement,
+                region,
+            });
+        }
+        Ok(Self {
+            items,
+            by_code,
+            by_postcode,
+            commune_tree: RTree::bulk_load(rects),
+            commune_shapes,
+        })
+    }
+
+    /// Number of territories of all kinds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Number of territories of one kind.
+    #[must_use]
+    pub fn count(&self, kind: TerritoryKind) -> usize {
+        self.items.iter().filter(|t| t.kind == kind).count()
+    }
+
+    /// The territory at an index.
+    #[must_use]
+    pub fn get(&self, idx: TerritoryIdx) -> Option<&Territory> {
+        self.items.get(idx as usize)
+    }
+
+    /// All territories, sorted by kind then code.
+    #[must_use]
+    pub fn all(&self) -> &[Territory] {
+        &self.items
+    }
+
+    /// Looks a territory up by kind and official code.
+    #[must_use]
+    pub fn find(&self, kind: TerritoryKind, code: &str) -> Option<TerritoryIdx> {
+        self.by_code.get(&(kind, code.to_owned())).copied()
+    }
+
+    /// Whether commune `commune` lies in territory `t` (itself or one of its parents).
+    #[must_use]
+    pub fn commune_in(&self, commune: TerritoryIdx, t: TerritoryIdx) -> bool {
+        if commune == t {
+            return true;
+        }
+        self.get(commune)
+            .is_some_and(|c| c.epci == Some(t) || c.departement == Some(t) || c.region == Some(t))
+    }
+
+    /// The parent chain of a commune: itself, EPCI, département, région (those that exist).
+    pub fn chain(&self, commune: TerritoryIdx) -> impl Iterator<Item = TerritoryIdx> + '_ {
+        let c = self.get(commune);
+        std::iter::once(c.map(|_| commune))
+            .chain([
+                c.and_then(|c| c.epci),
+                c.and_then(|c| c.departement),
+                c.and_then(|c| c.region),
+            ])
+            .flatten()
+    }
+
+    /// The commune whose polygon covers the point (boundary included; the lowest code wins on a
+    /// shared border).
+    #[must_use]
+    pub fn commune_at(&self, p: LonLat) -> Option<TerritoryIdx> {
+        let env = AABB::from_point([p.lon(), p.lat()]);
+        self.commune_tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .filter(|i| self.commune_shapes.get(i).is_some_and(|s| s.covers(p)))
+            .min()
+    }
+
+    /// Whether a commune's polygon covers the point (`None` when the commune has no polygon).
+    #[must_use]
+    pub fn commune_covers(&self, commune: TerritoryIdx, p: LonLat) -> Option<bool> {
+        self.commune_shapes.get(&commune).map(|s| s.covers(p))
+    }
+
+    /// The prepared polygon of a commune.
+    #[must_use]
+    pub fn commune_shape(&self, commune: TerritoryIdx) -> Option<&PolygonIndex> {
+        self.commune_shapes.get(&commune)
+    }
+
+    /// Searches names (accent- and case-insensitive), postcodes and codes; best first.
+    ///
+    /// Ranking: exact name or code, then name prefix, then a word of the name starting with the
+    /// query, then a substring; ties go to the larger population, then the larger level.
+    #[must_use]
+    pub fn search(
+        &self,
+        query: &str,
+        kinds: &[TerritoryKind],
+        limit: usize,
+    ) -> Vec<TerritoryMatch> {
+        let q = fold_query(query);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let allowed = |t: &Territory| kinds.is_empty() || kinds.contains(&t.kind);
+        let mut out: Vec<TerritoryMatch> = Vec::new();
+        let compact = q.replace(' ', "");
+        if compact.len() == 5 && compact.bytes().all(|b| b.is_ascii_digit()) {
+            for &i in self.by_postcode.get(&compact).into_iter().flatten() {
+                out.push(TerritoryMatch { idx: i, score: 90 });
+            }
+        }
+        let upper = compact.to_ascii_uppercase();
+        for (i, t) in self.items.iter().enumerate() {
+            if !allowed(t) {
+                continue;
+            }
+            let score = if t.record.code == upper {
+                95
+            } else if t.folded == q {
+                100
+            } else if t.folded.starts_with(&q) {
+                80
+            } else if t.folded.split(' ').any(|w| w.starts_with(&q))
+                || t.folded.contains(&format!(" {q}"))
+            {
+                60
+            } else if q.len() >= 3 && t.folded.contains(&q) {
+                40
+            } else {
+                continue;
+            };
+            out.push(TerritoryMatch {
+                idx: i as TerritoryIdx,
+                score,
+            });
+        }
+        out.retain(|m| self.get(m.idx).is_some_and(allowed));
+        out.sort_by(|a, b| {
+            let (ta, tb) = (&self.items[a.idx as usize], &self.items[b.idx as usize]);
+            b.score
+                .cmp(&a.score)
+                .then(tb.record.population.cmp(&ta.record.population))
+                .then(tb.kind.cmp(&ta.kind))
+                .then(a.idx.cmp(&b.idx))
+        });
+        out.dedup_by_key(|m| m.idx);
+        out.truncate(limit);
+        out
+    }
+
+    /// Bounding box of a territory's polygon, or a point box without one.
+    #[must_use]
+    pub fn bbox(&self, idx: TerritoryIdx) -> Option<Bbox> {
+        let t = self.get(idx)?;
+        let p = t.point();
+        let point_box = Bbox {
+            west: p.lon(),
+            south: p.lat(),
+            east: p.lon(),
+            north: p.lat(),
+        };
+        Some(t.record.geometry.as_ref().map_or(point_box, |g| {
+            let mut b = point_box;
+            for c in g.0.iter().flat_map(|p| p.exterior().0.iter()) {
+                b = b.union(&Bbox {
+                    west: c.x,
+                    south: c.y,
+                    east: c.x,
+                    north: c.y,
+                });
+            }
+            b
+        }))
+    }
+}

@@ -1,0 +1,118 @@
+//! Assembling the application: store, seed, snapshot, HTTP server.
+
+use crate::config::Settings;
+use crate::index::SnapshotHandle;
+use crate::routes;
+use crate::store::Store;
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The source of truth.
+    pub store: Store,
+    /// The current query snapshot.
+    pub snapshot: Arc<SnapshotHandle>,
+}
+
+impl AppState {
+    /// Opens the store, seeds it if needed and builds the first snapshot.
+    ///
+    /// # Errors
+    /// When the store cannot be opened or seeded.
+    pub async fn load(settings: &Settings) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.database_url).await?;
+        let (catalog, territories) =
+            crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
+        let rows = store.actor_rows(&catalog).await?;
+        let snapshot =
+            tokio::task::spawn_blocking(move || SnapshotHandle::new(catalog, territories, rows))
+                .await
+                .context("building the index")?;
+        Ok(Self {
+            store,
+            snapshot: Arc::new(snapshot),
+        })
+    }
+
+    /// Reloads actors from the store and publishes a new snapshot, building it off the
+    /// request threads; readers keep the old one until the swap.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn refresh_actors(&self) -> anyhow::Result<u64> {
+        let catalog = Arc::clone(&self.snapshot.load().catalog);
+        let rows = self.store.actor_rows(&catalog).await?;
+        let handle = Arc::clone(&self.snapshot);
+        let snap = tokio::task::spawn_blocking(move || handle.publish_actors(rows)).await?;
+        Ok(snap.version)
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Loads the state and binds the listener (port 0 picks a free port, as tests do).
+    ///
+    /// # Errors
+    /// When the state cannot be loaded or the address cannot be bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let state = AppState::load(&settings).await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (for tests that change the store).
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until stopped.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Starts the HTTP server on a bound listener.
+///
+/// # Errors
+/// When the listener cannot be used.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(data.clone())
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,150 @@
+//! The source of truth: actors, categories, territories and what seeding has done.
+//!
+//! Backends are variants of one enum rather than trait objects: async methods stay plain
+//! `async fn`s and every backend offers exactly the same operations.
+
+pub mod sqlite;
+
+use crate::domain::actor::{ActorFields, ActorRecord};
+use crate::domain::territory::TerritoryRecord;
+use crate::domain::{ActorId, Catalog, CategoryDef};
+use crate::index::actors::ActorRow;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a backend this build does not support.
+    #[error(
+        "unsupported database URL '{0}': use sqlite://PATH (for example sqlite://data/ancrage.db)"
+    )]
+    UnsupportedUrl(String),
+    /// The data directory could not be created or written to.
+    #[error("the data directory '{path}' {problem}")]
+    DataDirectory {
+        /// The directory.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The schema migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A database operation failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored row could not be decoded into a domain value.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A store backend.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Embedded SQLite file (the default).
+    Sqlite(sqlite::SqliteStore),
+}
+
+impl Store {
+    /// Opens (creating it if needed) and migrates the store named by a database URL.
+    ///
+    /// # Errors
+    /// On an unsupported URL, an unusable data directory or a failed migration.
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(sqlite::SqliteStore::open(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// Whether a named seeding step has been applied.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn seeded(&self, name: &str) -> Result<bool> {
+        match self {
+            Self::Sqlite(s) => s.seeded(name).await,
+        }
+    }
+
+    /// Stores territories, categories and marks seeding steps, all in one transaction.
+    ///
+    /// # Errors
+    /// On a database error (nothing is written then).
+    pub async fn seed_reference(
+        &self,
+        territories: &[TerritoryRecord],
+        categories: &[CategoryDef],
+    ) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.seed_reference(territories, categories).await,
+        }
+    }
+
+    /// Loads every territory.
+    ///
+    /// # Errors
+    /// On a database error or a corrupt row.
+    pub async fn territories(&self) -> Result<Vec<TerritoryRecord>> {
+        match self {
+            Self::Sqlite(s) => s.territories().await,
+        }
+    }
+
+    /// Loads the category taxonomy.
+    ///
+    /// # Errors
+    /// On a database error or a corrupt row.
+    pub async fn categories(&self) -> Result<Vec<CategoryDef>> {
+        match self {
+            Self::Sqlite(s) => s.categories().await,
+        }
+    }
+
+    /// Inserts actors and records the seeding step `seed_step` (when given) in one transaction.
+    ///
+    /// # Errors
+    /// On a database error (nothing is written then).
+    pub async fn insert_actors(
+        &self,
+        actors: &[ActorFields],
+        seed_step: Option<(&str, &str)>,
+    ) -> Result<Vec<ActorId>> {
+        match self {
+            Self::Sqlite(s) => s.insert_actors(actors, seed_step).await,
+        }
+    }
+
+    /// Changes the status of an actor; returns whether it existed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn set_status(&self, id: ActorId, status: crate::domain::Status) -> Result<bool> {
+        match self {
+            Self::Sqlite(s) => s.set_status(id, status).await,
+        }
+    }
+
+    /// Loads the published actors as the index needs them.
+    ///
+    /// # Errors
+    /// On a database error or a corrupt row.
+    pub async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
+        match self {
+            Self::Sqlite(s) => s.actor_rows(catalog).await,
+        }
+    }
+
+    /// Loads one actor, whatever its status.
+    ///
+    /// # Errors
+    /// On a database error or a corrupt row.
+    pub async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
+        match self {
+            Self::Sqlite(s) => s.actor(id).await,
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! SQLite backend: one file, created and migrated on first start.
+
+use super::{Result, StoreError};
+use crate::domain::actor::{ActorFields, ActorRecord, Kind};
+use crate::domain::territory::{
+    TerritoryKind, TerritoryRecord, parse_area_geometry, write_area_geometry,
+};
+use crate::domain::{
+    ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, InseeCode, KindSet,
+    LonLat, Siret, Status,
+};
+use crate::index::actors::ActorRow;
+use futures_util::TryStreamExt;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A SQLite store (connection pool).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `sqlite://PATH`, creating the file and its directory if needed,
+    /// and applies migrations.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or written, or the migration fails.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            check_directory(options.get_filename())?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if in_memory { 1 } else { 4 })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn seeded(&self, name: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM seed_runs WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub(super) async fn seed_reference(
+        &self,
+        territories: &[TerritoryRecord],
+        categories: &[CategoryDef],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut geometry = Vec::new();
+        for t in territories {
+            let geojson = match &t.geometry {
+                Some(g) => {
+                    geometry.clear();
+                    write_area_geometry(&mut geometry, g);
+                    Some(String::from_utf8_lossy(&geometry).into_owned())
+                }
+                None => None,
+            };
+            sqlx::query(
+                "INSERT INTO territories (kind, code, name, population, commune_count, postcodes, epci, \
+                 departement, departements, region, area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(t.kind.as_str())
+            .bind(&t.code)
+            .bind(&t.name)
+            .bind(i64::try_from(t.population).unwrap_or(i64::MAX))
+            .bind(i64::from(t.commune_count))
+            .bind(t.postcodes.join(" "))
+            .bind(&t.epci)
+            .bind(&t.departement)
+            .bind(t.departements.join(" "))
+            .bind(&t.region)
+            .bind(t.area_m2)
+            .bind(t.point[0])
+            .bind(t.point[1])
+            .bind(&t.point_origin)
+            .bind(&t.geometry_origin)
+            .bind(geojson)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (position, c) in categories.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO categories (position, slug, parent, label_fr, label_en, colour, icon) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(position as i64)
+            .bind(&c.slug)
+            .bind(&c.parent)
+            .bind(&c.label_fr)
+            .bind(&c.label_en)
+            .bind(&c.colour)
+            .bind(&c.icon)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let detail = format!(
+            "{} territories, {} categories",
+            territories.len(),
+            categories.len()
+        );
+        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ('reference', ?)")
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn territories(&self) -> Result<Vec<TerritoryRecord>> {
+        let mut rows = sqlx::query(
+            "SELECT kind, code, name, population, commune_count, postcodes, epci, departement, departements, region, \
+             area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry FROM territories",
+        )
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            out.push(territory_from_row(&row)?);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn categories(&self) -> Result<Vec<CategoryDef>> {
+        let rows = sqlx::query("SELECT slug, parent, label_fr, label_en, colour, icon FROM categories ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CategoryDef {
+                    slug: r.try_get("slug")?,
+                    parent: r.try_get("parent")?,
+                    label_fr: r.try_get("label_fr")?,
+                    label_en: r.try_get("label_en")?,
+                    colour: r.try_get("colour")?,
+                    icon: r.try_get("icon")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn insert_actors(
+        &self,
+        actors: &[ActorFields],
+        seed_step: Option<(&str, &str)>,
+    ) -> Result<Vec<ActorId>> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(actors.len());
+        for a in actors {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO actors (name, description, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
+                 commune_code, lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&a.name)
+            .bind(&a.description)
+            .bind(a.family.as_str())
+            .bind(a.kinds.has(Kind::TiersLieu))
+            .bind(a.kinds.has(Kind::Ptce))
+            .bind(a.kinds.has(Kind::Reseau))
+            .bind(a.siret.as_ref().map(Siret::as_str))
+            .bind(&a.street)
+            .bind(&a.postcode)
+            .bind(a.commune.as_str())
+            .bind(a.location.lon())
+            .bind(a.location.lat())
+            .bind(a.precision.as_str())
+            .bind(&a.website)
+            .bind(&a.email)
+            .bind(&a.phone)
+            .bind(&a.opening_hours)
+            .bind(&a.accessibility)
+            .bind(&a.source)
+            .bind(&a.source_ref)
+            .bind(a.demo)
+            .fetch_one(&mut *tx)
+            .await?;
+            for c in &a.categories {
+                sqlx::query("INSERT INTO actor_categories (actor_id, category) VALUES (?, ?)")
+                    .bind(id)
+                    .bind(c)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.push(ActorId(id));
+        }
+        if let Some((name, detail)) = seed_step {
+            sqlx::query("INSERT INTO seed_runs (name, detail) VALUES (?, ?)")
+                .bind(name)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    pub(super) async fn set_status(&self, id: ActorId, status: Status) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE actors SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out: Vec<ActorRow> = Vec::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT id, name, family, is_tiers_lieu, is_ptce, is_reseau, commune_code, lon, lat, precision, demo \
+                 FROM actors WHERE status = 'published' ORDER BY id",
+            )
+            .fetch(&mut *conn);
+            while let Some(r) = rows.try_next().await? {
+                let lon: f64 = r.try_get(7)?;
+                let lat: f64 = r.try_get(8)?;
+                out.push(ActorRow {
+                    id: ActorId(r.try_get(0)?),
+                    name: r.try_get(1)?,
+                    categories: CategorySet::EMPTY,
+                    family: parse(Family::parse("family", r.try_get::<&str, _>(2)?))?,
+                    kinds: kinds_from(r.try_get(3)?, r.try_get(4)?, r.try_get(5)?),
+                    commune: r.try_get(6)?,
+                    location: parse(LonLat::new(lon, lat))?,
+                    precision: parse(GeocodePrecision::parse(
+                        "precision",
+                        r.try_get::<&str, _>(9)?,
+                    ))?,
+                    demo: r.try_get(10)?,
+                });
+            }
+        }
+        let mut rows = sqlx::query(
+            "SELECT c.actor_id, c.category FROM actor_categories c JOIN actors a ON a.id = c.actor_id \
+             WHERE a.status = 'published' ORDER BY c.actor_id",
+        )
+        .fetch(&mut *conn);
+        let mut i = 0;
+        while let Some(r) = rows.try_next().await? {
+            let id = ActorId(r.try_get(0)?);
+            while i < out.len() && out[i].id < id {
+                i += 1;
+            }
+            let slug: &str = r.try_get(1)?;
+            match (out.get_mut(i), catalog.position(slug)) {
+                (Some(row), Some(pos)) if row.id == id => row.categories.0 |= 1 << pos,
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "category '{slug}' of actor {id} does not match"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, name, description, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, \
+             lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo, status, \
+             created_at, updated_at FROM actors WHERE id = ?",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let categories: Vec<String> = sqlx::query_scalar(
+            "SELECT category FROM actor_categories WHERE actor_id = ? ORDER BY category",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let siret: Option<String> = r.try_get("siret")?;
+        Ok(Some(ActorRecord {
+            id: ActorId(r.try_get("id")?),
+            fields: ActorFields {
+                name: r.try_get("name")?,
+                description: r.try_get("description")?,
+                categories,
+                family: parse(Family::parse("family", r.try_get::<&str, _>("family")?))?,
+                kinds: kinds_from(
+                    r.try_get("is_tiers_lieu")?,
+                    r.try_get("is_ptce")?,
+                    r.try_get("is_reseau")?,
+                ),
+                siret: siret
+                    .map(|s| parse(Siret::parse("siret", &s)))
+                    .transpose()?,
+                street: r.try_get("street")?,
+                postcode: r.try_get("postcode")?,
+                commune: parse(InseeCode::parse(
+                    "commune_code",
+                    r.try_get::<&str, _>("commune_code")?,
+                ))?,
+                location: parse(LonLat::new(r.try_get("lon")?, r.try_get("lat")?))?,
+                precision: parse(GeocodePrecision::parse(
+                    "precision",
+                    r.try_get::<&str, _>("precision")?,
+                ))?,
+                website: r.try_get("website")?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                opening_hours: r.try_get("opening_hours")?,
+                accessibility: r.try_get("accessibility")?,
+                source: r.try_get("source")?,
+                source_ref: r.try_get("source_ref")?,
+                demo: r.try_get("demo")?,
+            },
+            status: parse(Status::parse("status", r.try_get::<&str, _>("status")?))?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        }))
+    }
+}
+
+fn parse<T>(r: std::result::Result<T, crate::domain::InputError>) -> Result<T> {
+    r.map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn kinds_from(tiers_lieu: bool, ptce: bool, reseau: bool) -> KindSet {
+    let mut k = KindSet::default();
+    for (on, kind) in [
+        (tiers_lieu, Kind::TiersLieu),
+        (ptce, Kind::Ptce),
+        (reseau, Kind::Reseau),
+    ] {
+        if on {
+            k.0 |= KindSet::of(kind).0;
+        }
+    }
+    k
+}
+
+fn territory_from_row(r: &SqliteRow) -> Result<TerritoryRecord> {
+    let words = |s: String| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let geometry: Option<String> = r.try_get("geometry")?;
+    let kind: String = r.try_get("kind")?;
+    Ok(TerritoryRecord {
+        kind: parse(TerritoryKind::parse("kind", &kind))?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        population: u64::try_from(r.try_get::<i64, _>("population")?).unwrap_or(0),
+        postcodes: words(r.try_get("postcodes")?),
+        commune_count: u32::try_from(r.try_get::<i64, _>("commune_count")?).unwrap_or(0),
+        epci: r.try_get("epci")?,
+        departement: r.try_get("departement")?,
+        departements: words(r.try_get("departements")?),
+        region: r.try_get("region")?,
+        area_m2: r.try_get("area_m2")?,
+        point: [r.try_get("point_lon")?, r.try_get("point_lat")?],
+        point_origin: r.try_get("point_origin")?,
+        geometry_origin: r.try_get("geometry_origin")?,
+        geometry: geometry
+            .map(|g| {
+                parse_area_geometry(&g)
+                    .map_err(|e| StoreError::Corrupt(format!("territory geometry: {e}")))
+            })
+            .transpose()?,
+    })
+}
+
+/// Creates the database's directory if needed and checks that it is writable, so that a
+/// misconfiguration is reported in plain words rather than as an SQLite error code.
+fn check_directory(file: &Path) -> Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let err = |problem: String| StoreError::DataDirectory {
+        path: dir.display().to_string(),
+        problem,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(err("exists but is not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot be created: {e}")))?;
+    let probe = dir.join(format!(".ancrage-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| err(format!("is not writable: {e}")))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
