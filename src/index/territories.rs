@@ -30,13 +30,12 @@ pub struct Territory {
 }
 
 impl Territory {
-    /// The representative point.
+    /// The representative point, when known.
     #[must_use]
-    pub fn point(&self) -> LonLat {
-        LonLat::new(self.record.point[0], self.record.point[1]).unwrap_or_else(|_| {
-            // The seed build checks ranges; fall back to (0, 0) rather than panic on a bad store.
-            LonLat::new(0.0, 0.0).unwrap_or_else(|_| unreachable!())
-        })
+    pub fn point(&self) -> Option<LonLat> {
+        self.record
+            .point
+            .and_then(|[lon, lat]| LonLat::new(lon, lat).ok())
     }
 }
 
@@ -309,28 +308,31 @@ impl Territories {
         out
     }
 
-    /// Bounding box of a territory's polygon, or a point box without one.
+    /// Bounding box of a territory's polygon and point, `None` when neither is known.
     #[must_use]
     pub fn bbox(&self, idx: TerritoryIdx) -> Option<Bbox> {
         let t = self.get(idx)?;
-        let p = t.point();
-        let point_box = Bbox {
+        let mut b = t.point().map(|p| Bbox {
             west: p.lon(),
             south: p.lat(),
             east: p.lon(),
             north: p.lat(),
-        };
-        Some(t.record.geometry.as_ref().map_or(point_box, |g| {
-            let mut b = point_box;
-            for c in g.0.iter().flat_map(|p| p.exterior().0.iter()) {
-                b = b.union(&Bbox {
-                    west: c.x,
-                    south: c.y,
-                    east: c.x,
-                    north: c.y,
-                });
-            }
-            b
-        }))
+        });
+        for c in t
+            .record
+            .geometry
+            .iter()
+            .flat_map(|g| g.0.iter())
+            .flat_map(|p| p.exterior().0.iter())
+        {
+            let v = Bbox {
+                west: c.x,
+                south: c.y,
+                east: c.x,
+                north: c.y,
+            };
+            b = Some(b.map_or(v, |b| b.union(&v)));
+        }
+        b
     }
 }

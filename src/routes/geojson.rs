@@ -106,15 +106,12 @@ pub fn territory_feature(
         );
     }
     out.extend_from_slice(br#","geometry":"#);
-    match (&r.geometry, outline) {
-        (Some(g), true) => write_area_geometry(out, g),
-        _ => {
-            let _ = write!(
-                out,
-                r#"{{"type":"Point","coordinates":[{},{}]}}"#,
-                r.point[0], r.point[1]
-            );
+    match (&r.geometry, outline, r.point) {
+        (Some(g), true, _) => write_area_geometry(out, g),
+        (_, _, Some([lon, lat])) => {
+            let _ = write!(out, r#"{{"type":"Point","coordinates":[{lon},{lat}]}}"#);
         }
+        _ => out.extend_from_slice(b"null"),
     }
     let _ = write!(
         out,
@@ -128,7 +125,8 @@ pub fn territory_feature(
         out,
         r#","population":{},"area_m2":{},"commune_count":{},"postcodes":"#,
         r.population,
-        r.area_m2.round(),
+        r.area_m2
+            .map_or_else(|| "null".to_owned(), |a| a.round().to_string()),
         r.commune_count
     );
     let _ = serde_json::to_writer(&mut *out, &r.postcodes);
@@ -140,12 +138,10 @@ pub fn territory_feature(
         let _ = write!(out, r#","{label}":"#);
         parent_ref(out, snap, parent.filter(|&p| p != idx));
     }
-    let _ = write!(
-        out,
-        r#","point":[{},{}],"point_origin":"#,
-        r.point[0], r.point[1]
-    );
-    string(out, &r.point_origin);
+    out.extend_from_slice(br#","point":"#);
+    let _ = serde_json::to_writer(&mut *out, &r.point);
+    out.extend_from_slice(br#","point_origin":"#);
+    let _ = serde_json::to_writer(&mut *out, &r.point_origin);
     out.extend_from_slice(br#","geometry_origin":"#);
     let _ = serde_json::to_writer(&mut *out, &r.geometry_origin);
     if let Some(n) = actor_count {

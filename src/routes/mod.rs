@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(docs::openapi))
+                .route("/docs", web::get().to(crate::assets::serve))
                 .route("/actors", web::get().to(actors::list))
                 .route("/actors/nearby", web::get().to(actors::nearby))
                 .route("/actors/within", web::post().to(actors::within))

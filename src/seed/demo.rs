@@ -102,7 +102,7 @@ impl PopulationSampler {
         }
         territories
             .get(commune)
-            .map(super::super::index::territories::Territory::point)
+            .and_then(crate::index::territories::Territory::point)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::Catalog;
 use crate::domain::actor::ActorFields;
 use crate::domain::category::builtin_catalog;
 use crate::domain::geodesy::haversine_m;
-use crate::domain::{GeocodePrecision, InputError, InseeCode, LonLat, TerritoryKind};
+use crate::domain::{GeocodePrecision, InputError, InseeCode, LonLat, Status, TerritoryKind};
 use crate::index::territories::Territories;
 use crate::store::Store;
 use anyhow::Context;
@@ -47,7 +47,11 @@ pub async fn ensure_seeded(
         tracing::info!("{detail} entered");
     }
     if demo_actors > 0 && !store.seeded("demo-actors").await? {
-        let actors = demo::generate(&catalog, &territories, demo_actors, demo::DEFAULT_SEED);
+        let actors: Vec<_> =
+            demo::generate(&catalog, &territories, demo_actors, demo::DEFAULT_SEED)
+                .into_iter()
+                .map(|a| (a, Status::Published))
+                .collect();
         let detail = format!(
             "{} demonstration actors, seed {}",
             actors.len(),
@@ -85,27 +89,29 @@ pub fn attach_commune(
                 .get(idx)
                 .ok_or_else(|| InputError::new("commune", "unknown commune"))?;
             let Some(p) = point else {
-                return Ok((code.clone(), commune.point(), GeocodePrecision::Commune));
-            };
-            let inside = territories.commune_covers(idx, p).unwrap_or(false);
-            if !inside {
-                let near = match territories.commune_at(p) {
-                    // The point is in another commune: accept only if near the border.
-                    Some(_) | None => {
-                        distance_to_commune(territories, idx, p) <= COMMUNE_TOLERANCE_M
-                    }
-                };
-                if !near {
-                    return Err(InputError::new(
+                let p = commune.point().ok_or_else(|| {
+                    InputError::new(
                         "location",
                         format!(
-                            "the point [{}, {}] is not in commune {code} ({})",
-                            p.lon(),
-                            p.lat(),
-                            commune.record.name
+                            "commune {code} has no known location: give the actor's coordinates"
                         ),
-                    ));
-                }
+                    )
+                })?;
+                return Ok((code.clone(), p, GeocodePrecision::Commune));
+            };
+            let inside = territories.commune_covers(idx, p).unwrap_or(false);
+            // Outside the simplified outline: accept a point near the border (simplification,
+            // coastline), reject one that is clearly elsewhere.
+            if !inside && distance_to_commune(territories, idx, p) > COMMUNE_TOLERANCE_M {
+                return Err(InputError::new(
+                    "location",
+                    format!(
+                        "the point [{}, {}] is not in commune {code} ({})",
+                        p.lon(),
+                        p.lat(),
+                        commune.record.name
+                    ),
+                ));
             }
             Ok((code.clone(), p, precision))
         }
@@ -131,7 +137,7 @@ fn distance_to_commune(territories: &Territories, idx: u32, p: LonLat) -> f64 {
     let Some(t) = territories.get(idx) else {
         return f64::INFINITY;
     };
-    let mut best = haversine_m(p, t.point());
+    let mut best = t.point().map_or(f64::INFINITY, |c| haversine_m(p, c));
     if let Some(g) = &t.record.geometry {
         for c in g.0.iter().flat_map(|poly| poly.exterior().0.iter()) {
             if let Ok(v) = LonLat::new(c.x, c.y) {

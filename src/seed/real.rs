@@ -3,7 +3,9 @@
 
 use super::attach_commune;
 use crate::domain::actor::{ActorFields, KindSet};
-use crate::domain::{Catalog, Family, GeocodePrecision, InputError, InseeCode, LonLat, Siret};
+use crate::domain::{
+    Catalog, Family, GeocodePrecision, InputError, InseeCode, LonLat, Siret, Status,
+};
 use crate::index::territories::Territories;
 use crate::index::text::fold;
 use anyhow::Context;
@@ -31,15 +33,21 @@ struct Entry {
     opening_hours: Option<String>,
     accessibility: Option<String>,
     source: String,
-    #[allow(dead_code)]
-    source_ref: Option<String>,
+    /// URL where the address was checked: provenance kept in the file, not an identifier.
+    #[serde(rename = "source_ref")]
+    _checked_at: Option<String>,
+    /// `published` (default), `pending` (awaiting verification) or `archived` (closed).
+    status: Option<String>,
 }
 
 /// Parses and validates the embedded file; every entry must pass or the whole seed fails.
 ///
 /// # Errors
 /// Names the entry and the rule it broke.
-pub fn embedded(catalog: &Catalog, territories: &Territories) -> anyhow::Result<Vec<ActorFields>> {
+pub fn embedded(
+    catalog: &Catalog,
+    territories: &Territories,
+) -> anyhow::Result<Vec<(ActorFields, Status)>> {
     let entries: Vec<Entry> = serde_json::from_str(include_str!("../../seed/actors/real.json"))?;
     entries
         .into_iter()
@@ -55,7 +63,7 @@ fn validate(
     e: Entry,
     catalog: &Catalog,
     territories: &Territories,
-) -> Result<ActorFields, InputError> {
+) -> Result<(ActorFields, Status), InputError> {
     catalog.parse_assigned("categories", &e.categories)?;
     let insee = InseeCode::parse("insee", &e.insee)?;
     let location = match (e.lon, e.lat) {
@@ -64,6 +72,7 @@ fn validate(
         _ => return Err(InputError::new("lon/lat", "give both or neither")),
     };
     let name = e.name.clone();
+    let status = Status::parse("status", e.status.as_deref().unwrap_or("published"))?;
     let precision = GeocodePrecision::parse("precision", &e.precision)?;
     let (commune, location, precision) =
         attach_commune(territories, Some(&insee), location, precision)?;
@@ -71,7 +80,7 @@ fn validate(
     for k in &e.kinds {
         kinds.0 |= KindSet::parse("kinds", k)?.0;
     }
-    Ok(ActorFields {
+    let fields = ActorFields {
         name: e.name,
         description: e.description,
         categories: e.categories,
@@ -97,5 +106,6 @@ fn validate(
         // but is no identifier (two entries may cite one page). Upserts key on this slug.
         source_ref: Some(format!("real:{}", fold(&name).replace(' ', "-"))),
         demo: false,
-    })
+    };
+    Ok((fields, status))
 }

@@ -7,7 +7,7 @@ pub mod sqlite;
 
 use crate::domain::actor::{ActorFields, ActorRecord};
 use crate::domain::territory::TerritoryRecord;
-use crate::domain::{ActorId, Catalog, CategoryDef};
+use crate::domain::{ActorId, Catalog, CategoryDef, Status};
 use crate::index::actors::ActorRow;
 
 /// Errors of the store.
@@ -104,13 +104,14 @@ impl Store {
         }
     }
 
-    /// Inserts actors and records the seeding step `seed_step` (when given) in one transaction.
+    /// Inserts actors with their status and records the seeding step `seed_step` (when
+    /// given), all in one transaction.
     ///
     /// # Errors
     /// On a database error (nothing is written then).
     pub async fn insert_actors(
         &self,
-        actors: &[ActorFields],
+        actors: &[(ActorFields, Status)],
         seed_step: Option<(&str, &str)>,
     ) -> Result<Vec<ActorId>> {
         match self {
@@ -122,7 +123,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn set_status(&self, id: ActorId, status: crate::domain::Status) -> Result<bool> {
+    pub async fn set_status(&self, id: ActorId, status: Status) -> Result<bool> {
         match self {
             Self::Sqlite(s) => s.set_status(id, status).await,
         }
@@ -135,6 +136,13 @@ impl Store {
     pub async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
         match self {
             Self::Sqlite(s) => s.actor_rows(catalog).await,
+        }
+    }
+
+    /// Flushes the write-ahead log into the database file and closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(s) => s.close().await,
         }
     }
 

@@ -51,6 +51,16 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    pub(super) async fn close(&self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!("checkpoint before close failed: {e}");
+        }
+        self.pool.close().await;
+    }
+
     pub(super) async fn seeded(&self, name: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM seed_runs WHERE name = ?")
             .bind(name)
@@ -91,8 +101,8 @@ impl SqliteStore {
             .bind(t.departements.join(" "))
             .bind(&t.region)
             .bind(t.area_m2)
-            .bind(t.point[0])
-            .bind(t.point[1])
+            .bind(t.point.map(|p| p[0]))
+            .bind(t.point.map(|p| p[1]))
             .bind(&t.point_origin)
             .bind(&t.geometry_origin)
             .bind(geojson)
@@ -159,16 +169,16 @@ impl SqliteStore {
 
     pub(super) async fn insert_actors(
         &self,
-        actors: &[ActorFields],
+        actors: &[(ActorFields, Status)],
         seed_step: Option<(&str, &str)>,
     ) -> Result<Vec<ActorId>> {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(actors.len());
-        for a in actors {
+        for (a, status) in actors {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO actors (name, description, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
-                 commune_code, lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 commune_code, lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo, status) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(&a.name)
             .bind(&a.description)
@@ -191,6 +201,7 @@ impl SqliteStore {
             .bind(&a.source)
             .bind(&a.source_ref)
             .bind(a.demo)
+            .bind(status.as_str())
             .fetch_one(&mut *tx)
             .await?;
             for c in &a.categories {
@@ -371,7 +382,13 @@ fn territory_from_row(r: &SqliteRow) -> Result<TerritoryRecord> {
         departements: words(r.try_get("departements")?),
         region: r.try_get("region")?,
         area_m2: r.try_get("area_m2")?,
-        point: [r.try_get("point_lon")?, r.try_get("point_lat")?],
+        point: match (
+            r.try_get::<Option<f64>, _>("point_lon")?,
+            r.try_get::<Option<f64>, _>("point_lat")?,
+        ) {
+            (Some(lon), Some(lat)) => Some([lon, lat]),
+            _ => None,
+        },
         point_origin: r.try_get("point_origin")?,
         geometry_origin: r.try_get("geometry_origin")?,
         geometry: geometry

@@ -4,7 +4,10 @@
 
 use ancrage::domain::category::builtin_catalog;
 use ancrage::domain::territory::TerritoryRecord;
-use ancrage::domain::{ActorId, Bbox, Catalog, CategorySet, Family, FamilySet, GeocodePrecision, KindSet, LonLat, Radius, TerritoryKind, haversine_m};
+use ancrage::domain::{
+    ActorId, Bbox, Catalog, CategorySet, Family, FamilySet, GeocodePrecision, KindSet, LonLat,
+    Radius, TerritoryKind, haversine_m,
+};
 use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, Hit};
 use ancrage::index::pip::PolygonIndex;
 use ancrage::index::territories::Territories;
@@ -13,15 +16,15 @@ use geo::{Coord, Intersects, LineString, MultiPolygon, Polygon};
 
 /// Regions where test actors and queries are drawn: (west, south, east, north).
 const ZONES: [[f64; 4]; 9] = [
-    [-4.8, 42.5, 8.2, 51.0],     // metropole
-    [-0.6, 43.5, 0.6, 50.5],     // around the Greenwich meridian
-    [8.5, 41.35, 9.6, 43.0],     // Corsica
-    [55.2, -21.4, 55.85, -20.85], // La Réunion
-    [-54.6, 2.1, -51.6, 5.8],    // Guyane
-    [45.0, -13.0, 45.3, -12.6],  // Mayotte
+    [-4.8, 42.5, 8.2, 51.0],       // metropole
+    [-0.6, 43.5, 0.6, 50.5],       // around the Greenwich meridian
+    [8.5, 41.35, 9.6, 43.0],       // Corsica
+    [55.2, -21.4, 55.85, -20.85],  // La Réunion
+    [-54.6, 2.1, -51.6, 5.8],      // Guyane
+    [45.0, -13.0, 45.3, -12.6],    // Mayotte
     [-56.45, 46.75, -56.1, 47.15], // Saint-Pierre-et-Miquelon
-    [-61.85, 15.85, -61.0, 16.5], // Guadeloupe
-    [-61.25, 14.38, -60.8, 14.9], // Martinique
+    [-61.85, 15.85, -61.0, 16.5],  // Guadeloupe
+    [-61.25, 14.38, -60.8, 14.9],  // Martinique
 ];
 
 struct World {
@@ -41,27 +44,39 @@ fn point_in(zone: [f64; 4], rng: &mut Rng) -> LonLat {
 fn territories() -> Territories {
     let square = |w: f64, s: f64| {
         MultiPolygon(vec![Polygon::new(
-            LineString(vec![Coord { x: w, y: s }, Coord { x: w + 1.0, y: s }, Coord { x: w + 1.0, y: s + 1.0 }, Coord { x: w, y: s + 1.0 }, Coord { x: w, y: s }]),
+            LineString(vec![
+                Coord { x: w, y: s },
+                Coord { x: w + 1.0, y: s },
+                Coord {
+                    x: w + 1.0,
+                    y: s + 1.0,
+                },
+                Coord { x: w, y: s + 1.0 },
+                Coord { x: w, y: s },
+            ]),
             vec![],
         )])
     };
-    let rec = |kind, code: &str, epci: Option<&str>, dep: Option<&str>, reg: Option<&str>, geometry| TerritoryRecord {
-        kind,
-        code: code.into(),
-        name: format!("T{code}"),
-        population: 1000,
-        postcodes: vec![],
-        commune_count: 1,
-        epci: epci.map(Into::into),
-        departement: dep.map(Into::into),
-        departements: vec![],
-        region: reg.map(Into::into),
-        area_m2: 1.0,
-        point: [0.5, 45.5],
-        point_origin: "test".into(),
-        geometry_origin: None,
-        geometry,
-    };
+    let rec =
+        |kind, code: &str, epci: Option<&str>, dep: Option<&str>, reg: Option<&str>, geometry| {
+            TerritoryRecord {
+                kind,
+                code: code.into(),
+                name: format!("T{code}"),
+                population: 1000,
+                postcodes: vec![],
+                commune_count: 1,
+                epci: epci.map(Into::into),
+                departement: dep.map(Into::into),
+                departements: vec![],
+                region: reg.map(Into::into),
+                area_m2: Some(1.0),
+                point: Some([0.5, 45.5]),
+                point_origin: Some("test".into()),
+                geometry_origin: None,
+                geometry,
+            }
+        };
     use TerritoryKind::*;
     Territories::new(vec![
         rec(Region, "11", None, None, Some("11"), None),
@@ -70,10 +85,38 @@ fn territories() -> Territories {
         rec(Departement, "49", None, Some("49"), Some("52"), None),
         rec(Departement, "75", None, Some("75"), Some("11"), None),
         rec(Epci, "244400404", None, Some("44"), Some("52"), None),
-        rec(Commune, "44001", Some("244400404"), Some("44"), Some("52"), Some(square(0.0, 45.0))),
-        rec(Commune, "44002", Some("244400404"), Some("44"), Some("52"), Some(square(1.0, 45.0))),
-        rec(Commune, "49001", None, Some("49"), Some("52"), Some(square(2.0, 45.0))),
-        rec(Commune, "75056", None, Some("75"), Some("11"), Some(square(3.0, 45.0))),
+        rec(
+            Commune,
+            "44001",
+            Some("244400404"),
+            Some("44"),
+            Some("52"),
+            Some(square(0.0, 45.0)),
+        ),
+        rec(
+            Commune,
+            "44002",
+            Some("244400404"),
+            Some("44"),
+            Some("52"),
+            Some(square(1.0, 45.0)),
+        ),
+        rec(
+            Commune,
+            "49001",
+            None,
+            Some("49"),
+            Some("52"),
+            Some(square(2.0, 45.0)),
+        ),
+        rec(
+            Commune,
+            "75056",
+            None,
+            Some("75"),
+            Some("11"),
+            Some(square(3.0, 45.0)),
+        ),
     ])
     .expect("consistent fixture")
 }
@@ -99,7 +142,10 @@ fn world(n: usize, seed: u64) -> World {
         rows.push(ActorRow {
             // Ids not in insertion order, to check that results are ordered by id.
             id: ActorId(((i as i64) * 7919) % 1_000_003 + 1),
-            name: format!("Acteur {i} {}", ["Épicerie", "Ressourcerie", "Café"][rng.below(3)]),
+            name: format!(
+                "Acteur {i} {}",
+                ["Épicerie", "Ressourcerie", "Café"][rng.below(3)]
+            ),
             categories,
             family: Family::ALL[rng.below(Family::ALL.len())],
             kinds: KindSet(rng.below(8) as u8),
@@ -110,14 +156,23 @@ fn world(n: usize, seed: u64) -> World {
         });
     }
     let index = ActorIndex::build(rows.clone(), &territories, &catalog);
-    World { catalog, territories, rows, index }
+    World {
+        catalog,
+        territories,
+        rows,
+        index,
+    }
 }
 
 fn random_filter(w: &World, rng: &mut Rng) -> ActorFilter {
     let mut f = ActorFilter::default();
     if rng.unit() < 0.5 {
         let slug = &w.catalog.defs()[rng.below(w.catalog.defs().len())].slug;
-        f.categories = Some(w.catalog.parse_filter("category", slug).expect("known slug"));
+        f.categories = Some(
+            w.catalog
+                .parse_filter("category", slug)
+                .expect("known slug"),
+        );
     }
     if rng.unit() < 0.3 {
         f.families = Some(FamilySet::of(Family::ALL[rng.below(Family::ALL.len())]));
@@ -136,7 +191,8 @@ fn random_filter(w: &World, rng: &mut Rng) -> ActorFilter {
             _ if code == "52" => TerritoryKind::Region,
             _ => TerritoryKind::Departement,
         };
-        f.territories.push(w.territories.find(kind, code).expect("fixture territory"));
+        f.territories
+            .push(w.territories.find(kind, code).expect("fixture territory"));
     }
     f.exclude_demo = rng.unit() < 0.3;
     f
@@ -146,7 +202,12 @@ fn random_filter(w: &World, rng: &mut Rng) -> ActorFilter {
 fn brute_radius(w: &World, c: LonLat, r: f64, f: &ActorFilter) -> Vec<(ActorId, f64)> {
     let mut v: Vec<(ActorId, f64)> = (0..w.index.len() as u32)
         .filter(|&i| w.index.matches(i, f, &w.territories))
-        .map(|i| (w.index.entry(i).id, haversine_m(c, w.index.entry(i).location)))
+        .map(|i| {
+            (
+                w.index.entry(i).id,
+                haversine_m(c, w.index.entry(i).location),
+            )
+        })
         .filter(|(_, d)| *d <= r)
         .collect();
     v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -154,7 +215,9 @@ fn brute_radius(w: &World, c: LonLat, r: f64, f: &ActorFilter) -> Vec<(ActorId, 
 }
 
 fn ids(w: &World, hits: &[Hit]) -> Vec<(ActorId, f64)> {
-    hits.iter().map(|h| (w.index.entry(h.idx).id, h.distance_m.expect("distance"))).collect()
+    hits.iter()
+        .map(|h| (w.index.entry(h.idx).id, h.distance_m.expect("distance")))
+        .collect()
 }
 
 #[test]
@@ -165,26 +228,54 @@ fn radius_queries_equal_a_brute_force_haversine_scan_everywhere() {
     for round in 0..400 {
         let zone = ZONES[round % ZONES.len()];
         // Half the centres sit exactly on an actor, so that zero distances and ties occur.
-        let c = if rng.unit() < 0.5 { w.rows[rng.below(w.rows.len())].location } else { point_in(zone, &mut rng) };
+        let c = if rng.unit() < 0.5 {
+            w.rows[rng.below(w.rows.len())].location
+        } else {
+            point_in(zone, &mut rng)
+        };
         let r = [1.0, 50.0, 1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0][rng.below(7)];
         let f = random_filter(&w, &mut rng);
-        let got = ids(&w, &w.index.within_radius(c, Radius::parse("r", r).expect("valid"), &f, &w.territories));
+        let got = ids(
+            &w,
+            &w.index
+                .within_radius(c, Radius::parse("r", r).expect("valid"), &f, &w.territories),
+        );
         let want = brute_radius(&w, c, r, &f);
-        assert_eq!(got, want, "round {round}: centre {c:?}, radius {r}, filter {f:?}");
+        assert_eq!(
+            got, want,
+            "round {round}: centre {c:?}, radius {r}, filter {f:?}"
+        );
         nonempty += usize::from(!want.is_empty());
     }
-    assert!(nonempty > 150, "the test must exercise non-empty answers ({nonempty})");
+    assert!(
+        nonempty > 150,
+        "the test must exercise non-empty answers ({nonempty})"
+    );
 }
 
 #[test]
 fn a_radius_straddling_the_greenwich_meridian_finds_actors_on_both_sides() {
     let w = world(20_000, 3);
     let c = LonLat::new(0.0, 47.0).expect("valid");
-    let hits = w.index.within_radius(c, Radius::parse("r", 50_000.0).expect("valid"), &ActorFilter::default(), &w.territories);
-    let west = hits.iter().filter(|h| w.index.entry(h.idx).location.lon() < 0.0).count();
-    let east = hits.iter().filter(|h| w.index.entry(h.idx).location.lon() > 0.0).count();
+    let hits = w.index.within_radius(
+        c,
+        Radius::parse("r", 50_000.0).expect("valid"),
+        &ActorFilter::default(),
+        &w.territories,
+    );
+    let west = hits
+        .iter()
+        .filter(|h| w.index.entry(h.idx).location.lon() < 0.0)
+        .count();
+    let east = hits
+        .iter()
+        .filter(|h| w.index.entry(h.idx).location.lon() > 0.0)
+        .count();
     assert!(west > 0 && east > 0, "west {west}, east {east}");
-    assert_eq!(ids(&w, &hits), brute_radius(&w, c, 50_000.0, &ActorFilter::default()));
+    assert_eq!(
+        ids(&w, &hits),
+        brute_radius(&w, c, 50_000.0, &ActorFilter::default())
+    );
 }
 
 #[test]
@@ -193,14 +284,30 @@ fn nearest_queries_equal_the_first_k_of_a_brute_force_scan() {
     let mut rng = Rng::new(5);
     for round in 0..400 {
         let zone = ZONES[round % ZONES.len()];
-        let c = if rng.unit() < 0.5 { w.rows[rng.below(w.rows.len())].location } else { point_in(zone, &mut rng) };
+        let c = if rng.unit() < 0.5 {
+            w.rows[rng.below(w.rows.len())].location
+        } else {
+            point_in(zone, &mut rng)
+        };
         let k = 1 + rng.below(60);
         let max = (rng.unit() < 0.4).then(|| [500.0, 5_000.0, 30_000.0][rng.below(3)]);
         let f = random_filter(&w, &mut rng);
-        let got = ids(&w, &w.index.nearest(c, k, max.map(|m| Radius::parse("r", m).expect("valid")), &f, &w.territories));
+        let got = ids(
+            &w,
+            &w.index.nearest(
+                c,
+                k,
+                max.map(|m| Radius::parse("r", m).expect("valid")),
+                &f,
+                &w.territories,
+            ),
+        );
         let mut want = brute_radius(&w, c, max.unwrap_or(f64::INFINITY), &f);
         want.truncate(k);
-        assert_eq!(got, want, "round {round}: centre {c:?}, k {k}, max {max:?}, filter {f:?}");
+        assert_eq!(
+            got, want,
+            "round {round}: centre {c:?}, k {k}, max {max:?}, filter {f:?}"
+        );
     }
 }
 
@@ -212,11 +319,25 @@ fn bbox_queries_equal_a_brute_force_scan_and_are_in_id_order() {
         let zone = ZONES[round % ZONES.len()];
         let a = point_in(zone, &mut rng);
         let b = point_in(zone, &mut rng);
-        let bbox = Bbox::new("bbox", a.lon().min(b.lon()), a.lat().min(b.lat()), a.lon().max(b.lon()), a.lat().max(b.lat())).expect("ordered");
+        let bbox = Bbox::new(
+            "bbox",
+            a.lon().min(b.lon()),
+            a.lat().min(b.lat()),
+            a.lon().max(b.lon()),
+            a.lat().max(b.lat()),
+        )
+        .expect("ordered");
         let f = random_filter(&w, &mut rng);
-        let got: Vec<ActorId> = w.index.in_bbox(&bbox, &f, &w.territories).iter().map(|&i| w.index.entry(i).id).collect();
+        let got: Vec<ActorId> = w
+            .index
+            .in_bbox(&bbox, &f, &w.territories)
+            .iter()
+            .map(|&i| w.index.entry(i).id)
+            .collect();
         let want: Vec<ActorId> = (0..w.index.len() as u32)
-            .filter(|&i| bbox.contains(w.index.entry(i).location) && w.index.matches(i, &f, &w.territories))
+            .filter(|&i| {
+                bbox.contains(w.index.entry(i).location) && w.index.matches(i, &f, &w.territories)
+            })
             .map(|i| w.index.entry(i).id)
             .collect();
         assert_eq!(got, want, "round {round}: {bbox:?}");
@@ -234,7 +355,10 @@ fn random_polygon(zone: [f64; 4], rng: &mut Rng, vertices: usize) -> MultiPolygo
             .map(|i| {
                 let a = std::f64::consts::TAU * i as f64 / vertices as f64;
                 let r = scale * size * (0.5 + 0.5 * rng.unit());
-                Coord { x: c.lon() + r * a.cos(), y: c.lat() + r * a.sin() }
+                Coord {
+                    x: c.lon() + r * a.cos(),
+                    y: c.lat() + r * a.sin(),
+                }
             })
             .collect();
         pts.push(pts[0]);
@@ -271,11 +395,19 @@ fn polygon_queries_equal_geo_intersects_including_boundary_points() {
         w.index = ActorIndex::build(rows, &w.territories, &w.catalog);
         let f = random_filter(&w, &mut rng);
         let prepared = PolygonIndex::new(&shape);
-        let got: Vec<ActorId> = w.index.in_polygon(&prepared, &f, &w.territories).iter().map(|&i| w.index.entry(i).id).collect();
+        let got: Vec<ActorId> = w
+            .index
+            .in_polygon(&prepared, &f, &w.territories)
+            .iter()
+            .map(|&i| w.index.entry(i).id)
+            .collect();
         let want: Vec<ActorId> = (0..w.index.len() as u32)
             .filter(|&i| {
                 let p = w.index.entry(i).location;
-                shape.intersects(&Coord { x: p.lon(), y: p.lat() }) && w.index.matches(i, &f, &w.territories)
+                shape.intersects(&Coord {
+                    x: p.lon(),
+                    y: p.lat(),
+                }) && w.index.matches(i, &f, &w.territories)
             })
             .map(|i| w.index.entry(i).id)
             .collect();
@@ -294,18 +426,32 @@ fn territory_queries_use_membership_and_equal_a_scan_of_commune_chains() {
             let want: Vec<u32> = (0..w.index.len() as u32)
                 .filter(|&i| {
                     let c = w.index.entry(i).commune;
-                    w.territories.get(c).is_some() && w.territories.commune_in(c, t) && w.index.matches(i, &f, &w.territories)
+                    w.territories.get(c).is_some()
+                        && w.territories.commune_in(c, t)
+                        && w.index.matches(i, &f, &w.territories)
                 })
                 .collect();
             assert_eq!(got, want, "territory {t}");
         }
     }
     // Actors of the département 44 are those of its two communes.
-    let dep = w.territories.find(TerritoryKind::Departement, "44").expect("44");
-    let in_dep = w.index.in_territory(dep, &ActorFilter::default(), &w.territories).len();
+    let dep = w
+        .territories
+        .find(TerritoryKind::Departement, "44")
+        .expect("44");
+    let in_dep = w
+        .index
+        .in_territory(dep, &ActorFilter::default(), &w.territories)
+        .len();
     let by_commune: usize = ["44001", "44002"]
         .iter()
-        .map(|c| w.index.territory_size(w.territories.find(TerritoryKind::Commune, c).expect("commune")))
+        .map(|c| {
+            w.index.territory_size(
+                w.territories
+                    .find(TerritoryKind::Commune, c)
+                    .expect("commune"),
+            )
+        })
         .sum();
     assert_eq!(in_dep, by_commune);
     assert!(in_dep > 0);
@@ -316,7 +462,11 @@ fn category_counts_count_each_actor_once_per_category_subtree() {
     let w = world(5_000, 12);
     for (pos, def) in w.catalog.defs().iter().enumerate() {
         let set = w.catalog.parse_filter("c", &def.slug).expect("known");
-        let want = w.rows.iter().filter(|r| r.categories.intersects(set)).count();
+        let want = w
+            .rows
+            .iter()
+            .filter(|r| r.categories.intersects(set))
+            .count();
         assert_eq!(w.index.category_counts()[pos], want, "{}", def.slug);
     }
 }

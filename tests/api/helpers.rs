@@ -1,0 +1,198 @@
+//! Test harness: each test gets its own copy of a store seeded once per test run.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::{App, test, web};
+use ancrage::config::Settings;
+use ancrage::startup::AppState;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// Demonstration actors in the test store (as on a real first start).
+pub const DEMO_ACTORS: usize = 5_000;
+
+static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        ancrage::telemetry::init("debug");
+    }
+}
+
+/// The seeded template store, built once (in its own runtime) and copied by every test.
+fn template() -> PathBuf {
+    TEMPLATE
+        .get_or_init(|| {
+            init_logs();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("template.db");
+            let settings = settings_for(&path);
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    let state = AppState::load(&settings)
+                        .await
+                        .expect("seeding the template store");
+                    state.store.close().await;
+                });
+            })
+            .join()
+            .expect("template thread");
+            (dir, path)
+        })
+        .1
+        .clone()
+}
+
+/// Settings for a test store at `path` on a free port.
+pub fn settings_for(path: &std::path::Path) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}", path.display()),
+        demo_actors: DEMO_ACTORS,
+    }
+}
+
+/// A test application with its own store.
+pub struct TestApp {
+    /// Shared state (store and snapshot handle).
+    pub state: AppState,
+    /// The store's folder, removed when the test ends.
+    pub dir: tempfile::TempDir,
+}
+
+/// Copies the template store and loads the application state from it.
+pub async fn spawn_app() -> TestApp {
+    let template = template();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ancrage.db");
+    std::fs::copy(&template, &path).expect("copy template store");
+    let state = AppState::load(&settings_for(&path))
+        .await
+        .expect("loading the test store");
+    TestApp { state, dir }
+}
+
+impl TestApp {
+    /// The in-process service with the real route table.
+    pub async fn service(
+        &self,
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    > {
+        test::init_service(
+            App::new()
+                .app_data(web::Data::new(self.state.clone()))
+                .configure(ancrage::routes::configure),
+        )
+        .await
+    }
+}
+
+/// A response, decoded.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts a problem+json error naming `field`, and returns it.
+    pub fn problem(&self, status: u16, field: Option<&str>) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.bytes)
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(
+            body["title"].is_string() && body["detail"].is_string(),
+            "{body}"
+        );
+        if let Some(f) = field {
+            assert_eq!(body["field"], f, "{body}");
+            assert!(
+                body["rule"].as_str().is_some_and(|r| !r.is_empty()),
+                "{body}"
+            );
+        }
+        body
+    }
+}
+
+/// Sends a request and reads the whole response.
+pub async fn send<S, B>(svc: &S, req: test::TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(svc, req.to_request()).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = test::read_body(res).await.to_vec();
+    Reply {
+        status,
+        headers,
+        bytes,
+    }
+}
+
+/// `GET uri`.
+pub async fn get<S, B>(svc: &S, uri: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(svc, test::TestRequest::get().uri(uri)).await
+}
+
+/// `POST uri` with a JSON body.
+pub async fn post_json<S, B>(svc: &S, uri: &str, body: &Value) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(svc, test::TestRequest::post().uri(uri).set_json(body)).await
+}
+
+/// The `id`s of the features of a collection.
+pub fn feature_ids(body: &Value) -> Vec<i64> {
+    body["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_i64().expect("id"))
+        .collect()
+}

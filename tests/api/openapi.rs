@@ -1,0 +1,152 @@
+//! The OpenAPI document matches what the server does.
+
+use crate::helpers::{get, post_json, spawn_app};
+use serde_json::{Value, json};
+
+/// Every route the server registers (`routes::configure`), as `METHOD path-template`.
+const ROUTES: [&str; 12] = [
+    "get /health",
+    "get /api/v1/openapi.json",
+    "get /api/v1/docs",
+    "get /api/v1/actors",
+    "get /api/v1/actors/nearby",
+    "post /api/v1/actors/within",
+    "get /api/v1/actors/{id}",
+    "get /api/v1/categories",
+    "get /api/v1/territories/search",
+    "get /api/v1/territories/{kind}/{code}",
+    "get /api/v1/territories/{kind}/{code}/actors",
+    "get /api/v1/locate",
+];
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("ops") {
+            out.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn the_document_lists_exactly_the_routes_of_the_server() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let doc = get(&svc, "/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<String> = operations(&doc)
+        .iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    documented.sort();
+    let mut routes: Vec<String> = ROUTES.iter().map(|s| (*s).to_owned()).collect();
+    routes.sort();
+    assert_eq!(documented, routes);
+}
+
+#[actix_web::test]
+async fn every_documented_operation_answers_its_examples_with_a_documented_status_and_type() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let doc = get(&svc, "/api/v1/openapi.json").await.json();
+    for (method, path, op) in operations(&doc) {
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let mut uri = path.clone();
+        let mut query = Vec::new();
+        for p in &params {
+            let name = p["name"].as_str().expect("name");
+            let example = match &p["example"] {
+                Value::String(s) => s.clone(),
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            if p["in"] == "path" {
+                uri = uri.replace(&format!("{{{name}}}"), &example);
+            } else if p["required"] == true {
+                query.push(format!("{name}={example}"));
+            }
+        }
+        if path.ends_with("/actors/{id}") {
+            let first = get(&svc, "/api/v1/actors?limit=1").await.json();
+            uri = format!("/api/v1/actors/{}", first["features"][0]["id"]);
+        }
+        if !query.is_empty() {
+            uri = format!("{uri}?{}", query.join("&"));
+        }
+        let reply = if method == "post" {
+            let example = op["requestBody"]["content"]["application/json"]["example"].clone();
+            post_json(&svc, &uri, &example).await
+        } else {
+            get(&svc, &uri).await
+        };
+        let status = reply.status.as_u16().to_string();
+        let documented = &op["responses"][&status];
+        assert!(
+            documented.is_object(),
+            "{method} {uri} answered {status}, not documented"
+        );
+        if let Some(content) = documented["content"].as_object() {
+            let ct = reply.header("content-type").unwrap_or_default();
+            assert!(
+                content.keys().any(|k| ct.starts_with(k.as_str())),
+                "{method} {uri}: {ct} not in {content:?}"
+            );
+        }
+        // Required properties of the documented schema are present (one level deep).
+        if let Some(schema_ref) = documented["content"]
+            .as_object()
+            .and_then(|c| c.values().next())
+            .and_then(|m| m["schema"]["$ref"].as_str())
+        {
+            let name = schema_ref.rsplit('/').next().expect("ref name");
+            let schema = &doc["components"]["schemas"][name];
+            let body = reply.json();
+            for key in schema["required"].as_array().into_iter().flatten() {
+                let key = key.as_str().expect("key");
+                assert!(
+                    body.get(key).is_some(),
+                    "{method} {uri}: response lacks required '{key}'"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn documented_error_statuses_are_the_ones_the_server_uses() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let doc = get(&svc, "/api/v1/openapi.json").await.json();
+    let cases: [(&str, &str, u16); 5] = [
+        (
+            "/api/v1/actors/nearby",
+            "/api/v1/actors/nearby?lon=1&lat=99",
+            400,
+        ),
+        (
+            "/api/v1/territories/{kind}/{code}",
+            "/api/v1/territories/commune/44999",
+            404,
+        ),
+        ("/api/v1/actors", "/api/v1/actors?limit=100000", 400),
+        ("/api/v1/locate", "/api/v1/locate?lon=-30&lat=45", 404),
+        ("/api/v1/actors/{id}", "/api/v1/actors/0", 404),
+    ];
+    for (path, uri, status) in cases {
+        let r = get(&svc, uri).await;
+        assert_eq!(r.status.as_u16(), status, "{uri}");
+        assert!(
+            doc["paths"][path]["get"]["responses"][status.to_string()].is_object(),
+            "{path} does not document {status}"
+        );
+    }
+    let r = post_json(
+        &svc,
+        "/api/v1/actors/within",
+        &json!({"type": "Point", "coordinates": [0, 0]}),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(doc["paths"]["/api/v1/actors/within"]["post"]["responses"]["422"].is_object());
+}
