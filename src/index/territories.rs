@@ -71,7 +71,7 @@ pub enum TerritoryError {
 /// All reference territories.
 pub struct Territories {
     items: Vec<Territory>,
-    by_code: HashMap<(TerritoryKind, String), TerritoryIdx>,
+    by_code: [HashMap<String, TerritoryIdx>; 4],
     by_postcode: HashMap<String, Vec<TerritoryIdx>>,
     commune_tree: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
     commune_shapes: HashMap<TerritoryIdx, PolygonIndex>,
@@ -92,10 +92,10 @@ impl Territories {
     /// On duplicate codes or parents that do not exist.
     pub fn new(mut records: Vec<TerritoryRecord>) -> Result<Self, TerritoryError> {
         records.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
-        let mut by_code = HashMap::with_capacity(records.len());
+        let mut by_code: [HashMap<String, TerritoryIdx>; 4] = Default::default();
         for (i, r) in records.iter().enumerate() {
-            if by_code
-                .insert((r.kind, r.code.clone()), i as TerritoryIdx)
+            if by_code[r.kind as usize]
+                .insert(r.code.clone(), i as TerritoryIdx)
                 .is_some()
             {
                 return Err(TerritoryError::Duplicate(r.kind, r.code.clone()));
@@ -107,8 +107,8 @@ impl Territories {
          -> Result<Option<TerritoryIdx>, TerritoryError> {
             match code {
                 None => Ok(None),
-                Some(c) => by_code
-                    .get(&(kind, c.clone()))
+                Some(c) => by_code[kind as usize]
+                    .get(c.as_str())
                     .copied()
                     .map(Some)
                     .ok_or_else(|| TerritoryError::UnknownParent {
@@ -197,7 +197,7 @@ impl Territories {
     /// Looks a territory up by kind and official code.
     #[must_use]
     pub fn find(&self, kind: TerritoryKind, code: &str) -> Option<TerritoryIdx> {
-        self.by_code.get(&(kind, code.to_owned())).copied()
+        self.by_code[kind as usize].get(code).copied()
     }
 
     /// Whether commune `commune` lies in territory `t` (itself or one of its parents).

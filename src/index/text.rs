@@ -1,6 +1,6 @@
 //! Text folding for accent- and case-insensitive matching of French names.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::decompose_canonical;
 
 /// Folds text for matching: lower case, accents removed, ligatures spelt out, every run of
 /// punctuation or spaces made one space. `"Saint-Étienne-du-Rouvray"` → `"saint etienne du rouvray"`.
@@ -8,28 +8,29 @@ use unicode_normalization::UnicodeNormalization;
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfd() {
-        if ('\u{300}'..='\u{36f}').contains(&c) {
-            continue;
-        }
-        let piece: &str = match c {
-            'œ' | 'Œ' => "oe",
-            'æ' | 'Æ' => "ae",
-            'ß' => "ss",
-            _ => "",
-        };
+    let mut push = |c: char, out: &mut String| {
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            if piece.is_empty() {
-                out.extend(c.to_lowercase());
-            } else {
-                out.push_str(piece);
+            match c {
+                'œ' | 'Œ' => out.push_str("oe"),
+                'æ' | 'Æ' => out.push_str("ae"),
+                'ß' => out.push_str("ss"),
+                c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+                c => out.extend(c.to_lowercase()),
             }
-        } else {
+        } else if !('\u{300}'..='\u{36f}').contains(&c) {
             pending_space = true;
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii() {
+            push(c, &mut out);
+        } else {
+            // Canonical decomposition splits 'é' into 'e' and a combining accent, dropped above.
+            decompose_canonical(c, |d| push(d, &mut out));
         }
     }
     out

@@ -78,7 +78,9 @@ async fn real_structures_are_seeded_with_honest_precision_and_not_flagged_demo()
     }
     // A closed place and an unverified entry are stored but not published.
     for hidden in ["bottines", "122"] {
-        let r = get(&svc, &format!("/api/v1/actors?q={hidden}&demo=exclude")).await.json();
+        let r = get(&svc, &format!("/api/v1/actors?q={hidden}&demo=exclude"))
+            .await
+            .json();
         assert_eq!(r["numberMatched"], 0, "{hidden} must not be published");
     }
 }
