@@ -8,7 +8,8 @@ use std::process::ExitCode;
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    ancrage::telemetry::init("info,sqlx=warn");
+    // Whole-table reads at start-up are expected to be slow: keep sqlx to real errors.
+    ancrage::telemetry::init("info,sqlx=error");
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

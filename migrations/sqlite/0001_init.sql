@@ -34,6 +34,7 @@ CREATE TABLE actors (
     id            INTEGER PRIMARY KEY,
     name          TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     description   TEXT,
+    categories    TEXT    NOT NULL CHECK (categories <> ''),  -- space-separated category slugs
     family        TEXT    NOT NULL CHECK (family IN ('association', 'cooperative', 'mutuelle', 'fondation', 'entreprise-ess', 'autre')),
     is_tiers_lieu INTEGER NOT NULL DEFAULT 0 CHECK (is_tiers_lieu IN (0, 1)),
     is_ptce       INTEGER NOT NULL DEFAULT 0 CHECK (is_ptce IN (0, 1)),
@@ -61,11 +62,7 @@ CREATE UNIQUE INDEX actors_source_ref ON actors (source, source_ref) WHERE sourc
 CREATE INDEX actors_commune ON actors (commune_code);
 CREATE INDEX actors_siret ON actors (siret) WHERE siret IS NOT NULL;
 
-CREATE TABLE actor_categories (
-    actor_id INTEGER NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
-    category TEXT    NOT NULL REFERENCES categories (slug),
-    PRIMARY KEY (actor_id, category)
-) WITHOUT ROWID;
+CREATE INDEX actors_status ON actors (status);
 
 -- What first-start seeding has done, so that later starts reuse the store.
 CREATE TABLE seed_runs (

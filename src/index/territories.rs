@@ -75,6 +75,8 @@ pub struct Territories {
     by_postcode: HashMap<String, Vec<TerritoryIdx>>,
     commune_tree: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
     commune_shapes: HashMap<TerritoryIdx, PolygonIndex>,
+    /// `{"code":…,"name":…}` of every territory, written once and copied into responses.
+    json_refs: Vec<Box<str>>,
 }
 
 impl std::fmt::Debug for Territories {
@@ -155,12 +157,21 @@ impl Territories {
                 region,
             });
         }
+        let json_refs = items
+            .iter()
+            .map(|t| {
+                serde_json::json!({"code": t.record.code, "name": t.record.name})
+                    .to_string()
+                    .into_boxed_str()
+            })
+            .collect();
         Ok(Self {
             items,
             by_code,
             by_postcode,
             commune_tree: RTree::bulk_load(rects),
             commune_shapes,
+            json_refs,
         })
     }
 
@@ -192,6 +203,12 @@ impl Territories {
     #[must_use]
     pub fn all(&self) -> &[Territory] {
         &self.items
+    }
+
+    /// The JSON object `{"code":…,"name":…}` naming a territory (`null` when unknown).
+    #[must_use]
+    pub fn json_ref(&self, idx: TerritoryIdx) -> &str {
+        self.json_refs.get(idx as usize).map_or("null", |s| s)
     }
 
     /// Looks a territory up by kind and official code.

@@ -4,7 +4,7 @@
 use crate::domain::territory::write_area_geometry;
 use crate::index::Snapshot;
 use crate::index::actors::{ActorIdx, Hit, NO_COMMUNE};
-use crate::index::territories::{Territory, TerritoryIdx};
+use crate::index::territories::TerritoryIdx;
 use std::io::Write;
 
 /// Appends a JSON string literal.
@@ -30,16 +30,27 @@ pub fn actor_collection(out: &mut Vec<u8>, snap: &Snapshot, hits: &[Hit], matche
     out.extend_from_slice(b"]}");
 }
 
-/// Writes one actor as a Feature with its list properties.
+/// Appends a finite number in its shortest exact form (`null` if not finite).
+fn number(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
+    if v.is_finite() {
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Writes one actor as a Feature with its list properties. Numbers go through `itoa`/`ryu`
+/// and commune names are pre-serialised: this runs for every feature of every page.
 pub fn actor_feature(out: &mut Vec<u8>, snap: &Snapshot, idx: ActorIdx, distance_m: Option<f64>) {
     let e = snap.actors.entry(idx);
-    let _ = write!(
-        out,
-        r#"{{"type":"Feature","id":{},"geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"name":"#,
-        e.id.0,
-        e.location.lon(),
-        e.location.lat()
-    );
+    let mut floats = ryu::Buffer::new();
+    out.extend_from_slice(br#"{"type":"Feature","id":"#);
+    out.extend_from_slice(itoa::Buffer::new().format(e.id.0).as_bytes());
+    out.extend_from_slice(br#","geometry":{"type":"Point","coordinates":["#);
+    number(out, &mut floats, e.location.lon());
+    out.push(b',');
+    number(out, &mut floats, e.location.lat());
+    out.extend_from_slice(br#"]},"properties":{"name":"#);
     string(out, snap.actors.name(idx));
     out.extend_from_slice(br#","categories":["#);
     for (i, slug) in snap.catalog.slugs(e.categories).enumerate() {
@@ -48,36 +59,35 @@ pub fn actor_feature(out: &mut Vec<u8>, snap: &Snapshot, idx: ActorIdx, distance
         }
         string(out, slug);
     }
-    let _ = write!(out, r#"],"family":"{}","kinds":["#, e.family.as_str());
+    out.extend_from_slice(br#"],"family":""#);
+    out.extend_from_slice(e.family.as_str().as_bytes());
+    out.extend_from_slice(br#"","kinds":["#);
     for (i, k) in e.kinds.slugs().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let _ = write!(out, r#""{k}""#);
+        out.push(b'"');
+        out.extend_from_slice(k.as_bytes());
+        out.push(b'"');
     }
     out.extend_from_slice(br#"],"commune":"#);
-    match snap
-        .territories
-        .get(e.commune)
-        .filter(|_| e.commune != NO_COMMUNE)
-    {
-        Some(t) => {
-            out.extend_from_slice(br#"{"code":"#);
-            string(out, &t.record.code);
-            out.extend_from_slice(br#","name":"#);
-            string(out, &t.record.name);
-            out.push(b'}');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
-    let _ = write!(
-        out,
-        r#","precision":"{}","demo":{}"#,
-        e.precision.as_str(),
-        e.demo
-    );
+    let commune = if e.commune == NO_COMMUNE {
+        "null"
+    } else {
+        snap.territories.json_ref(e.commune)
+    };
+    out.extend_from_slice(commune.as_bytes());
+    out.extend_from_slice(br#","precision":""#);
+    out.extend_from_slice(e.precision.as_str().as_bytes());
+    out.extend_from_slice(if e.demo {
+        br#"","demo":true"#
+    } else {
+        br#"","demo":false"#
+    });
     if let Some(d) = distance_m {
-        let _ = write!(out, r#","distance_m":{:.1}"#, d);
+        out.extend_from_slice(br#","distance_m":"#);
+        // Decimetres are plenty for a distance shown to people.
+        number(out, &mut floats, (d * 10.0).round() / 10.0);
     }
     out.extend_from_slice(b"}}");
 }
@@ -151,14 +161,8 @@ pub fn territory_feature(
 }
 
 fn parent_ref(out: &mut Vec<u8>, snap: &Snapshot, idx: Option<TerritoryIdx>) {
-    match idx.and_then(|i| snap.territories.get(i)) {
-        Some(Territory { record, .. }) => {
-            out.extend_from_slice(br#"{"code":"#);
-            string(out, &record.code);
-            out.extend_from_slice(br#","name":"#);
-            string(out, &record.name);
-            out.push(b'}');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
+    out.extend_from_slice(
+        idx.map_or("null", |i| snap.territories.json_ref(i))
+            .as_bytes(),
+    );
 }

@@ -176,12 +176,13 @@ impl SqliteStore {
         let mut ids = Vec::with_capacity(actors.len());
         for (a, status) in actors {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO actors (name, description, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
+                "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
                  commune_code, lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo, status) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(&a.name)
             .bind(&a.description)
+            .bind(a.categories.join(" "))
             .bind(a.family.as_str())
             .bind(a.kinds.has(Kind::TiersLieu))
             .bind(a.kinds.has(Kind::Ptce))
@@ -204,13 +205,6 @@ impl SqliteStore {
             .bind(status.as_str())
             .fetch_one(&mut *tx)
             .await?;
-            for c in &a.categories {
-                sqlx::query("INSERT INTO actor_categories (actor_id, category) VALUES (?, ?)")
-                    .bind(id)
-                    .bind(c)
-                    .execute(&mut *tx)
-                    .await?;
-            }
             ids.push(ActorId(id));
         }
         if let Some((name, detail)) = seed_step {
@@ -235,61 +229,68 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Loads published actors, reading two id ranges at once: each SQLite connection works
+    /// on its own thread, and decoding rows is the slow part of a start-up.
     pub(super) async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
-        let mut conn = self.pool.acquire().await?;
-        let mut out: Vec<ActorRow> = Vec::new();
-        {
-            let mut rows = sqlx::query(
-                "SELECT id, name, family, is_tiers_lieu, is_ptce, is_reseau, commune_code, lon, lat, precision, demo \
-                 FROM actors WHERE status = 'published' ORDER BY id",
-            )
-            .fetch(&mut *conn);
-            while let Some(r) = rows.try_next().await? {
-                let lon: f64 = r.try_get(7)?;
-                let lat: f64 = r.try_get(8)?;
-                out.push(ActorRow {
-                    id: ActorId(r.try_get(0)?),
-                    name: r.try_get(1)?,
-                    categories: CategorySet::EMPTY,
-                    family: parse(Family::parse("family", r.try_get::<&str, _>(2)?))?,
-                    kinds: kinds_from(r.try_get(3)?, r.try_get(4)?, r.try_get(5)?),
-                    commune: r.try_get(6)?,
-                    location: parse(LonLat::new(lon, lat))?,
-                    precision: parse(GeocodePrecision::parse(
-                        "precision",
-                        r.try_get::<&str, _>(9)?,
-                    ))?,
-                    demo: r.try_get(10)?,
-                });
-            }
-        }
+        let (low, high): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT min(id), max(id) FROM actors")
+                .fetch_one(&self.pool)
+                .await?;
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(Vec::new());
+        };
+        let mid = low + (high - low) / 2;
+        let (mut first, second) = tokio::try_join!(
+            self.actor_rows_between(catalog, low, mid),
+            self.actor_rows_between(catalog, mid + 1, high)
+        )?;
+        first.extend(second);
+        Ok(first)
+    }
+
+    async fn actor_rows_between(
+        &self,
+        catalog: &Catalog,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ActorRow>> {
         let mut rows = sqlx::query(
-            "SELECT c.actor_id, c.category FROM actor_categories c JOIN actors a ON a.id = c.actor_id \
-             WHERE a.status = 'published' ORDER BY c.actor_id",
+            "SELECT id, name, categories, family, is_tiers_lieu, is_ptce, is_reseau, commune_code, lon, lat, precision, demo \
+             FROM actors WHERE status = 'published' AND id BETWEEN ? AND ? ORDER BY id",
         )
-        .fetch(&mut *conn);
-        let mut i = 0;
+        .bind(from)
+        .bind(to)
+        .fetch(&self.pool);
+        let mut out = Vec::new();
         while let Some(r) = rows.try_next().await? {
-            let id = ActorId(r.try_get(0)?);
-            while i < out.len() && out[i].id < id {
-                i += 1;
+            let mut categories = CategorySet::EMPTY;
+            for slug in r.try_get::<&str, _>(2)?.split_whitespace() {
+                let pos = catalog.position(slug).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown category '{slug}' in the actors table"))
+                })?;
+                categories.0 |= 1 << pos;
             }
-            let slug: &str = r.try_get(1)?;
-            match (out.get_mut(i), catalog.position(slug)) {
-                (Some(row), Some(pos)) if row.id == id => row.categories.0 |= 1 << pos,
-                _ => {
-                    return Err(StoreError::Corrupt(format!(
-                        "category '{slug}' of actor {id} does not match"
-                    )));
-                }
-            }
+            out.push(ActorRow {
+                id: ActorId(r.try_get(0)?),
+                name: r.try_get(1)?,
+                categories,
+                family: parse(Family::parse("family", r.try_get::<&str, _>(3)?))?,
+                kinds: kinds_from(r.try_get(4)?, r.try_get(5)?, r.try_get(6)?),
+                commune: r.try_get(7)?,
+                location: parse(LonLat::new(r.try_get(8)?, r.try_get(9)?))?,
+                precision: parse(GeocodePrecision::parse(
+                    "precision",
+                    r.try_get::<&str, _>(10)?,
+                ))?,
+                demo: r.try_get(11)?,
+            });
         }
         Ok(out)
     }
 
     pub(super) async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
         let Some(r) = sqlx::query(
-            "SELECT id, name, description, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, \
+            "SELECT id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, \
              lon, lat, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo, status, \
              created_at, updated_at FROM actors WHERE id = ?",
         )
@@ -299,12 +300,11 @@ impl SqliteStore {
         else {
             return Ok(None);
         };
-        let categories: Vec<String> = sqlx::query_scalar(
-            "SELECT category FROM actor_categories WHERE actor_id = ? ORDER BY category",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
+        let categories: Vec<String> = r
+            .try_get::<&str, _>("categories")?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         let siret: Option<String> = r.try_get("siret")?;
         Ok(Some(ActorRecord {
             id: ActorId(r.try_get("id")?),
