@@ -26,14 +26,30 @@ impl AppState {
     /// # Errors
     /// When the store cannot be opened or seeded.
     pub async fn load(settings: &Settings) -> anyhow::Result<Self> {
+        let started = std::time::Instant::now();
         let store = Store::open(&settings.database_url).await?;
-        let (catalog, territories) =
-            crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
-        let rows = store.actor_rows(&catalog).await?;
+        let (catalog, seeded) = crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
+        // Territories and actors are independent: read them at the same time.
+        let (territories, rows) = tokio::try_join!(
+            async {
+                match seeded {
+                    Some(t) => Ok(t),
+                    None => crate::seed::load_territories(&store).await,
+                }
+            },
+            async { Ok(store.actor_rows(&catalog).await?) }
+        )?;
+        let read = started.elapsed();
         let snapshot =
             tokio::task::spawn_blocking(move || SnapshotHandle::new(catalog, territories, rows))
                 .await
                 .context("building the index")?;
+        tracing::info!(
+            "snapshot ready in {:.2?}: reading the store {:.2?}, building the index {:.2?}",
+            started.elapsed(),
+            read,
+            started.elapsed() - read
+        );
         Ok(Self {
             store,
             snapshot: Arc::new(snapshot),

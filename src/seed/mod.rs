@@ -21,14 +21,15 @@ use std::sync::Arc;
 pub const COMMUNE_TOLERANCE_M: f64 = 2_000.0;
 
 /// Brings a store up to date with the seed: reference data, real actors, `demo_actors`
-/// demonstration actors (only when the demonstration step has never run).
+/// demonstration actors (only when the demonstration step has never run). Returns the
+/// catalog, and the territories when seeding had to build them.
 ///
 /// # Errors
 /// When the embedded seed is malformed or the store fails; completed steps stay committed.
 pub async fn ensure_seeded(
     store: &Store,
     demo_actors: usize,
-) -> anyhow::Result<(Arc<Catalog>, Arc<Territories>)> {
+) -> anyhow::Result<(Arc<Catalog>, Option<Arc<Territories>>)> {
     if !store.seeded("reference").await? {
         tracing::info!("first start: loading reference territories and categories into the store");
         let records = territories::embedded().context("reading the embedded territory seed")?;
@@ -36,8 +37,13 @@ pub async fn ensure_seeded(
         store.seed_reference(&records, catalog.defs()).await?;
     }
     let catalog = Arc::new(Catalog::new(store.categories().await?)?);
-    let territories = Arc::new(Territories::new(store.territories().await?)?);
-    if !store.seeded("real-actors").await? {
+    let wants_real = !store.seeded("real-actors").await?;
+    let wants_demo = demo_actors > 0 && !store.seeded("demo-actors").await?;
+    if !wants_real && !wants_demo {
+        return Ok((catalog, None));
+    }
+    let territories = load_territories(store).await?;
+    if wants_real {
         let actors =
             real::embedded(&catalog, &territories).context("reading seed/actors/real.json")?;
         let detail = format!("{} real structures", actors.len());
@@ -46,7 +52,7 @@ pub async fn ensure_seeded(
             .await?;
         tracing::info!("{detail} entered");
     }
-    if demo_actors > 0 && !store.seeded("demo-actors").await? {
+    if wants_demo {
         let actors: Vec<_> =
             demo::generate(&catalog, &territories, demo_actors, demo::DEFAULT_SEED)
                 .into_iter()
@@ -62,7 +68,18 @@ pub async fn ensure_seeded(
             .await?;
         tracing::info!("{detail} generated");
     }
-    Ok((catalog, territories))
+    Ok((catalog, Some(territories)))
+}
+
+/// Reads the territories from the store and prepares them (polygon indexes) off the async
+/// threads.
+///
+/// # Errors
+/// When the store fails or the records are inconsistent.
+pub async fn load_territories(store: &Store) -> anyhow::Result<Arc<Territories>> {
+    let records = store.territories().await?;
+    let territories = tokio::task::spawn_blocking(move || Territories::new(records)).await??;
+    Ok(Arc::new(territories))
 }
 
 /// Resolves an actor's commune and location: a given INSEE code must exist and, with a point,
