@@ -210,6 +210,17 @@ async fn within_returns_the_actors_inside_a_polygon() {
 }
 
 #[actix_web::test]
+async fn coordinates_round_trip_exactly_between_the_store_and_the_index() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let page = get(&svc, "/api/v1/actors?bbox=-1.7,47.1,-1.4,47.3&limit=50").await.json();
+    for f in page["features"].as_array().expect("features") {
+        let detail = get(&svc, &format!("/api/v1/actors/{}", f["id"])).await.json();
+        assert_eq!(detail["geometry"], f["geometry"], "actor {}", f["id"]);
+    }
+}
+
+#[actix_web::test]
 async fn an_actor_detail_has_every_public_field() {
     let app = spawn_app().await;
     let svc = app.service().await;
@@ -224,6 +235,8 @@ async fn an_actor_detail_has_every_public_field() {
     let f = r.json();
     assert_eq!(f["type"], "Feature");
     assert_eq!(f["id"], id);
+    // The index (loaded in batches) and the store agree on the coordinates to the last bit.
+    assert_eq!(f["geometry"], list["features"][0]["geometry"]);
     let p = &f["properties"];
     for key in [
         "name",
