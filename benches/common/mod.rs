@@ -6,7 +6,7 @@
 
 use ancrage::domain::category::builtin_catalog;
 use ancrage::domain::{ActorId, Bbox, Catalog, LonLat, Radius, TerritoryKind};
-use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow};
+use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, CommuneCode};
 use ancrage::index::pip::PolygonIndex;
 use ancrage::index::territories::{Territories, Territory};
 use ancrage::seed::demo::{self, PopulationSampler, Rng};
@@ -84,7 +84,7 @@ pub fn dataset(actors: usize, queries: usize) -> Dataset {
             name: a.name,
             family: a.family,
             kinds: a.kinds,
-            commune: a.commune.to_string(),
+            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
             location: a.location,
             precision: a.precision,
             demo: a.demo,

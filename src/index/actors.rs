@@ -56,14 +56,33 @@ pub struct ActorRow {
     pub family: Family,
     /// Additional kinds.
     pub kinds: KindSet,
-    /// Commune, INSEE code.
-    pub commune: String,
+    /// Commune, INSEE code, inline (a million small strings fragment the heap at start-up).
+    pub commune: CommuneCode,
     /// Location.
     pub location: LonLat,
     /// Location precision.
     pub precision: GeocodePrecision,
     /// Demonstration data.
     pub demo: bool,
+}
+
+/// A five-character commune code stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommuneCode([u8; 5]);
+
+impl CommuneCode {
+    /// The code, or `None` when it is not five ASCII characters.
+    #[must_use]
+    pub fn new(code: &str) -> Option<Self> {
+        let bytes: [u8; 5] = code.as_bytes().try_into().ok()?;
+        bytes.is_ascii().then_some(Self(bytes))
+    }
+
+    /// The code as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
 }
 
 /// Compact per-actor data kept in the index.
@@ -273,7 +292,7 @@ impl ActorIndex {
                 precision: r.precision,
                 demo: r.demo,
                 commune: territories
-                    .find(crate::domain::TerritoryKind::Commune, &r.commune)
+                    .find(crate::domain::TerritoryKind::Commune, r.commune.as_str())
                     .unwrap_or(NO_COMMUNE),
                 unit: unit_vector(r.location),
             })

@@ -9,7 +9,7 @@ use crate::domain::{
     ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, InseeCode, KindSet,
     LonLat, Siret, Status,
 };
-use crate::index::actors::ActorRow;
+use crate::index::actors::{ActorRow, CommuneCode};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -329,52 +329,59 @@ fn parse<T>(r: std::result::Result<T, crate::domain::InputError>) -> Result<T> {
     r.map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// One actor of a JSON batch: id, name, categories, family, kind bits, commune, lon, lat,
-/// precision, demo.
-type BatchRow = (
-    i64,
-    String,
-    String,
-    String,
-    u8,
-    String,
-    String,
-    String,
-    String,
-    u8,
-);
+/// One actor of a JSON batch, in the order of the batch query's `json_array`. Short fields
+/// borrow from the batch text: a million transient strings would fragment the heap.
+#[derive(serde::Deserialize)]
+struct BatchRow<'a> {
+    id: i64,
+    name: String,
+    #[serde(borrow)]
+    categories: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    family: std::borrow::Cow<'a, str>,
+    kinds: u8,
+    #[serde(borrow)]
+    commune: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    lon: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    lat: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    precision: std::borrow::Cow<'a, str>,
+    demo: u8,
+}
 
 fn parse_actor_batch(batch: &str, catalog: &Catalog) -> Result<Vec<ActorRow>> {
-    let rows: Vec<BatchRow> = serde_json::from_str(batch)
+    let rows: Vec<BatchRow<'_>> = serde_json::from_str(batch)
         .map_err(|e| StoreError::Corrupt(format!("actor batch: {e}")))?;
     rows.into_iter()
-        .map(
-            |(id, name, slugs, family, kinds, commune, lon, lat, precision, demo)| {
-                let mut categories = CategorySet::EMPTY;
-                for slug in slugs.split_whitespace() {
-                    let pos = catalog.position(slug).ok_or_else(|| {
-                        StoreError::Corrupt(format!("actor {id}: unknown category '{slug}'"))
-                    })?;
-                    categories.0 |= 1 << pos;
-                }
-                let coordinate = |s: &str| {
-                    s.parse::<f64>().map_err(|_| {
-                        StoreError::Corrupt(format!("actor {id}: bad coordinate '{s}'"))
-                    })
-                };
-                Ok(ActorRow {
-                    id: ActorId(id),
-                    name,
-                    categories,
-                    family: parse(Family::parse("family", &family))?,
-                    kinds: KindSet(kinds),
-                    commune,
-                    location: parse(LonLat::new(coordinate(&lon)?, coordinate(&lat)?))?,
-                    precision: parse(GeocodePrecision::parse("precision", &precision))?,
-                    demo: demo != 0,
-                })
-            },
-        )
+        .map(|r| {
+            let id = r.id;
+            let mut categories = CategorySet::EMPTY;
+            for slug in r.categories.split_whitespace() {
+                let pos = catalog.position(slug).ok_or_else(|| {
+                    StoreError::Corrupt(format!("actor {id}: unknown category '{slug}'"))
+                })?;
+                categories.0 |= 1 << pos;
+            }
+            let coordinate = |s: &str| {
+                s.parse::<f64>()
+                    .map_err(|_| StoreError::Corrupt(format!("actor {id}: bad coordinate '{s}'")))
+            };
+            Ok(ActorRow {
+                id: ActorId(id),
+                name: r.name,
+                categories,
+                family: parse(Family::parse("family", &r.family))?,
+                kinds: KindSet(r.kinds),
+                commune: CommuneCode::new(&r.commune).ok_or_else(|| {
+                    StoreError::Corrupt(format!("actor {id}: bad commune code '{}'", r.commune))
+                })?,
+                location: parse(LonLat::new(coordinate(&r.lon)?, coordinate(&r.lat)?))?,
+                precision: parse(GeocodePrecision::parse("precision", &r.precision))?,
+                demo: r.demo != 0,
+            })
+        })
         .collect()
 }
 

@@ -10,7 +10,7 @@ use ancrage::domain::{
     ActorId, Bbox, Catalog, CategorySet, Family, FamilySet, GeocodePrecision, KindSet, LonLat,
     Radius, TerritoryKind, haversine_m,
 };
-use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, Hit};
+use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, CommuneCode, Hit};
 use ancrage::index::pip::PolygonIndex;
 use ancrage::index::territories::Territories;
 use ancrage::seed::demo::Rng;
@@ -153,7 +153,8 @@ fn world(n: usize, seed: u64) -> World {
             categories,
             family: Family::ALL[rng.below(Family::ALL.len())],
             kinds: KindSet(rng.below(8) as u8),
-            commune: COMMUNES[rng.below(COMMUNES.len())].into(),
+            commune: CommuneCode::new(COMMUNES[rng.below(COMMUNES.len())])
+                .expect("five characters"),
             location,
             precision: GeocodePrecision::Address,
             demo: rng.unit() < 0.5,
