@@ -246,6 +246,7 @@ impl Names {
 #[derive(Debug)]
 pub struct ActorIndex {
     entries: Vec<ActorEntry>,
+    /// Names as JSON string literals (quoted and escaped): responses copy them as they are.
     names: Names,
     folded: Names,
     /// Positions in id order (for lookups by id and id-ordered scans).
@@ -277,7 +278,7 @@ impl ActorIndex {
             });
             let mut names = Names::default();
             for r in &rows {
-                names.push(&r.name);
+                names.push(&serde_json::Value::from(r.name.as_str()).to_string());
             }
             (names, folding.join().unwrap_or_default())
         });
@@ -399,7 +400,13 @@ impl ActorIndex {
 
     /// The name of an actor.
     #[must_use]
-    pub fn name(&self, idx: ActorIdx) -> &str {
+    pub fn name(&self, idx: ActorIdx) -> String {
+        serde_json::from_str(self.names.get(idx as usize)).unwrap_or_default()
+    }
+
+    /// The name of an actor as a JSON string literal, ready to be copied into a response.
+    #[must_use]
+    pub fn name_json(&self, idx: ActorIdx) -> &str {
         self.names.get(idx as usize)
     }
 
@@ -533,7 +540,9 @@ impl ActorIndex {
             return Vec::new();
         }
         let cap = max_distance.map_or(HALF_TURN_M, |m| m.metres().min(HALF_TURN_M));
-        let mut r = 500.0_f64.min(cap);
+        // Start small: in a dense city 100 m already holds dozens of actors, and each round
+        // grows the radius from the density it saw.
+        let mut r = 100.0_f64.min(cap);
         loop {
             let mut hits = self.within_metres(centre, r, f, t);
             if hits.len() >= k || r >= cap {
@@ -543,7 +552,7 @@ impl ActorIndex {
             // Area grows with r²: aim for about twice the needed count.
             let factor = (2.0 * k as f64 / hits.len().max(1) as f64)
                 .sqrt()
-                .clamp(1.5, 8.0);
+                .clamp(1.5, 10.0);
             r = (r * factor).min(cap);
         }
     }

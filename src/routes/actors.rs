@@ -52,7 +52,7 @@ pub fn collection(
     matched: Option<usize>,
     etag: Option<&str>,
 ) -> HttpResponse {
-    let mut body = Vec::with_capacity(320 * hits.len() + 96);
+    let mut body = Vec::with_capacity(400 * hits.len() + 96);
     geojson::actor_collection(&mut body, snap, hits, matched);
     respond::ok(req, GEOJSON, body, Cache::Short, etag)
 }
@@ -217,7 +217,8 @@ pub async fn one(
     let feature = json!({
         "type": "Feature",
         "id": record.id.0,
-        "geometry": {"type": "Point", "coordinates": record.fields.location},
+        // Seven decimals (about 1 cm), as in every other response.
+        "geometry": {"type": "Point", "coordinates": [round7(record.fields.location.lon()), round7(record.fields.location.lat())]},
         "properties": properties,
     });
     Ok(respond::ok(
@@ -227,4 +228,9 @@ pub async fn one(
         Cache::Short,
         Some(&etag),
     ))
+}
+
+/// Rounds degrees to seven decimals (about 1 cm), the precision of every coordinate served.
+fn round7(v: f64) -> f64 {
+    (v * 1e7).round() / 1e7
 }

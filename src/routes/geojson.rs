@@ -30,28 +30,45 @@ pub fn actor_collection(out: &mut Vec<u8>, snap: &Snapshot, hits: &[Hit], matche
     out.extend_from_slice(b"]}");
 }
 
-/// Appends a finite number in its shortest exact form (`null` if not finite).
-fn number(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
-    if v.is_finite() {
-        out.extend_from_slice(buf.format_finite(v).as_bytes());
-    } else {
+/// Appends `v` with exactly `decimals` decimals (at most 9), through integer formatting:
+/// several times faster than float printing, and enough for coordinates (7 decimals, about
+/// 1 cm, as RFC 7946 §11.2 advises limiting precision) and distances (1 decimal).
+fn fixed(out: &mut Vec<u8>, v: f64, decimals: u32) {
+    let scale = 10_i64.pow(decimals);
+    let scaled = (v * scale as f64).round();
+    if !scaled.is_finite() || scaled.abs() >= 9e15 {
         out.extend_from_slice(b"null");
+        return;
+    }
+    let scaled = scaled as i64;
+    if scaled < 0 {
+        out.push(b'-');
+    }
+    let magnitude = scaled.unsigned_abs();
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(digits.format(magnitude / scale as u64).as_bytes());
+    if decimals > 0 {
+        out.push(b'.');
+        let frac = digits.format(magnitude % scale as u64);
+        for _ in frac.len()..decimals as usize {
+            out.push(b'0');
+        }
+        out.extend_from_slice(frac.as_bytes());
     }
 }
 
-/// Writes one actor as a Feature with its list properties. Numbers go through `itoa`/`ryu`
-/// and commune names are pre-serialised: this runs for every feature of every page.
+/// Writes one actor as a Feature with its list properties. Numbers go through integer
+/// formatting and names are pre-serialised: this runs for every feature of every page.
 pub fn actor_feature(out: &mut Vec<u8>, snap: &Snapshot, idx: ActorIdx, distance_m: Option<f64>) {
     let e = snap.actors.entry(idx);
-    let mut floats = ryu::Buffer::new();
     out.extend_from_slice(br#"{"type":"Feature","id":"#);
     out.extend_from_slice(itoa::Buffer::new().format(e.id.0).as_bytes());
     out.extend_from_slice(br#","geometry":{"type":"Point","coordinates":["#);
-    number(out, &mut floats, e.location.lon());
+    fixed(out, e.location.lon(), 7);
     out.push(b',');
-    number(out, &mut floats, e.location.lat());
+    fixed(out, e.location.lat(), 7);
     out.extend_from_slice(br#"]},"properties":{"name":"#);
-    string(out, snap.actors.name(idx));
+    out.extend_from_slice(snap.actors.name_json(idx).as_bytes());
     out.extend_from_slice(br#","categories":["#);
     for (i, slug) in snap.catalog.slugs(e.categories).enumerate() {
         if i > 0 {
@@ -87,7 +104,7 @@ pub fn actor_feature(out: &mut Vec<u8>, snap: &Snapshot, idx: ActorIdx, distance
     if let Some(d) = distance_m {
         out.extend_from_slice(br#","distance_m":"#);
         // Decimetres are plenty for a distance shown to people.
-        number(out, &mut floats, (d * 10.0).round() / 10.0);
+        fixed(out, d, 1);
     }
     out.extend_from_slice(b"}}");
 }
@@ -165,4 +182,29 @@ fn parent_ref(out: &mut Vec<u8>, snap: &Snapshot, idx: Option<TerritoryIdx>) {
         idx.map_or("null", |i| snap.territories.json_ref(i))
             .as_bytes(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    fn show(v: f64, decimals: u32) -> String {
+        let mut out = Vec::new();
+        fixed(&mut out, v, decimals);
+        String::from_utf8(out).expect("ascii")
+    }
+
+    #[test]
+    fn fixed_decimals_round_and_keep_signs_and_leading_zeros() {
+        assert_eq!(show(-1.553_765_4, 7), "-1.5537654");
+        assert_eq!(show(47.000_000_04, 7), "47.0000000");
+        assert_eq!(show(-0.000_000_04, 7), "0.0000000");
+        assert_eq!(show(0.050_000_1, 7), "0.0500001");
+        assert_eq!(show(1234.56, 1), "1234.6");
+        assert_eq!(show(0.04, 1), "0.0");
+        assert_eq!(show(f64::NAN, 1), "null");
+        // The text parses back to the value rounded to the decimals.
+        let v: f64 = show(55.450_123_456, 7).parse().expect("number");
+        assert!((v - 55.450_123_5).abs() < 1e-12);
+    }
 }
