@@ -236,6 +236,27 @@ impl Names {
         self.text.push_str(s);
         self.ends.push(self.text.len() as u32);
     }
+    /// Appends `s` as a JSON string literal, escaped in place (no temporary allocation).
+    fn push_json(&mut self, s: &str) {
+        use std::fmt::Write;
+        self.text.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.text.push_str("\\\""),
+                '\\' => self.text.push_str("\\\\"),
+                '\n' => self.text.push_str("\\n"),
+                '\r' => self.text.push_str("\\r"),
+                '\t' => self.text.push_str("\\t"),
+                c if u32::from(c) < 0x20 => {
+                    let _ = write!(self.text, "\\u{:04x}", u32::from(c));
+                }
+                c => self.text.push(c),
+            }
+        }
+        self.text.push('"');
+        self.ends.push(self.text.len() as u32);
+    }
+
     fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text.get(start..self.ends[i] as usize).unwrap_or("")
@@ -278,7 +299,7 @@ impl ActorIndex {
             });
             let mut names = Names::default();
             for r in &rows {
-                names.push(&serde_json::Value::from(r.name.as_str()).to_string());
+                names.push_json(&r.name);
             }
             (names, folding.join().unwrap_or_default())
         });
@@ -640,5 +661,33 @@ impl ActorIndex {
             .copied()
             .filter(|&i| self.matches(i, f, t))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Names;
+
+    #[test]
+    fn names_are_stored_as_json_literals_that_parse_back() {
+        let mut names = Names::default();
+        for s in [
+            "La Ruche – Épicerie (démo)",
+            "Le \"Quai\" \\ 2",
+            "tab\there\u{1}",
+        ] {
+            names.push_json(s);
+        }
+        for (i, s) in [
+            "La Ruche – Épicerie (démo)",
+            "Le \"Quai\" \\ 2",
+            "tab\there\u{1}",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let back: String = serde_json::from_str(names.get(i)).expect("valid JSON");
+            assert_eq!(&back, s);
+        }
     }
 }
