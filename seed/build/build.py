@@ -757,80 +757,57 @@ def main() -> int:
             sum(area_m2[m] for m in members if m in area_m2),
         )
 
+    def dissolved_record(code, name, members, g, point_from, origin_label, what, departement, region, departements=None):
+        """One EPCI, département or région record; keys in the order of the output contract."""
+        population, pcs, area = aggregate(members)
+        pt, origin = unit_point(g, point_from, origin_label, what)
+        record = {
+            "code": code,
+            "name": name,
+            "population": population,
+            "postcodes": pcs,
+            "commune_count": len(members),
+            "epci": None,
+            "departement": departement,
+        }
+        if departements is not None:
+            record["departements"] = departements
+        record.update({
+            "region": region,
+            "area_m2": area,
+            "point": [pt.x, pt.y],
+            "point_origin": origin,
+            "bbox": bbox(g),
+            "geometry_origin": "dissolved",
+            "geometry": geometry_json(g),
+        })
+        return record
+
     epci_records = []
     for code in sorted(epcis):
         members = sorted(epci_members[code])
-        population, pcs, area = aggregate(members)
         dep_pop = Counter()
         for m in members:
             dep_pop[communes[m]["departement"]] += pop[m]
         main_dep = sorted(dep_pop.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         top = sorted(members, key=lambda m: (-pop[m], m))[0]
-        g = epci_geom[code]
-        pt, origin = unit_point(g, top, "most_populous_commune", f"EPCI {code}")
-        epci_records.append({
-            "code": code,
-            "name": epcis[code]["nom"],
-            "population": population,
-            "postcodes": pcs,
-            "commune_count": len(members),
-            "epci": None,
-            "departement": main_dep,
-            "departements": sorted(dep_pop),
-            "region": departements[main_dep]["region"],
-            "area_m2": area,
-            "point": [pt.x, pt.y],
-            "point_origin": origin,
-            "bbox": bbox(g),
-            "geometry_origin": "dissolved",
-            "geometry": geometry_json(g),
-        })
+        epci_records.append(dissolved_record(
+            code, epcis[code]["nom"], members, epci_geom[code], top, "most_populous_commune", f"EPCI {code}",
+            main_dep, departements[main_dep]["region"], departements=sorted(dep_pop)))
 
-    dep_records = []
-    for code in sorted(departements):
-        members = sorted(dep_members[code])
-        population, pcs, area = aggregate(members)
-        g = dep_geom[code]
-        pt, origin = unit_point(g, departements[code]["chefLieu"], "chef_lieu", f"departement {code}")
-        dep_records.append({
-            "code": code,
-            "name": departements[code]["nom"],
-            "population": population,
-            "postcodes": pcs,
-            "commune_count": len(members),
-            "epci": None,
-            "departement": code,
-            "region": departements[code]["region"],
-            "area_m2": area,
-            "point": [pt.x, pt.y],
-            "point_origin": origin,
-            "bbox": bbox(g),
-            "geometry_origin": "dissolved",
-            "geometry": geometry_json(g),
-        })
+    dep_records = [
+        dissolved_record(
+            code, departements[code]["nom"], sorted(dep_members[code]), dep_geom[code],
+            departements[code]["chefLieu"], "chef_lieu", f"departement {code}", code, departements[code]["region"])
+        for code in sorted(departements)
+    ]
 
-    reg_records = []
-    for code in sorted(regions):
-        members = sorted(m for d in reg_deps[code] for m in dep_members[d])
-        population, pcs, area = aggregate(members)
-        g = reg_geom[code]
-        pt, origin = unit_point(g, regions[code]["chefLieu"], "chef_lieu", f"region {code}")
-        reg_records.append({
-            "code": code,
-            "name": regions[code]["nom"],
-            "population": population,
-            "postcodes": pcs,
-            "commune_count": len(members),
-            "epci": None,
-            "departement": None,
-            "region": code,
-            "area_m2": area,
-            "point": [pt.x, pt.y],
-            "point_origin": origin,
-            "bbox": bbox(g),
-            "geometry_origin": "dissolved",
-            "geometry": geometry_json(g),
-        })
+    reg_records = [
+        dissolved_record(
+            code, regions[code]["nom"], sorted(m for d in reg_deps[code] for m in dep_members[d]), reg_geom[code],
+            regions[code]["chefLieu"], "chef_lieu", f"region {code}", None, code)
+        for code in sorted(regions)
+    ]
 
     # ---- sanity checks ----------------------------------------------------------------
     national = sum(pop.values())
