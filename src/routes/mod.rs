@@ -6,6 +6,7 @@ pub mod categories;
 pub mod docs;
 pub mod geojson;
 pub mod health;
+pub mod map;
 pub mod params;
 pub mod problem;
 pub mod respond;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(territories::actors),
                 )
                 .route("/locate", web::get().to(territories::locate))
+                .configure(map::configure)
                 .default_service(web::to(api_not_found)),
         )
         .default_service(web::to(crate::assets::serve));

@@ -5,6 +5,7 @@ mod helpers;
 mod actors;
 mod errors;
 mod http;
+mod map;
 mod openapi;
 mod seed;
 mod territories;
