@@ -1,0 +1,194 @@
+// Map styles: the offline basemap built from the project's own territory outlines, and the
+// layers that draw actors, clusters, the selected territory and "Autour de moi" on any basemap.
+// Pure functions returning MapLibre style objects, tested with node.
+
+/** Zoom from which commune outlines are drawn (and fetched for the view). */
+export const COMMUNES_MIN_ZOOM = 9;
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/**
+ * The offline basemap: département outlines at every zoom, commune outlines and names from
+ * {@link COMMUNES_MIN_ZOOM}. No glyphs URL: labels use the browser's local fonts.
+ * @param {string} origin the server's origin, e.g. `http://localhost:8080`
+ * @param {string} attribution credit shown for the outlines
+ */
+export function offlineStyle(origin, attribution) {
+  return {
+    version: 8,
+    name: 'Ancrage hors ligne',
+    sources: {
+      departements: {
+        type: 'geojson',
+        data: `${origin}/api/v1/map/outlines/departements`,
+        attribution,
+      },
+      communes: { type: 'geojson', data: EMPTY },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#dfe9ee' } },
+      {
+        id: 'departements-fill',
+        type: 'fill',
+        source: 'departements',
+        paint: { 'fill-color': '#f7f5f0' },
+      },
+      {
+        id: 'communes-line',
+        type: 'line',
+        source: 'communes',
+        minzoom: COMMUNES_MIN_ZOOM,
+        paint: { 'line-color': '#b9b3a6', 'line-width': 0.6 },
+      },
+      {
+        id: 'departements-line',
+        type: 'line',
+        source: 'departements',
+        paint: { 'line-color': '#8d8677', 'line-width': ['interpolate', ['linear'], ['zoom'], 4, 0.6, 10, 1.6] },
+      },
+      {
+        id: 'communes-label',
+        type: 'symbol',
+        source: 'communes',
+        minzoom: 11,
+        layout: {
+          'text-field': ['get', 'name'],
+          'text-font': ['sans-serif'],
+          'text-size': 12,
+          'symbol-placement': 'point',
+        },
+        paint: { 'text-color': '#4a463e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+      },
+      {
+        id: 'departements-label',
+        type: 'symbol',
+        source: 'departements',
+        minzoom: 6,
+        maxzoom: 9,
+        layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 12 },
+        paint: { 'text-color': '#4a463e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+      },
+    ],
+  };
+}
+
+/**
+ * A `match` expression giving each top-level category slug its colour.
+ * @param {Array<{slug: string, parent: string|null, colour: string}>} categories
+ */
+export function colourExpression(categories) {
+  const pairs = categories.filter((c) => !c.parent).flatMap((c) => [c.slug, c.colour]);
+  return pairs.length ? ['match', ['get', 'category'], ...pairs, '#555555'] : '#555555';
+}
+
+/**
+ * The sources and layers drawing actors and overlays, in drawing order. `clustered` makes
+ * MapLibre cluster the points itself (all points loaded); otherwise the server sends clusters
+ * with the same properties (`point_count`, `point_count_abbreviated`).
+ */
+export function overlay(categories, clustered) {
+  const actors = clustered
+    ? { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 }
+    : { type: 'geojson', data: EMPTY };
+  return {
+    sources: {
+      territory: { type: 'geojson', data: EMPTY },
+      near: { type: 'geojson', data: EMPTY },
+      actors,
+    },
+    layers: [
+      {
+        id: 'territory-fill',
+        type: 'fill',
+        source: 'territory',
+        paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 },
+      },
+      {
+        id: 'territory-line',
+        type: 'line',
+        source: 'territory',
+        paint: { 'line-color': '#1d4ed8', 'line-width': 2.5 },
+      },
+      {
+        id: 'near-fill',
+        type: 'fill',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': '#0f766e', 'fill-opacity': 0.08 },
+      },
+      {
+        id: 'near-line',
+        type: 'line',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'line-color': '#0f766e', 'line-width': 2, 'line-dasharray': [2, 1] },
+      },
+      {
+        id: 'near-centre',
+        type: 'circle',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-radius': 6, 'circle-color': '#0f766e', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 },
+      },
+      {
+        id: 'clusters',
+        type: 'circle',
+        source: 'actors',
+        filter: ['has', 'point_count'],
+        paint: {
+          'circle-color': '#1f3a5f',
+          'circle-opacity': 0.88,
+          'circle-stroke-color': '#ffffff',
+          'circle-stroke-width': 2,
+          'circle-radius': ['step', ['get', 'point_count'], 14, 10, 17, 100, 21, 1000, 26],
+        },
+      },
+      {
+        id: 'cluster-count',
+        type: 'symbol',
+        source: 'actors',
+        filter: ['has', 'point_count'],
+        layout: {
+          'text-field': ['get', 'point_count_abbreviated'],
+          'text-font': ['sans-serif'],
+          'text-size': 13,
+          'text-allow-overlap': true,
+        },
+        paint: { 'text-color': '#ffffff' },
+      },
+      {
+        id: 'actors',
+        type: 'circle',
+        source: 'actors',
+        filter: ['!', ['has', 'point_count']],
+        paint: {
+          'circle-color': colourExpression(categories),
+          'circle-radius': ['case', ['boolean', ['feature-state', 'hover'], false], 11, ['interpolate', ['linear'], ['zoom'], 5, 5, 12, 8]],
+          'circle-stroke-color': ['case', ['boolean', ['feature-state', 'hover'], false], '#111111', '#ffffff'],
+          'circle-stroke-width': ['case', ['boolean', ['feature-state', 'hover'], false], 3, 1.5],
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Compact points (`[id, lon, lat, category position, flags]`) as GeoJSON features whose
+ * `category` is the slug at that position.
+ */
+export function pointsToFeatures(points, categories) {
+  return {
+    type: 'FeatureCollection',
+    features: points.map(([id, lon, lat, cat, flags]) => ({
+      type: 'Feature',
+      id,
+      geometry: { type: 'Point', coordinates: [lon, lat] },
+      properties: {
+        id,
+        category: categories[cat]?.slug ?? '',
+        demo: (flags & 1) === 1,
+        tiers: (flags & 2) === 2,
+      },
+    })),
+  };
+}
