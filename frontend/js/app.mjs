@@ -13,7 +13,7 @@ import {
   reportMailto,
   safeHttpUrl,
 } from './format.mjs';
-import { offlineStyle, overlay, pointsToFeatures, COMMUNES_MIN_ZOOM } from './style.mjs';
+import { offlineStyle, overlay, pointsToFeatures, labelPoints, COMMUNES_MIN_ZOOM } from './style.mjs';
 
 const $ = (id) => document.getElementById(id);
 const LIST_LIMIT = 100;
@@ -357,6 +357,8 @@ async function createMap() {
     showMapMessage(t('map.nowebgl'));
     return;
   }
+  // A handle for the browser tests and for debugging from the console.
+  window.ancrage = { map };
   map.touchZoomRotate.disableRotation();
   if (!new URLSearchParams(location.search).has('lat')) {
     // No view asked for: show the whole of metropolitan France whatever the screen size.
@@ -371,6 +373,14 @@ async function createMap() {
   });
   await new Promise((resolve) => map.once('load', resolve));
   addOverlay();
+  const centre = map.getCenter();
+  Object.assign(state, { lon: centre.lng, lat: centre.lat, zoom: map.getZoom() });
+  if (offline) {
+    // Same URL as the style's source: answered from the browser's cache.
+    api('/api/v1/map/outlines/departements')
+      .then((data) => map.getSource('departement-labels')?.setData(labelPoints(data)))
+      .catch(() => {});
+  }
   map.on('moveend', () => {
     const c = map.getCenter();
     state.lon = c.lng;
@@ -507,6 +517,7 @@ async function loadCommunes(box) {
     const data = await api('/api/v1/map/outlines/communes', new URLSearchParams({ bbox: wide.map(fixed).join(',') }));
     if (!data.truncated && map.getSource('communes')) {
       map.getSource('communes').setData(data);
+      map.getSource('commune-labels').setData(labelPoints(data));
       communesBox = wide;
     }
   } catch {
@@ -876,6 +887,7 @@ function renderDetail() {
   );
   const distance = state.near ? distanceM([state.near.lon, state.near.lat], [lon, lat]) : null;
   sheet.replaceChildren(
+    ...[
     back,
     el('h2', { id: 'detail-name', tabindex: '-1', text: p.name }),
     distance !== null ? el('p', { class: 'item-meta', text: t('detail.distance', { d: formatDistance(distance, lang()) }) }) : null,
@@ -884,6 +896,7 @@ function renderDetail() {
     el('dl', {}, rows),
     actions,
     el('p', { id: 'share-message', class: 'message', role: 'status', 'aria-live': 'polite' }),
+    ].filter(Boolean),
   );
 }
 

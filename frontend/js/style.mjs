@@ -24,6 +24,8 @@ export function offlineStyle(origin, attribution) {
         attribution,
       },
       communes: { type: 'geojson', data: EMPTY },
+      'departement-labels': { type: 'geojson', data: EMPTY },
+      'commune-labels': { type: 'geojson', data: EMPTY },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#dfe9ee' } },
@@ -49,20 +51,19 @@ export function offlineStyle(origin, attribution) {
       {
         id: 'communes-label',
         type: 'symbol',
-        source: 'communes',
+        source: 'commune-labels',
         minzoom: 11,
         layout: {
           'text-field': ['get', 'name'],
           'text-font': ['sans-serif'],
           'text-size': 12,
-          'symbol-placement': 'point',
         },
         paint: { 'text-color': '#4a463e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
       },
       {
         id: 'departements-label',
         type: 'symbol',
-        source: 'departements',
+        source: 'departement-labels',
         minzoom: 6,
         maxzoom: 9,
         layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 12 },
@@ -190,5 +191,18 @@ export function pointsToFeatures(points, categories) {
         tiers: (flags & 2) === 2,
       },
     })),
+  };
+}
+
+/**
+ * Label points of outline features (their `point` property), as a FeatureCollection of Points
+ * carrying the name: one label per territory instead of one per tile of its polygon.
+ */
+export function labelPoints(outlines) {
+  return {
+    type: 'FeatureCollection',
+    features: outlines.features
+      .filter((f) => Array.isArray(f.properties.point))
+      .map((f) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: f.properties.point }, properties: { name: f.properties.name } })),
   };
 }

@@ -138,7 +138,8 @@ fn build_outlines(snap: &Snapshot) -> Outlines {
     }
 }
 
-/// Writes `{"type":"Feature","id":…,"bbox":…,"geometry":…,"properties":{kind, code, name}}`.
+/// Writes `{"type":"Feature","id":…,"bbox":…,"geometry":…,"properties":{kind, code, name, point}}`,
+/// `point` being the representative point where a label goes.
 fn outline_feature(
     out: &mut Vec<u8>,
     snap: &Snapshot,
@@ -168,6 +169,9 @@ fn outline_feature(
     geojson::string(out, &t.record.code);
     out.extend_from_slice(br#","name":"#);
     geojson::string(out, &t.record.name);
+    if let Some(p) = t.point() {
+        let _ = write!(out, r#","point":[{:.5},{:.5}]"#, p.lon(), p.lat());
+    }
     out.extend_from_slice(b"}}");
 }
 
