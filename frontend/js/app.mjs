@@ -360,6 +360,8 @@ async function createMap() {
   // A handle for the browser tests and for debugging from the console.
   window.ancrage = { map };
   map.touchZoomRotate.disableRotation();
+  syncPadding();
+  window.addEventListener('resize', syncPadding);
   if (!new URLSearchParams(location.search).has('lat')) {
     // No view asked for: show the whole of metropolitan France whatever the screen size.
     map.fitBounds(FRANCE, { padding: 10, animate: false });
@@ -368,8 +370,8 @@ async function createMap() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   setAttribution();
   map.on('error', (e) => {
-    // A remote basemap whose tiles fail keeps the actors usable; log for operators.
-    console.warn('map error', e && e.error ? e.error.message : e);
+    // A failing remote tile leaves the actors usable; the message is for operators.
+    console.error('map error:', e && e.error ? e.error.message : e);
   });
   await new Promise((resolve) => map.once('load', resolve));
   addOverlay();
@@ -612,7 +614,10 @@ function renderList() {
   if (state.openNow && listItems.length === 0 && listMeta.total > 0) status += ` ${t('list.open.none')}`;
   announce('list-status', status);
   $('near-clear').hidden = !state.near;
+  // Keep keyboard focus on the same place when the list is redrawn under it.
+  const focused = document.activeElement?.closest?.('.item')?.dataset.id;
   list.replaceChildren(...listItems.map(listItem));
+  if (focused) document.querySelector(`.item[data-id="${focused}"]`)?.focus({ preventScroll: true });
   document.body.dataset.listVersion = String(Number(document.body.dataset.listVersion ?? 0) + 1);
 }
 
@@ -771,6 +776,7 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   const sheet = $('detail');
   sheet.hidden = false;
   $('results').hidden = true;
+  $('panel').classList.add('detail-open');
   sheet.replaceChildren(el('p', { class: 'message', text: t('list.loading') }));
   if (panelState() === 'closed') setPanel('half');
   try {
@@ -794,6 +800,7 @@ function closeDetail(push) {
   detailRecord = null;
   $('detail').hidden = true;
   $('results').hidden = false;
+  $('panel').classList.remove('detail-open');
   if (push !== null) writeUrl(push);
 }
 
@@ -1075,6 +1082,15 @@ function panelState() {
 function setPanel(s) {
   $('panel').dataset.state = s;
   updatePanelToggle();
+  syncPadding();
+}
+
+/** On phones the sheet covers the bottom of the map: keep the map's centre above it. */
+function syncPadding() {
+  if (!map) return;
+  const phone = matchMedia('(max-width: 720px)').matches;
+  const bottom = phone ? $('panel').getBoundingClientRect().height : 0;
+  map.setPadding({ top: 0, left: 0, right: 0, bottom });
 }
 
 function updatePanelToggle() {

@@ -6,6 +6,7 @@
 export const COMMUNES_MIN_ZOOM = 9;
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
+const HOVER = ['boolean', ['feature-state', 'hover'], false];
 
 /**
  * The offline basemap: département outlines at every zoom, commune outlines and names from
@@ -52,7 +53,7 @@ export function offlineStyle(origin, attribution) {
         id: 'communes-label',
         type: 'symbol',
         source: 'commune-labels',
-        minzoom: 11,
+        minzoom: 10,
         layout: {
           'text-field': ['get', 'name'],
           'text-font': ['sans-serif'],
@@ -164,9 +165,10 @@ export function overlay(categories, clustered) {
         filter: ['!', ['has', 'point_count']],
         paint: {
           'circle-color': colourExpression(categories),
-          'circle-radius': ['case', ['boolean', ['feature-state', 'hover'], false], 11, ['interpolate', ['linear'], ['zoom'], 5, 5, 12, 8]],
-          'circle-stroke-color': ['case', ['boolean', ['feature-state', 'hover'], false], '#111111', '#ffffff'],
-          'circle-stroke-width': ['case', ['boolean', ['feature-state', 'hover'], false], 3, 1.5],
+          // Zoom must be the outer expression; the hovered marker grows at every zoom.
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['case', HOVER, 9, 5], 12, ['case', HOVER, 12, 8]],
+          'circle-stroke-color': ['case', HOVER, '#111111', '#ffffff'],
+          'circle-stroke-width': ['case', HOVER, 3, 1.5],
         },
       },
     ],

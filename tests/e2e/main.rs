@@ -58,7 +58,7 @@ fn the_map_works_in_a_real_browser() {
         missing.join("\n  - ")
     );
     let status = Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
+        .arg("--test")
         .current_dir(&dir)
         .env("ANCRAGE_BIN", env!("CARGO_BIN_EXE_ancrage"))
         .env("CHROMIUM", &chromium)

@@ -165,8 +165,9 @@ test('filtering one category updates the list, the counts and the URL', async ()
   // The markers on the map are food actors only.
   await mapIdle(page);
   const colours = await page.evaluate(() =>
-    [...new Set(window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category))],
+    window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category),
   );
+  assert.ok(colours.length > 0, 'single markers are drawn');
   assert.deepEqual(colours.filter((c) => c !== 'alimentation'), []);
   await screenshot(page, 'desktop-filter-alimentation');
   // Back undoes the filter.
@@ -315,14 +316,15 @@ test('switching to English translates the page and remembers it in the URL', asy
 
 test('the keyboard reaches the list through the skip link and every control', async () => {
   const page = await open('/?lat=47.2184&lon=-1.5536&z=12');
+  await mapIdle(page);
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'list-heading');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
-  const focused = await page.evaluate(() => document.activeElement.closest('.item')?.dataset.id ?? document.activeElement.id);
-  assert.ok(focused, 'a list item or control has focus');
+  const ids = await page.locator('#list .item').evaluateAll((nodes) => nodes.map((n) => n.dataset.id));
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.item')?.dataset.id), ids[1], 'Tab walks the list');
   // Focusing an item highlights its marker.
   await page.locator('#list .item').first().focus();
   const id = Number(await page.locator('#list .item').first().getAttribute('data-id'));

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import assert from 'node:assert/strict';
 import { offlineStyle, overlay, colourExpression, pointsToFeatures, labelPoints } from '../../../frontend/js/style.mjs';
 
@@ -57,4 +58,13 @@ test('outline features give one label point each', () => {
   assert.deepEqual(fc.features, [
     { type: 'Feature', geometry: { type: 'Point', coordinates: [-1.55, 47.21] }, properties: { name: 'Nantes' } },
   ]);
+});
+
+test('the offline style with the overlay is a valid MapLibre style', () => {
+  for (const clustered of [true, false]) {
+    const style = offlineStyle('http://127.0.0.1:9', 'IGN');
+    const o = overlay(categories, clustered);
+    const merged = { ...style, sources: { ...style.sources, ...o.sources }, layers: [...style.layers, ...o.layers] };
+    assert.deepEqual(validateStyleMin(merged).map((e) => e.message), []);
+  }
 });
