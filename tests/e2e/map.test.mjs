@@ -367,3 +367,61 @@ test('on a 320 px phone the list is a bottom sheet and nothing overflows', async
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('with more actors than the page loads at once, the server clusters the view; a failed remote basemap falls back', async () => {
+  const big = await startServer({
+    ANCRAGE_DEMO_ACTORS: '25000',
+    // Unreachable from the tests (every request off the test server is blocked).
+    ANCRAGE_BASEMAP_STYLE: 'https://tiles.example.invalid/styles/positron',
+  });
+  try {
+    const page = await newPage(browser, big, { viewport: DESKTOP });
+    const clusterRequest = page.waitForRequest((r) => r.url().includes('/api/v1/map/clusters?'), { timeout: 60_000 });
+    await page.goto(`${big.url}/`);
+    await ready(page);
+    await clusterRequest;
+    await page.locator('#map-message').waitFor();
+    assert.match(await page.locator('#map-message').textContent(), /fond de carte hors ligne/);
+    await mapIdle(page);
+    const drawn = await page.evaluate(() => {
+      const { map } = window.ancrage;
+      return {
+        clusters: map.queryRenderedFeatures({ layers: ['clusters'] }).map((f) => f.properties.point_count),
+        departements: map.querySourceFeatures('departements').length,
+      };
+    });
+    assert.ok(drawn.departements > 50, 'the offline basemap replaced the remote one');
+    assert.ok(drawn.clusters.length > 10, `server clusters drawn: ${drawn.clusters.length}`);
+    const total = firstNumber(await page.locator('#list-status').textContent());
+    assert.ok(total > 20_000, `${total} actors in view`);
+    await screenshot(page, 'desktop-server-clusters');
+    // A server cluster expands on click.
+    const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
+    const point = await page.evaluate(() => {
+      const { map } = window.ancrage;
+      const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
+      const p = map.project(f.geometry.coordinates);
+      const r = map.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    await page.mouse.click(point.x, point.y);
+    await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
+    // Zoomed in on a city, single actors appear, and filters still apply.
+    await page.goto(`${big.url}/?lat=47.2184&lon=-1.5536&z=14&cat=alimentation`);
+    await ready(page);
+    await page.waitForFunction(
+      () => window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).length > 0,
+      null,
+      { timeout: 30_000 },
+    );
+    const categories = await page.evaluate(() =>
+      window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category),
+    );
+    assert.deepEqual(categories.filter((c) => c !== 'alimentation'), []);
+    // The only errors are the blocked remote style, once per page load.
+    assert.deepEqual(page.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')), []);
+    await page.context().close();
+  } finally {
+    await big.stop();
+  }
+});
