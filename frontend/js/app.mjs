@@ -193,7 +193,7 @@ function buildFilters() {
       .filter((c) => !c.parent)
       .map((c) => el('li', {}, el('span', { class: 'swatch', style: `background:${c.colour}` }), label(c))),
     el('li', {}, el('span', { class: 'cluster-dot' }), t('map.legend.cluster')),
-    el('li', {}, el('span', { class: 'badge', text: t('demo.badge') })),
+    el('li', {}, el('span', { class: 'swatch demo-swatch' }), t('map.legend.demo')),
   );
   updateFilterPill();
 }
@@ -1159,6 +1159,9 @@ async function start() {
   bindFilters();
   bindNear();
   $('lang-switch').addEventListener('click', switchLanguage);
+  $('detail').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') $('detail').querySelector('button')?.click();
+  });
   $('panel-toggle').addEventListener('click', () => setPanel(panelState() === 'closed' ? 'half' : 'closed'));
   $('territory-clear').addEventListener('click', () => {
     clearTerritory(true);

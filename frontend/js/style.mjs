@@ -167,6 +167,8 @@ export function overlay(categories, clustered) {
           'circle-color': colourExpression(categories),
           // Zoom must be the outer expression; the hovered marker grows at every zoom.
           'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['case', HOVER, 9, 5], 12, ['case', HOVER, 12, 8]],
+          // Demonstration data are paler than real structures.
+          'circle-opacity': ['case', ['boolean', ['get', 'demo'], false], 0.72, 1],
           'circle-stroke-color': ['case', HOVER, '#111111', '#ffffff'],
           'circle-stroke-width': ['case', HOVER, 3, 1.5],
         },

@@ -103,7 +103,7 @@ export default {
   'map.label': 'Map of places. The list of places is its text equivalent.',
   'map.legend': 'Legend',
   'map.legend.cluster': 'Group of places: click to zoom in',
-  'map.legend.demo': 'Dotted circle in the list: demonstration data',
+  'map.legend.demo': 'Pale dot: demonstration data (dotted badge in the list)',
   'map.fallback': 'The remote basemap could not be loaded: showing the offline basemap.',
   'map.nowebgl': 'Your browser cannot display the map (WebGL unavailable). The list of places still works.',
   'map.territory': 'Selected area: {name}',

@@ -103,7 +103,7 @@ export default {
   'map.label': 'Carte des lieux. La liste des lieux en est l’équivalent textuel.',
   'map.legend': 'Légende',
   'map.legend.cluster': 'Groupe de lieux : cliquez pour zoomer',
-  'map.legend.demo': 'Cercle pointillé dans la liste : donnée de démonstration',
+  'map.legend.demo': 'Point pâle : donnée de démonstration (badge pointillé dans la liste)',
   'map.fallback': 'Le fond de carte distant n’a pas pu être chargé : fond de carte hors ligne affiché.',
   'map.nowebgl': 'Votre navigateur ne peut pas afficher la carte (WebGL indisponible). La liste des lieux reste utilisable.',
   'map.territory': 'Territoire sélectionné : {name}',
