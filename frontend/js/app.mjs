@@ -313,9 +313,23 @@ function setAttribution() {
   map.addControl(attributionControl, 'bottom-right');
 }
 
+/**
+ * The font of the cluster counts: the browser's own for the offline basemap; a font the remote
+ * style already uses when it has a glyph server (which would not know "sans-serif").
+ */
+function countFont() {
+  const style = map.getStyle();
+  if (!style.glyphs) return ['sans-serif'];
+  for (const layer of style.layers) {
+    const font = layer.type === 'symbol' ? layer.layout?.['text-font'] : null;
+    if (Array.isArray(font) && font.every((f) => typeof f === 'string')) return font;
+  }
+  return ['sans-serif'];
+}
+
 function addOverlay() {
   const clustered = mode !== 'clusters';
-  const o = overlay(categories, clustered);
+  const o = overlay(categories, clustered, countFont());
   for (const [id, source] of Object.entries(o.sources)) {
     if (!map.getSource(id)) map.addSource(id, source);
   }
@@ -351,6 +365,12 @@ async function createMap() {
       dragRotate: false,
       pitchWithRotate: false,
       maxZoom: 19,
+      locale: {
+        'Map.Title': t('map.label'),
+        'NavigationControl.ZoomIn': t('map.zoomin'),
+        'NavigationControl.ZoomOut': t('map.zoomout'),
+        'AttributionControl.ToggleAttribution': t('map.attribution.toggle'),
+      },
     });
   } catch {
     map = null;

@@ -86,9 +86,10 @@ export function colourExpression(categories) {
 /**
  * The sources and layers drawing actors and overlays, in drawing order. `clustered` makes
  * MapLibre cluster the points itself (all points loaded); otherwise the server sends clusters
- * with the same properties (`point_count`, `point_count_abbreviated`).
+ * with the same properties (`point_count`, `point_count_abbreviated`). `font` draws the counts:
+ * keep the default (the browser's fonts) unless the basemap has a glyph server.
  */
-export function overlay(categories, clustered) {
+export function overlay(categories, clustered, font = ['sans-serif']) {
   const actors = clustered
     ? { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 }
     : { type: 'geojson', data: EMPTY };
@@ -152,7 +153,7 @@ export function overlay(categories, clustered) {
         filter: ['has', 'point_count'],
         layout: {
           'text-field': ['get', 'point_count_abbreviated'],
-          'text-font': ['sans-serif'],
+          'text-font': font,
           'text-size': 13,
           'text-allow-overlap': true,
         },

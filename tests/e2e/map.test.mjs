@@ -368,7 +368,7 @@ test('on a 320 px phone the list is a bottom sheet and nothing overflows', async
   await page.context().close();
 });
 
-test('with more actors than the page loads at once, the server clusters the view; a failed remote basemap falls back', async () => {
+test('with more actors than the page loads at once, the server clusters the view; a remote basemap is used, or replaced when it fails', async () => {
   const big = await startServer({
     ANCRAGE_DEMO_ACTORS: '25000',
     // Unreachable from the tests (every request off the test server is blocked).
@@ -418,9 +418,51 @@ test('with more actors than the page loads at once, the server clusters the view
       window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category),
     );
     assert.deepEqual(categories.filter((c) => c !== 'alimentation'), []);
+    // Without a configured address there is no « Signaler une erreur » link.
+    await page.locator('#list .item').first().click();
+    await page.locator('#detail-name').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Signaler une erreur' }).count(), 0);
     // The only errors are the blocked remote style, once per page load.
     assert.deepEqual(page.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')), []);
     await page.context().close();
+
+    // When the remote style answers, it is the basemap, with its own credits.
+    const remote = await newPage(browser, big, { viewport: DESKTOP });
+    await remote.context().route('https://tiles.example.invalid/**', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: JSON.stringify({
+          version: 8,
+          name: 'remote test style',
+          sources: {
+            land: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, attribution: '© Fond distant de test' },
+          },
+          layers: [
+            { id: 'remote-background', type: 'background', paint: { 'background-color': '#e3ecd9' } },
+            { id: 'remote-land', type: 'fill', source: 'land' },
+          ],
+        }),
+      }),
+    );
+    await remote.goto(`${big.url}/`);
+    await ready(remote);
+    await mapIdle(remote);
+    assert.equal(await remote.locator('#map-message').isHidden(), true, 'no fallback message');
+    const style = await remote.evaluate(() => {
+      const { map } = window.ancrage;
+      return {
+        layers: map.getStyle().layers.map((l) => l.id),
+        clusters: map.queryRenderedFeatures({ layers: ['clusters'] }).length,
+      };
+    });
+    assert.ok(style.layers.includes('remote-background') && !style.layers.includes('departements-fill'), style.layers.join());
+    assert.ok(style.clusters > 10, 'actors drawn over the remote basemap');
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /Fond distant de test/);
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /INSEE/);
+    assert.deepEqual(remote.errors, []);
+    await remote.context().close();
   } finally {
     await big.stop();
   }
