@@ -336,6 +336,17 @@ function addOverlay() {
   for (const layer of o.layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
   map.getSource('territory').setData(territoryFeature ?? EMPTY);
   drawNear();
+  drawSelected();
+}
+
+/** Rings the actor whose sheet is open, even when its marker sits in a cluster. */
+function drawSelected() {
+  if (!map || !map.getSource('selected')) return;
+  map.getSource('selected').setData(
+    detailRecord && state.actor !== null
+      ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: detailRecord.geometry, properties: {} }] }
+      : EMPTY,
+  );
 }
 
 function setActorsMode(next) {
@@ -344,7 +355,7 @@ function setActorsMode(next) {
     return;
   }
   mode = next;
-  for (const id of ['clusters', 'cluster-count', 'actors']) if (map.getLayer(id)) map.removeLayer(id);
+  for (const id of ['clusters', 'cluster-count', 'actors', 'selected-ring']) if (map.getLayer(id)) map.removeLayer(id);
   if (map.getSource('actors')) map.removeSource('actors');
   addOverlay();
 }
@@ -806,6 +817,7 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   }
   if (state.actor !== id) return;
   renderDetail();
+  drawSelected();
   if (detailRecord && map && fly) {
     const [lon, lat] = detailRecord.geometry.coordinates;
     if (!map.getBounds().contains([lon, lat]) || map.getZoom() < 12)
@@ -821,6 +833,7 @@ function closeDetail(push) {
   $('detail').hidden = true;
   $('results').hidden = false;
   $('panel').classList.remove('detail-open');
+  drawSelected();
   if (push !== null) writeUrl(push);
 }
 

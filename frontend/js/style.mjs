@@ -98,6 +98,7 @@ export function overlay(categories, clustered, font = ['sans-serif']) {
       territory: { type: 'geojson', data: EMPTY },
       near: { type: 'geojson', data: EMPTY },
       actors,
+      selected: { type: 'geojson', data: EMPTY },
     },
     layers: [
       {
@@ -172,6 +173,17 @@ export function overlay(categories, clustered, font = ['sans-serif']) {
           'circle-opacity': ['case', ['boolean', ['get', 'demo'], false], 0.72, 1],
           'circle-stroke-color': ['case', HOVER, '#111111', '#ffffff'],
           'circle-stroke-width': ['case', HOVER, 3, 1.5],
+        },
+      },
+      {
+        id: 'selected-ring',
+        type: 'circle',
+        source: 'selected',
+        paint: {
+          'circle-radius': 13,
+          'circle-color': 'rgba(0, 0, 0, 0)',
+          'circle-stroke-color': '#111111',
+          'circle-stroke-width': 3,
         },
       },
     ],

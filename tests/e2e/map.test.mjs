@@ -197,6 +197,8 @@ test('a detail sheet shows the fields, directions, share and report links', asyn
   const report = page.getByRole('link', { name: 'Signaler une erreur' });
   assert.match(await report.getAttribute('href'), new RegExp(`^mailto:${REPORT_EMAIL}\\?subject=`));
   if (name.includes('(démo)')) assert.ok(await page.locator('.demo-note').isVisible(), 'demonstration data are marked');
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['selected-ring'] }).length > 0), 'the place is ringed');
   await screenshot(page, 'desktop-detail');
   assert.deepEqual(await axeViolations(page), []);
   // The back button of the browser closes the sheet; the sheet's own button too.
