@@ -424,7 +424,7 @@ async function createMap() {
   });
   map.on('click', 'clusters', async (e) => {
     const f = e.features[0];
-    if (!f) return;
+    if (!f || picking) return;
     if (mode === 'clusters') {
       const b = f.properties.bbox;
       const box = typeof b === 'string' ? JSON.parse(b) : b;
@@ -436,7 +436,7 @@ async function createMap() {
   });
   map.on('click', 'actors', (e) => {
     const f = e.features[0];
-    if (f) openDetail(Number(f.properties.id), { push: true, focus: true });
+    if (f && !picking) openDetail(Number(f.properties.id), { push: true, focus: true });
   });
   map.on('click', (e) => {
     if (!picking) return;
@@ -572,12 +572,14 @@ async function withHours(items) {
   return items;
 }
 
-function openState(id, now = new Date()) {
-  const text = hoursCache.get(id);
+/** Whether a listed actor is open now, in the time zone of its commune. */
+function openState(f, now = new Date()) {
+  const text = hoursCache.get(f.id);
   if (text === undefined || text === null) return { known: false };
   const schedule = hours.parse(text);
   if (!schedule) return { known: false, raw: text };
-  return { known: true, open: hours.isOpen(schedule, now) };
+  const local = hours.wallClock(now, hours.timeZoneOf(f.properties.commune?.code));
+  return { known: true, open: hours.isOpen(schedule, local) };
 }
 
 async function loadViewList(seq, withBox) {
@@ -592,7 +594,7 @@ async function loadViewList(seq, withBox) {
       .sort((a, b) => a.centreDistance - b.centreDistance);
     await withHours(items);
     if (seq !== viewSeq) return;
-    if (state.openNow) items = items.filter((f) => openState(f.id).open === true);
+    if (state.openNow) items = items.filter((f) => openState(f).open === true);
     listMeta = { kind: 'view', total: data.numberMatched, fetched: data.features.length };
     listItems = items;
     renderList();
@@ -657,7 +659,7 @@ function listItem(f) {
   const first = catBySlug.get(p.categories[0]);
   const colour = (rootOf(p.categories[0]) ?? first)?.colour ?? '#555';
   const where = p.commune?.name ?? '';
-  const open = openState(f.id);
+  const open = openState(f);
   const badges = [];
   if (open.known) badges.push(el('span', { class: `badge ${open.open ? 'open' : 'closed'}`, text: t(open.open ? 'open.now' : 'open.closed') }));
   if (p.demo) badges.push(el('span', { class: 'badge', text: t('demo.badge') }));
@@ -743,7 +745,7 @@ async function loadNearList(seq) {
     let items = data.features;
     await withHours(items);
     if (seq !== viewSeq) return;
-    if (state.openNow) items = items.filter((f) => openState(f.id).open === true);
+    if (state.openNow) items = items.filter((f) => openState(f).open === true);
     listMeta = { kind: 'near', total: data.numberMatched ?? items.length, fetched: data.features.length };
     listItems = items;
     renderList();
@@ -878,7 +880,7 @@ function renderDetail() {
   if (p.opening_hours) {
     const schedule = hours.parse(p.opening_hours);
     if (schedule) {
-      const open = hours.isOpen(schedule, new Date());
+      const open = hours.isOpen(schedule, hours.wallClock(new Date(), hours.timeZoneOf(p.commune?.code)));
       row(
         'detail.hours',
         el(

@@ -156,3 +156,41 @@ export function describe(schedule, words) {
   if (schedule.holidaysOff) lines.push(words.holidaysOff);
   return lines;
 }
+
+/** Time zones of the overseas départements, by the first three digits of the commune code. */
+const OVERSEAS_ZONES = {
+  971: 'America/Guadeloupe',
+  972: 'America/Martinique',
+  973: 'America/Cayenne',
+  974: 'Indian/Reunion',
+  975: 'America/Miquelon',
+  976: 'Indian/Mayotte',
+  977: 'America/St_Barthelemy',
+  978: 'America/Marigot',
+};
+
+/** The time zone of a French commune (INSEE code): opening hours are local to the place. */
+export function timeZoneOf(communeCode) {
+  return OVERSEAS_ZONES[String(communeCode ?? '').slice(0, 3)] ?? 'Europe/Paris';
+}
+
+/**
+ * The wall-clock time of `date` in `timeZone`, as a Date whose local fields (day, hours,
+ * minutes) are those of the zone: what {@link isOpen} needs.
+ */
+export function wallClock(date, timeZone) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return new Date(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
+}

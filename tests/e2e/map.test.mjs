@@ -256,6 +256,20 @@ test('"Autour de moi" lists places by distance from a mocked position', async ()
   await screenshot(page, 'desktop-near');
   await page.getByRole('button', { name: /Quitter/ }).click();
   await page.waitForFunction(() => !location.search.includes('near='));
+  // Or a point picked on the map: the centre of the map, here.
+  await page.getByRole('button', { name: 'Choisir un point sur la carte' }).click();
+  assert.equal(await page.getByRole('button', { name: 'Choisir un point sur la carte' }).getAttribute('aria-pressed'), 'true');
+  const centre = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const r = map.getCanvas().getBoundingClientRect();
+    const c = map.getCenter();
+    const p = map.project(c);
+    return { x: r.left + p.x, y: r.top + p.y, lon: c.lng, lat: c.lat };
+  });
+  await listUpdate(page, () => page.mouse.click(centre.x, centre.y));
+  const near = new URL(page.url()).searchParams.get('near').split(',').map(Number);
+  assert.ok(Math.abs(near[0] - centre.lon) < 1e-3 && Math.abs(near[1] - centre.lat) < 1e-3, `${near} vs ${centre.lon},${centre.lat}`);
+  assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse, isOpen, describe } from '../../../frontend/js/opening_hours.mjs';
+import { parse, isOpen, describe, timeZoneOf, wallClock } from '../../../frontend/js/opening_hours.mjs';
 
 // 2026-11-23 is a Monday; times are local.
 const at = (day, hh, mm = 0) => new Date(2026, 10, 23 + day, hh, mm);
@@ -131,4 +131,22 @@ test('every demonstration value parses', () => {
   ]) {
     assert.notEqual(parse(v), null, v);
   }
+});
+
+test('opening hours are read in the time zone of the place', () => {
+  assert.equal(timeZoneOf('44109'), 'Europe/Paris');
+  assert.equal(timeZoneOf('2A004'), 'Europe/Paris');
+  assert.equal(timeZoneOf('97411'), 'Indian/Reunion');
+  assert.equal(timeZoneOf('97209'), 'America/Martinique');
+  assert.equal(timeZoneOf(undefined), 'Europe/Paris');
+  // 2026-11-23 08:30 UTC is a Monday: 09:30 in Paris, 12:30 in La Réunion, 04:30 in Martinique.
+  const instant = new Date(Date.UTC(2026, 10, 23, 8, 30));
+  const paris = wallClock(instant, 'Europe/Paris');
+  assert.deepEqual([paris.getDay(), paris.getHours(), paris.getMinutes()], [1, 9, 30]);
+  assert.equal(wallClock(instant, 'Indian/Reunion').getHours(), 12);
+  assert.equal(wallClock(instant, 'America/Martinique').getHours(), 4);
+  const s = parse('Mo-Fr 09:00-12:00');
+  assert.equal(isOpen(s, wallClock(instant, 'Europe/Paris')), true);
+  assert.equal(isOpen(s, wallClock(instant, 'Indian/Reunion')), false);
+  assert.equal(isOpen(s, wallClock(instant, 'America/Martinique')), false);
 });
