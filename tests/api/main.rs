@@ -3,6 +3,7 @@
 mod helpers;
 
 mod actors;
+mod assets;
 mod errors;
 mod http;
 mod map;
