@@ -355,7 +355,8 @@ function setActorsMode(next) {
     return;
   }
   mode = next;
-  for (const id of ['clusters', 'cluster-count', 'actors', 'selected-ring']) if (map.getLayer(id)) map.removeLayer(id);
+  for (const id of ['clusters', 'cluster-count', 'actors', 'selected-ring', 'hover-ring'])
+    if (map.getLayer(id)) map.removeLayer(id);
   if (map.getSource('actors')) map.removeSource('actors');
   addOverlay();
 }
@@ -464,6 +465,12 @@ function setHover(id, from) {
     map.setFeatureState({ source: 'actors', id: hovered }, { hover: false });
   hovered = id;
   if (map && id !== null && map.getSource('actors')) map.setFeatureState({ source: 'actors', id }, { hover: true });
+  if (map && map.getSource('hover')) {
+    const item = from === 'list' && id !== null ? listItems.find((f) => f.id === id) : null;
+    map.getSource('hover').setData(
+      item ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: item.geometry, properties: {} }] } : EMPTY,
+    );
+  }
   for (const node of document.querySelectorAll('.item.highlight')) node.classList.remove('highlight');
   if (id !== null) {
     const item = document.querySelector(`.item[data-id="${id}"]`);

@@ -99,6 +99,7 @@ export function overlay(categories, clustered, font = ['sans-serif']) {
       near: { type: 'geojson', data: EMPTY },
       actors,
       selected: { type: 'geojson', data: EMPTY },
+      hover: { type: 'geojson', data: EMPTY },
     },
     layers: [
       {
@@ -183,6 +184,18 @@ export function overlay(categories, clustered, font = ['sans-serif']) {
           'circle-radius': 13,
           'circle-color': 'rgba(0, 0, 0, 0)',
           'circle-stroke-color': '#111111',
+          'circle-stroke-width': 3,
+        },
+      },
+      {
+        // The place hovered or focused in the list, visible even inside a cluster.
+        id: 'hover-ring',
+        type: 'circle',
+        source: 'hover',
+        paint: {
+          'circle-radius': 16,
+          'circle-color': 'rgba(180, 83, 9, 0.15)',
+          'circle-stroke-color': '#b45309',
           'circle-stroke-width': 3,
         },
       },

@@ -346,6 +346,10 @@ test('the keyboard reaches the list through the skip link and every control', as
   const id = Number(await page.locator('#list .item').first().getAttribute('data-id'));
   const state = await page.evaluate((i) => window.ancrage.map.getFeatureState({ source: 'actors', id: i }), id);
   assert.equal(state.hover, true);
+  await mapIdle(page);
+  const ring = await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['hover-ring'] }).length);
+  assert.ok(ring > 0, 'a ring shows the focused place on the map, even inside a cluster');
+  await screenshot(page, 'desktop-keyboard-focus');
   await page.keyboard.press('Enter');
   await page.locator('#detail-name').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-name');
