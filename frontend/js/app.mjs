@@ -733,7 +733,7 @@ function fitNear() {
 
 function setNear(point, push) {
   state.near = point;
-  closeDetail(false);
+  closeDetail(null);
   writeUrl(push);
   drawNear();
   fitNear();

@@ -239,6 +239,12 @@ test('"Autour de moi" lists places by distance from a mocked position', async ()
   await listUpdate(page, () => page.getByRole('button', { name: 'Me localiser' }).click());
   assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
   assert.match(page.url(), /near=-1\.553\d*,47\.218\d*/);
+  // Back leaves « Autour de moi », forward comes back to it.
+  await listUpdate(page, () => page.goBack());
+  assert.doesNotMatch(page.url(), /near=/);
+  assert.match(await page.locator('#list-status').textContent(), /dans la vue/);
+  await listUpdate(page, () => page.goForward());
+  assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
   assert.match(page.url(), /r=2\b/);
   const distances = (await page.locator('#list .item-distance').allTextContents()).map(metres);
   assert.ok(distances.length > 3, `${distances.length} places`);
