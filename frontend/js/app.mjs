@@ -275,8 +275,12 @@ function bindFilters() {
 
 // ---------- map ----------
 
+/** Credits of the project's own data; the offline basemap's outlines credit IGN themselves. */
 function attributions() {
-  return [t('attribution.actors'), t('attribution.cog')];
+  const credits = [t('attribution.actors'), t('attribution.cog')];
+  // Territory outlines drawn over a remote basemap come from IGN too.
+  if (!offline) credits.push(t('attribution.outlines'));
+  return credits;
 }
 
 async function chooseStyle() {
@@ -300,9 +304,8 @@ async function chooseStyle() {
 }
 
 function showMapMessage(text) {
-  const m = $('map-message');
-  m.textContent = text;
-  m.hidden = !text;
+  $('map-message-text').textContent = text;
+  $('map-message').hidden = !text;
 }
 
 let attributionControl = null;
@@ -1201,6 +1204,7 @@ async function start() {
   bindFilters();
   bindNear();
   $('lang-switch').addEventListener('click', switchLanguage);
+  $('map-message-close').addEventListener('click', () => showMapMessage(''));
   $('detail').addEventListener('keydown', (e) => {
     if (e.key === 'Escape') $('detail').querySelector('button')?.click();
   });

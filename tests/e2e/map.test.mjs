@@ -408,6 +408,7 @@ test('with more actors than the page loads at once, the server clusters the view
     await clusterRequest;
     await page.locator('#map-message').waitFor();
     assert.match(await page.locator('#map-message').textContent(), /fond de carte hors ligne/);
+    assert.deepEqual(await axeViolations(page), []);
     await mapIdle(page);
     const drawn = await page.evaluate(() => {
       const { map } = window.ancrage;
@@ -421,6 +422,8 @@ test('with more actors than the page loads at once, the server clusters the view
     const total = firstNumber(await page.locator('#list-status').textContent());
     assert.ok(total > 20_000, `${total} actors in view`);
     await screenshot(page, 'desktop-server-clusters');
+    await page.getByRole('button', { name: 'Fermer le message' }).click();
+    assert.equal(await page.locator('#map-message').isHidden(), true);
     // A server cluster expands on click.
     const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
     const point = await page.evaluate(() => {
@@ -487,6 +490,7 @@ test('with more actors than the page loads at once, the server clusters the view
     assert.ok(style.clusters > 10, 'actors drawn over the remote basemap');
     assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /Fond distant de test/);
     assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /INSEE/);
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /IGN ADMIN EXPRESS/);
     assert.deepEqual(remote.errors, []);
     await remote.context().close();
   } finally {

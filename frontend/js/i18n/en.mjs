@@ -107,6 +107,7 @@ export default {
   'map.zoomin': 'Zoom in',
   'map.zoomout': 'Zoom out',
   'map.attribution.toggle': 'Show or hide the credits',
+  'map.message.close': 'Close the message',
   'map.fallback': 'The remote basemap could not be loaded: showing the offline basemap.',
   'map.nowebgl': 'Your browser cannot display the map (WebGL unavailable). The list of places still works.',
   'map.territory': 'Selected area: {name}',

@@ -107,6 +107,7 @@ export default {
   'map.zoomin': 'Zoomer',
   'map.zoomout': 'Dézoomer',
   'map.attribution.toggle': 'Afficher ou masquer les sources',
+  'map.message.close': 'Fermer le message',
   'map.fallback': 'Le fond de carte distant n’a pas pu être chargé : fond de carte hors ligne affiché.',
   'map.nowebgl': 'Votre navigateur ne peut pas afficher la carte (WebGL indisponible). La liste des lieux reste utilisable.',
   'map.territory': 'Territoire sélectionné : {name}',
