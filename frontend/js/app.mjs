@@ -31,7 +31,6 @@ let catBySlug = new Map();
 let map = null;
 let offline = true;
 let mode = 'points'; // 'points': all points loaded and clustered by MapLibre; 'clusters': by the server
-let pointsFeatures = EMPTY;
 let listItems = [];
 let listMeta = { kind: 'view', total: 0 };
 const hoursCache = new Map();
@@ -498,12 +497,10 @@ async function loadActors() {
     const data = await api('/api/v1/map/points', filterParams(state));
     if (seq !== pointsSeq) return;
     if (data.truncated) {
-      pointsFeatures = EMPTY;
       setActorsMode('clusters');
     } else {
-      pointsFeatures = pointsToFeatures(data.points, categories);
       setActorsMode('points');
-      setActorsData(pointsFeatures);
+      setActorsData(pointsToFeatures(data.points, categories));
     }
   } catch {
     announce('list-status', t('list.error'), true);
@@ -587,7 +584,7 @@ function openState(f, now = new Date()) {
   const text = hoursCache.get(f.id);
   if (text === undefined || text === null) return { known: false };
   const schedule = hours.parse(text);
-  if (!schedule) return { known: false, raw: text };
+  if (!schedule) return { known: false };
   const local = hours.wallClock(now, hours.timeZoneOf(f.properties.commune?.code));
   return { known: true, open: hours.isOpen(schedule, local) };
 }

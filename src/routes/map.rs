@@ -175,6 +175,22 @@ fn outline_feature(
     out.extend_from_slice(b"}}");
 }
 
+/// A JSON value as a cacheable response.
+fn json(
+    req: &HttpRequest,
+    body: &serde_json::Value,
+    cache: Cache,
+    etag: Option<&str>,
+) -> HttpResponse {
+    respond::ok(
+        req,
+        "application/json",
+        body.to_string().into_bytes(),
+        cache,
+        etag,
+    )
+}
+
 /// Registers the map routes (inside `/api/v1`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/map/config", web::get().to(config))
@@ -195,13 +211,7 @@ pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         "points_limit": POINTS_LIMIT,
         "total_actors": state.snapshot.load().actors.len(),
     });
-    respond::ok(
-        &req,
-        "application/json",
-        body.to_string().into_bytes(),
-        Cache::Short,
-        None,
-    )
+    json(&req, &body, Cache::Short, None)
 }
 
 /// For each category position, the position of its top-level ancestor.
@@ -479,13 +489,7 @@ pub async fn facets(
         "families": families,
         "kinds": kinds,
     });
-    Ok(respond::ok(
-        &req,
-        "application/json",
-        body.to_string().into_bytes(),
-        Cache::Short,
-        Some(&etag),
-    ))
+    Ok(json(&req, &body, Cache::Short, Some(&etag)))
 }
 
 /// Parameters of `hours`.
@@ -528,13 +532,7 @@ pub async fn hours(
         }
     }
     let body = serde_json::json!({ "hours": hours });
-    Ok(respond::ok(
-        &req,
-        "application/json",
-        body.to_string().into_bytes(),
-        Cache::Short,
-        None,
-    ))
+    Ok(json(&req, &body, Cache::Short, None))
 }
 
 /// `GET /api/v1/map/outlines/departements`: every département outline, simplified for display.

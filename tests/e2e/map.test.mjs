@@ -51,6 +51,18 @@ async function mapIdle(page) {
   );
 }
 
+/** Clicks the first cluster drawn on the map. */
+async function clickFirstCluster(page) {
+  const point = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
+    const p = map.project(f.geometry.coordinates);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(point.x, point.y);
+}
+
 async function axeViolations(page) {
   await page.addScriptTag({ path: AXE });
   const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
@@ -96,14 +108,7 @@ test('the page loads offline with a drawn map, clusters, a legend and a list', a
   await screenshot(page, 'desktop-france');
   // A cluster expands on click: the map zooms in.
   const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
-  const point = await page.evaluate(() => {
-    const { map } = window.ancrage;
-    const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
-    const p = map.project(f.geometry.coordinates);
-    const r = map.getCanvas().getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  });
-  await page.mouse.click(point.x, point.y);
+  await clickFirstCluster(page);
   await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
   assert.deepEqual(await axeViolations(page), []);
   assert.deepEqual(page.errors, []);
@@ -426,14 +431,7 @@ test('with more actors than the page loads at once, the server clusters the view
     assert.equal(await page.locator('#map-message').isHidden(), true);
     // A server cluster expands on click.
     const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
-    const point = await page.evaluate(() => {
-      const { map } = window.ancrage;
-      const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
-      const p = map.project(f.geometry.coordinates);
-      const r = map.getCanvas().getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    });
-    await page.mouse.click(point.x, point.y);
+    await clickFirstCluster(page);
     await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
     // Zoomed in on a city, single actors appear, and filters still apply.
     await page.goto(`${big.url}/?lat=47.2184&lon=-1.5536&z=14&cat=alimentation`);
