@@ -364,6 +364,29 @@ test('the keyboard reaches the list through the skip link and every control', as
   await page.keyboard.press('Enter');
   await page.locator('#detail-name').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-name');
+  // Escape closes the sheet and focus returns to the item.
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.item')?.dataset.id), String(id));
+  // Filters work from the keyboard: open the panel, expand a category, tick a subcategory.
+  await page.locator('#filters summary').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#filters').getAttribute('open'), '');
+  const expand = page.getByRole('button', { name: 'Sous-catégories de Alimentation' });
+  await expand.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await expand.getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.category), 'epicerie-solidaire');
+  await listUpdate(page, () => page.keyboard.press('Space'));
+  assert.match(page.url(), /cat=epicerie-solidaire/);
+  // The search box closes its suggestions on Escape and keeps the text.
+  const input = page.getByRole('combobox', { name: /Rechercher/ });
+  await input.fill('44000');
+  await page.getByRole('option', { name: /^Nantes Commune/ }).waitFor();
+  await input.press('Escape');
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  assert.equal(await input.inputValue(), '44000');
   await page.context().close();
 });
 
