@@ -554,11 +554,15 @@ async function loadCommunes(box) {
     i % 2 === 0 ? Math.max(-180, Math.min(180, v)) : Math.max(-85, Math.min(85, v)),
   );
   try {
-    const data = await api('/api/v1/map/outlines/communes', new URLSearchParams({ bbox: wide.map(fixed).join(',') }));
-    if (!data.truncated && map.getSource('communes')) {
-      map.getSource('communes').setData(data);
-      map.getSource('commune-labels').setData(labelPoints(data));
-      communesBox = wide;
+    // A margin around the view saves requests while panning; dense areas get the view only.
+    for (const b of [wide, box]) {
+      const data = await api('/api/v1/map/outlines/communes', new URLSearchParams({ bbox: b.map(fixed).join(',') }));
+      if (!data.truncated && map.getSource('communes')) {
+        map.getSource('communes').setData(data);
+        map.getSource('commune-labels').setData(labelPoints(data));
+        communesBox = b;
+        break;
+      }
     }
   } catch {
     // The basemap keeps its département outlines.
