@@ -2,12 +2,13 @@
 //! atomically. Readers take an `Arc` and never wait on writers.
 
 pub mod actors;
+pub mod packed;
 pub mod pip;
 pub mod territories;
 pub mod text;
 
 use crate::domain::Catalog;
-use actors::{ActorIndex, ActorRow};
+use actors::{ActorIndex, ActorRows};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +37,7 @@ pub struct SnapshotHandle {
 impl SnapshotHandle {
     /// Builds the first snapshot.
     #[must_use]
-    pub fn new(catalog: Arc<Catalog>, territories: Arc<Territories>, rows: Vec<ActorRow>) -> Self {
+    pub fn new(catalog: Arc<Catalog>, territories: Arc<Territories>, rows: ActorRows) -> Self {
         let version = initial_version();
         let actors = ActorIndex::build(rows, &territories, &catalog);
         Self {
@@ -57,7 +58,7 @@ impl SnapshotHandle {
     }
 
     /// Rebuilds the actor index from fresh rows (call off the request threads) and publishes it.
-    pub fn publish_actors(&self, rows: Vec<ActorRow>) -> Arc<Snapshot> {
+    pub fn publish_actors(&self, rows: ActorRows) -> Arc<Snapshot> {
         let old = self.load();
         let actors = ActorIndex::build(rows, &old.territories, &old.catalog);
         let snapshot = Arc::new(Snapshot {

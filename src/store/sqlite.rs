@@ -9,7 +9,7 @@ use crate::domain::{
     ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, InseeCode, KindSet,
     LonLat, Siret, Status,
 };
-use crate::index::actors::{ActorRow, CommuneCode};
+use crate::index::actors::{ActorFacts, ActorRows, CommuneCode};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -230,11 +230,12 @@ impl SqliteStore {
     }
 
     /// Loads published actors. Decoding a million rows one by one costs seconds in the
-    /// driver, so SQLite packs them into JSON batches of 4 096 actors that are parsed on
-    /// blocking threads while SQLite prepares the next ones. Coordinates are printed with
+    /// driver, so SQLite packs them into JSON batches of 4 096 actors that are parsed (names
+    /// escaped and folded into the index's arenas) on a blocking thread while SQLite prepares
+    /// the next ones. Coordinates are printed with
     /// `%!.17g`: the `!` flag makes SQLite convert with full precision, so they round-trip to
     /// the same `f64` (plain `%.17g` and JSON numbers do not: about half came back 1 ulp off).
-    pub(super) async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
+    pub(super) async fn actor_rows(&self, catalog: &Catalog) -> Result<ActorRows> {
         let mut batches = sqlx::query_scalar::<_, String>(
             "SELECT json_group_array(json_array(id, name, categories, family, \
                  is_tiers_lieu + 2 * is_ptce + 4 * is_reseau, commune_code, \
@@ -246,10 +247,10 @@ impl SqliteStore {
         // own malloc arena, which showed as +120 MiB of resident memory).
         let (send, receive) = std::sync::mpsc::channel::<String>();
         let catalog = catalog.clone();
-        let parser = tokio::task::spawn_blocking(move || -> Result<Vec<ActorRow>> {
-            let mut out = Vec::new();
+        let parser = tokio::task::spawn_blocking(move || -> Result<ActorRows> {
+            let mut out = ActorRows::default();
             for batch in receive {
-                out.extend(parse_actor_batch(&batch, &catalog)?);
+                parse_actor_batch(&batch, &catalog, &mut out)?;
             }
             Ok(out)
         });
@@ -334,7 +335,8 @@ fn parse<T>(r: std::result::Result<T, crate::domain::InputError>) -> Result<T> {
 #[derive(serde::Deserialize)]
 struct BatchRow<'a> {
     id: i64,
-    name: String,
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     categories: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
@@ -351,38 +353,37 @@ struct BatchRow<'a> {
     demo: u8,
 }
 
-fn parse_actor_batch(batch: &str, catalog: &Catalog) -> Result<Vec<ActorRow>> {
+fn parse_actor_batch(batch: &str, catalog: &Catalog, out: &mut ActorRows) -> Result<()> {
     let rows: Vec<BatchRow<'_>> = serde_json::from_str(batch)
         .map_err(|e| StoreError::Corrupt(format!("actor batch: {e}")))?;
-    rows.into_iter()
-        .map(|r| {
-            let id = r.id;
-            let mut categories = CategorySet::EMPTY;
-            for slug in r.categories.split_whitespace() {
-                let pos = catalog.position(slug).ok_or_else(|| {
-                    StoreError::Corrupt(format!("actor {id}: unknown category '{slug}'"))
-                })?;
-                categories.0 |= 1 << pos;
-            }
-            let coordinate = |s: &str| {
-                s.parse::<f64>()
-                    .map_err(|_| StoreError::Corrupt(format!("actor {id}: bad coordinate '{s}'")))
-            };
-            Ok(ActorRow {
-                id: ActorId(id),
-                name: r.name,
-                categories,
-                family: parse(Family::parse("family", &r.family))?,
-                kinds: KindSet(r.kinds),
-                commune: CommuneCode::new(&r.commune).ok_or_else(|| {
-                    StoreError::Corrupt(format!("actor {id}: bad commune code '{}'", r.commune))
-                })?,
-                location: parse(LonLat::new(coordinate(&r.lon)?, coordinate(&r.lat)?))?,
-                precision: parse(GeocodePrecision::parse("precision", &r.precision))?,
-                demo: r.demo != 0,
-            })
-        })
-        .collect()
+    for r in rows {
+        let id = r.id;
+        let mut categories = CategorySet::EMPTY;
+        for slug in r.categories.split_whitespace() {
+            let pos = catalog.position(slug).ok_or_else(|| {
+                StoreError::Corrupt(format!("actor {id}: unknown category '{slug}'"))
+            })?;
+            categories.0 |= 1 << pos;
+        }
+        let coordinate = |s: &str| {
+            s.parse::<f64>()
+                .map_err(|_| StoreError::Corrupt(format!("actor {id}: bad coordinate '{s}'")))
+        };
+        let facts = ActorFacts {
+            id: ActorId(id),
+            categories,
+            family: parse(Family::parse("family", &r.family))?,
+            kinds: KindSet(r.kinds),
+            commune: CommuneCode::new(&r.commune).ok_or_else(|| {
+                StoreError::Corrupt(format!("actor {id}: bad commune code '{}'", r.commune))
+            })?,
+            location: parse(LonLat::new(coordinate(&r.lon)?, coordinate(&r.lat)?))?,
+            precision: parse(GeocodePrecision::parse("precision", &r.precision))?,
+            demo: r.demo != 0,
+        };
+        out.push(facts, &r.name);
+    }
+    Ok(())
 }
 
 fn kinds_from(tiers_lieu: bool, ptce: bool, reseau: bool) -> KindSet {
