@@ -16,7 +16,9 @@ pub fn fold_into(text: &str, out: &mut String) {
     let start = out.len();
     let mut pending_space = false;
     let mut push = |c: char, out: &mut String| {
-        if c.is_alphanumeric() {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            // A combining accent left by the decomposition below: dropped.
+        } else if c.is_alphanumeric() {
             if pending_space && out.len() > start {
                 out.push(' ');
             }
@@ -28,7 +30,7 @@ pub fn fold_into(text: &str, out: &mut String) {
                 c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
                 c => out.extend(c.to_lowercase()),
             }
-        } else if !('\u{300}'..='\u{36f}').contains(&c) {
+        } else {
             pending_space = true;
         }
     };
