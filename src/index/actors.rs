@@ -20,7 +20,7 @@
 //! Actors are stored in Hilbert-curve order of their position, so the actors one query touches
 //! sit together in memory; answers that must be in id order are sorted by id at the end.
 
-use super::packed::{Envelope, ItemKey, KeyFilter, PackedTree, attr};
+use super::packed::{self, Envelope, ItemKey, KeyFilter, PackedTree, attr};
 use super::territories::{Territories, TerritoryIdx};
 #[cfg(doc)]
 use crate::domain::geodesy::great_circle_m;
@@ -371,6 +371,18 @@ impl Names {
         self.ends.push(self.text.len() as u32);
     }
 
+    /// The names `order[0]`, `order[1]`… in that order.
+    fn permuted(&self, order: &[u32]) -> Self {
+        let mut out = Self::with_capacity(0, 0);
+        out.text.reserve_exact(self.text.len());
+        out.ends.reserve_exact(order.len());
+        for &i in order {
+            out.text.push_str(self.get(i as usize));
+            out.ends.push(out.text.len() as u32);
+        }
+        out
+    }
+
     fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text.get(start..self.ends[i] as usize).unwrap_or("")
@@ -382,10 +394,8 @@ impl Names {
 pub struct ActorIndex {
     entries: Vec<ActorEntry>,
     /// Names as JSON string literals (quoted and escaped): responses copy them as they are.
-    /// In input order: the name of the actor at position `p` is number `slot[p]`.
     names: Names,
     folded: Names,
-    slot: Vec<u32>,
     /// Positions in id order (for lookups by id and id-ordered scans).
     by_id: Vec<ActorIdx>,
     tree: PackedTree,
@@ -428,36 +438,14 @@ impl ActorIndex {
             slot.push(input_by_id[rank as usize]);
         }
         drop((keyed, input_by_id));
-        let mut last_commune: Option<(CommuneCode, TerritoryIdx)> = None;
-        let entries: Vec<ActorEntry> = slot
-            .iter()
-            .map(|&i| {
-                let r = &facts[i as usize];
-                // Neighbours on the curve mostly share their commune: look it up once.
-                let commune = match last_commune {
-                    Some((code, idx)) if code == r.commune => idx,
-                    _ => {
-                        let idx = territories
-                            .find(crate::domain::TerritoryKind::Commune, r.commune.as_str())
-                            .unwrap_or(NO_COMMUNE);
-                        last_commune = Some((r.commune, idx));
-                        idx
-                    }
-                };
-                ActorEntry {
-                    id: r.id,
-                    location: r.location,
-                    categories: r.categories,
-                    family: r.family,
-                    kinds: r.kinds,
-                    precision: r.precision,
-                    demo: r.demo,
-                    commune,
-                    unit: unit_vector(r.location),
-                }
-            })
-            .collect();
-        drop(facts);
+        // Names follow the storage order too, so the names of one answer sit together: on the
+        // other core, while this one builds the entries.
+        let ((names, folded), entries) = std::thread::scope(|scope| {
+            let reorder = scope.spawn(|| (names.permuted(&slot), folded.permuted(&slot)));
+            let entries = Self::entries(&facts, &slot, territories);
+            (reorder.join().unwrap_or_default(), entries)
+        });
+        drop((facts, slot));
 
         // lineage[p]: category p and its ancestors, to count actors per subtree in one pass.
         let lineage: Vec<u64> = (0..category_count)
@@ -477,12 +465,7 @@ impl ActorIndex {
                 category_counts[c] += 1;
             }
         }
-        let tree = PackedTree::build(entries.iter().map(|e| {
-            (
-                [e.location.lon() as f32, e.location.lat() as f32],
-                item_key(e),
-            )
-        }));
+        let tree = PackedTree::build(entries.iter().map(|e| (e_xy(e), item_key(e))));
 
         // Territory membership: for each territory, its actors in id order (CSR layout).
         let mut counts = vec![0_u32; territories.len() + 1];
@@ -514,13 +497,44 @@ impl ActorIndex {
             entries,
             names,
             folded,
-            slot,
             by_id,
             tree,
             member_start,
             members,
             category_counts,
         }
+    }
+
+    /// The entries of the actors at `slot` positions of `facts`, communes resolved.
+    fn entries(facts: &[ActorFacts], slot: &[u32], territories: &Territories) -> Vec<ActorEntry> {
+        let mut last_commune: Option<(CommuneCode, TerritoryIdx)> = None;
+        slot.iter()
+            .map(|&i| {
+                let r = &facts[i as usize];
+                // Neighbours on the curve mostly share their commune: look it up once.
+                let commune = match last_commune {
+                    Some((code, idx)) if code == r.commune => idx,
+                    _ => {
+                        let idx = territories
+                            .find(crate::domain::TerritoryKind::Commune, r.commune.as_str())
+                            .unwrap_or(NO_COMMUNE);
+                        last_commune = Some((r.commune, idx));
+                        idx
+                    }
+                };
+                ActorEntry {
+                    id: r.id,
+                    location: r.location,
+                    categories: r.categories,
+                    family: r.family,
+                    kinds: r.kinds,
+                    precision: r.precision,
+                    demo: r.demo,
+                    commune,
+                    unit: unit_vector(r.location),
+                }
+            })
+            .collect()
     }
 
     /// Number of actors.
@@ -550,11 +564,11 @@ impl ActorIndex {
     /// The name of an actor as a JSON string literal, ready to be copied into a response.
     #[must_use]
     pub fn name_json(&self, idx: ActorIdx) -> &str {
-        self.names.get(self.slot[idx as usize] as usize)
+        self.names.get(idx as usize)
     }
 
     fn folded_name(&self, idx: ActorIdx) -> &str {
-        self.folded.get(self.slot[idx as usize] as usize)
+        self.folded.get(idx as usize)
     }
 
     /// Positions of all actors in id order.
@@ -634,7 +648,7 @@ impl ActorIndex {
         self.entries.capacity() * size_of::<ActorEntry>()
             + self.names.heap_bytes()
             + self.folded.heap_bytes()
-            + (self.by_id.capacity() + self.slot.capacity()) * size_of::<ActorIdx>()
+            + self.by_id.capacity() * size_of::<ActorIdx>()
             + self.tree.heap_bytes()
             + (self.member_start.capacity() + self.members.capacity()) * size_of::<u32>()
             + self.category_counts.capacity() * size_of::<usize>()
@@ -664,23 +678,42 @@ impl ActorIndex {
         f: &ActorFilter,
         t: &Territories,
     ) -> Vec<Hit> {
+        let mut found = self.collect_within(centre, metres, f, t);
+        found.sort_unstable_by(by_distance_then_id);
+        Self::hits(found)
+    }
+
+    /// Actors within `metres` of `centre`, unordered, each once, as (distance, id, position).
+    fn collect_within(
+        &self,
+        centre: LonLat,
+        metres: f64,
+        f: &ActorFilter,
+        t: &Territories,
+    ) -> Vec<(f64, ActorId, ActorIdx)> {
         let u = unit_vector(centre);
         let keys = Self::key_filter(f);
         let rest = !f.territories.is_empty() || f.text.is_some();
         let mut found: Vec<(f64, ActorId, ActorIdx)> = Vec::with_capacity(128);
-        for env in cap_boxes(centre, metres).iter() {
+        let boxes = cap_boxes(centre, metres);
+        for (b, env) in boxes.iter().enumerate() {
             self.tree.visit(env, &keys, &mut |idx| {
                 let e = &self.entries[idx as usize];
+                // Across the antimeridian, an actor inside the first box is not taken again
+                // from the second.
+                if b == 1 && packed::contains(&boxes.boxes[0], e_xy(e)) {
+                    return;
+                }
                 let d = unit_distance_m(&u, &e.unit);
                 if d <= metres && (!rest || self.passes_rest(idx, f, t)) {
                     found.push((d, e.id, idx));
                 }
             });
         }
-        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        // An actor appears twice when both antimeridian boxes hold it: its copies are
-        // neighbours after sorting.
-        found.dedup_by_key(|x| x.2);
+        found
+    }
+
+    fn hits(found: Vec<(f64, ActorId, ActorIdx)>) -> Vec<Hit> {
         found
             .into_iter()
             .map(|(d, _, idx)| Hit {
@@ -711,13 +744,18 @@ impl ActorIndex {
         // grows the radius from the density it saw.
         let mut r = 100.0_f64.min(cap);
         loop {
-            let mut hits = self.within_metres(centre, r, f, t);
-            if hits.len() >= k || r >= cap {
-                hits.truncate(k);
-                return hits;
+            let mut found = self.collect_within(centre, r, f, t);
+            if found.len() >= k || r >= cap {
+                // Only the k nearest need sorting.
+                if found.len() > k {
+                    found.select_nth_unstable_by(k - 1, by_distance_then_id);
+                    found.truncate(k);
+                }
+                found.sort_unstable_by(by_distance_then_id);
+                return Self::hits(found);
             }
             // Area grows with r²: aim for about twice the needed count.
-            let factor = (2.0 * k as f64 / hits.len().max(1) as f64)
+            let factor = (2.0 * k as f64 / found.len().max(1) as f64)
                 .sqrt()
                 .clamp(1.5, 10.0);
             r = (r * factor).min(cap);
@@ -803,6 +841,19 @@ impl ActorIndex {
             .filter(|&i| self.matches(i, f, t))
             .collect()
     }
+}
+
+/// Orders found actors by distance, then id.
+fn by_distance_then_id(
+    a: &(f64, ActorId, ActorIdx),
+    b: &(f64, ActorId, ActorIdx),
+) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// The position of an actor as stored in the tree.
+fn e_xy(e: &ActorEntry) -> [f32; 2] {
+    [e.location.lon() as f32, e.location.lat() as f32]
 }
 
 /// The filter keys of an actor.

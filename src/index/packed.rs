@@ -88,8 +88,10 @@ pub struct PackedTree {
     levels: Vec<(usize, usize)>,
 }
 
+/// Whether `p` lies in `e`, edges included.
 #[inline]
-fn contains(e: &Envelope, p: [f32; 2]) -> bool {
+#[must_use]
+pub fn contains(e: &Envelope, p: [f32; 2]) -> bool {
     e[0] <= p[0] && p[0] <= e[2] && e[1] <= p[1] && p[1] <= e[3]
 }
 
