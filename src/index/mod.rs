@@ -25,6 +25,8 @@ pub struct Snapshot {
     pub territories: Arc<Territories>,
     /// Published actors.
     pub actors: ActorIndex,
+    /// Coverage results computed from this snapshot.
+    pub coverage: crate::coverage::Memo,
 }
 
 /// The current snapshot, swappable without blocking readers.
@@ -46,6 +48,7 @@ impl SnapshotHandle {
                 catalog,
                 territories,
                 actors,
+                coverage: crate::coverage::Memo::default(),
             }),
             next_version: AtomicU64::new(version + 1),
         }
@@ -66,6 +69,7 @@ impl SnapshotHandle {
             catalog: Arc::clone(&old.catalog),
             territories: Arc::clone(&old.territories),
             actors,
+            coverage: crate::coverage::Memo::default(),
         });
         self.current.store(Arc::clone(&snapshot));
         snapshot

@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod categories;
+pub mod coverage;
 pub mod docs;
 pub mod geojson;
 pub mod health;
@@ -49,6 +50,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/territories/{kind}/{code}/actors",
                     web::get().to(territories::actors),
+                )
+                .route(
+                    "/territories/{kind}/{code}/coverage",
+                    web::get().to(coverage::report),
+                )
+                .route(
+                    "/territories/{kind}/{code}/coverage/{file}",
+                    web::get().to(coverage::export),
                 )
                 .route("/locate", web::get().to(territories::locate))
                 .default_service(web::to(api_not_found)),

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod actors;
+mod coverage;
 mod errors;
 mod http;
 mod openapi;
