@@ -488,15 +488,15 @@ fn parents_of(snap: &Snapshot, scope: Scope) -> Vec<Scope> {
     out
 }
 
+/// Communes grouped by child territory (`None`: the communes outside any EPCI).
+type Groups = Vec<(Option<TerritoryIdx>, Vec<TerritoryIdx>)>;
+
 /// Groups the communes of a scope by child territory.
 fn children_of(
     snap: &Snapshot,
     scope: Scope,
     communes: &[TerritoryIdx],
-) -> (
-    Option<&'static str>,
-    Vec<(Option<TerritoryIdx>, Vec<TerritoryIdx>)>,
-) {
+) -> (Option<&'static str>, Groups) {
     let t = &snap.territories;
     let kind = match scope {
         Scope::France => Some(TerritoryKind::Region),
@@ -510,7 +510,7 @@ fn children_of(
     let Some(kind) = kind else {
         return (None, Vec::new());
     };
-    let mut groups: Vec<(Option<TerritoryIdx>, Vec<TerritoryIdx>)> = Vec::new();
+    let mut groups: Groups = Vec::new();
     let mut by_key: std::collections::HashMap<Option<TerritoryIdx>, usize> =
         std::collections::HashMap::new();
     for &c in communes {
