@@ -22,7 +22,17 @@ use std::sync::Arc;
 /// | 44002   | 244400404 | 2 000      | (-1.45, 47.25)       |
 /// | 49001   | 244900015 | 5 000      | (-0.55, 47.45)       |
 /// | 49002   | none      | 500        | (-0.45, 47.45)       |
-const COMMUNES: [(&str, Option<&str>, &str, u64, f64, f64); 4] = [
+/// Code, EPCI, département, population, west and south edges of the square.
+type CommuneFixture = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    u64,
+    f64,
+    f64,
+);
+
+const COMMUNES: [CommuneFixture; 4] = [
     ("44001", Some("244400404"), "44", 10_000, -1.6, 47.2),
     ("44002", Some("244400404"), "44", 2_000, -1.5, 47.2),
     ("49001", Some("244900015"), "49", 5_000, -0.6, 47.4),
@@ -87,8 +97,7 @@ fn actor(
     category: &str,
     family: Family,
     commune: &str,
-    lon: f64,
-    lat: f64,
+    (lon, lat): (f64, f64),
     demo: bool,
     catalog: &Catalog,
 ) -> ActorRow {
@@ -114,8 +123,7 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "epicerie-solidaire",
             Family::Association,
             "44001",
-            -1.55,
-            47.25,
+            (-1.55, 47.25),
             false,
             &catalog,
         ),
@@ -124,8 +132,7 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "ressourcerie",
             Family::Cooperative,
             "44001",
-            -1.56,
-            47.26,
+            (-1.56, 47.26),
             false,
             &catalog,
         ),
@@ -134,8 +141,7 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "epicerie-solidaire",
             Family::Association,
             "49001",
-            -0.55,
-            47.45,
+            (-0.55, 47.45),
             true,
             &catalog,
         ),
@@ -359,8 +365,7 @@ fn a_new_snapshot_recomputes_and_the_old_one_keeps_its_figures() {
             "epicerie-solidaire",
             Family::Association,
             "44001",
-            -1.55,
-            47.25,
+            (-1.55, 47.25),
             false,
             &catalog,
         ),
@@ -369,8 +374,7 @@ fn a_new_snapshot_recomputes_and_the_old_one_keeps_its_figures() {
             "ressourcerie",
             Family::Cooperative,
             "44001",
-            -1.56,
-            47.26,
+            (-1.56, 47.26),
             false,
             &catalog,
         ),
@@ -379,8 +383,7 @@ fn a_new_snapshot_recomputes_and_the_old_one_keeps_its_figures() {
             "epicerie-solidaire",
             Family::Association,
             "49001",
-            -0.55,
-            47.45,
+            (-0.55, 47.45),
             true,
             &catalog,
         ),
@@ -389,8 +392,7 @@ fn a_new_snapshot_recomputes_and_the_old_one_keeps_its_figures() {
             "ressourcerie",
             Family::Association,
             "44002",
-            -1.45,
-            47.25,
+            (-1.45, 47.25),
             false,
             &catalog,
         ),
@@ -455,8 +457,7 @@ fn children_figures_add_up_to_the_parent_for_random_actors_and_filters() {
                     slugs[rng.below(slugs.len())],
                     Family::ALL[rng.below(Family::ALL.len())],
                     code,
-                    w + rng.unit() * 0.1,
-                    s + rng.unit() * 0.1,
+                    (w + rng.unit() * 0.1, s + rng.unit() * 0.1),
                     rng.unit() < 0.3,
                     &catalog,
                 )
