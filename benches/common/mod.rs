@@ -35,6 +35,25 @@ pub struct Dataset {
     pub food: ActorFilter,
 }
 
+/// `actors` demonstration actors, generated like the demo set, as index rows.
+pub fn demo_rows(catalog: &Catalog, territories: &Territories, actors: usize) -> Vec<ActorRow> {
+    demo::generate(catalog, territories, actors, 1)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| ActorRow {
+            id: ActorId(i as i64 + 1),
+            categories: catalog.parse_assigned("c", &a.categories).expect("known"),
+            name: a.name,
+            family: a.family,
+            kinds: a.kinds,
+            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
+            location: a.location,
+            precision: a.precision,
+            demo: a.demo,
+        })
+        .collect()
+}
+
 /// Resident memory of the process, MiB.
 pub fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -77,21 +96,8 @@ pub fn dataset(actors: usize, queries: usize) -> Dataset {
     let catalog = builtin_catalog().expect("taxonomy");
     let territories = Territories::new(ancrage::seed::territories::embedded().expect("seed"))
         .expect("territories");
-    let rows: Vec<ActorRow> = demo::generate(&catalog, &territories, actors, 1)
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| ActorRow {
-            id: ActorId(i as i64 + 1),
-            categories: catalog.parse_assigned("c", &a.categories).expect("known"),
-            name: a.name,
-            family: a.family,
-            kinds: a.kinds,
-            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
-            location: a.location,
-            precision: a.precision,
-            demo: a.demo,
-        })
-        .collect();
+    let rows = demo_rows(&catalog, &territories, actors);
+
     // The store prepares these arenas while it reads, in parallel with SQLite.
     let t = Instant::now();
     let rows = ActorRows::from(rows);
