@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod domain;
 pub mod index;
 pub mod routes;

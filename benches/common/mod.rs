@@ -6,7 +6,7 @@
 
 use ancrage::domain::category::builtin_catalog;
 use ancrage::domain::{ActorId, Bbox, Catalog, LonLat, Radius, TerritoryKind};
-use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, CommuneCode};
+use ancrage::index::actors::{ActorFilter, ActorIndex, ActorRow, ActorRows, CommuneCode};
 use ancrage::index::pip::PolygonIndex;
 use ancrage::index::territories::{Territories, Territory};
 use ancrage::seed::demo::{self, PopulationSampler, Rng};
@@ -19,6 +19,8 @@ pub struct Dataset {
     pub territories: Territories,
     pub index: ActorIndex,
     pub build_time: Duration,
+    /// Time to escape and fold the names (done while reading the store).
+    pub rows_time: Duration,
     pub index_mib: f64,
     /// Centres drawn in proportion to population.
     pub centres: Vec<LonLat>,
@@ -31,6 +33,25 @@ pub struct Dataset {
     /// 2 000-vertex star polygons of about 5 km radius around the first centres.
     pub polygons: Vec<(PolygonIndex, MultiPolygon<f64>)>,
     pub food: ActorFilter,
+}
+
+/// `actors` demonstration actors, generated like the demo set, as index rows.
+pub fn demo_rows(catalog: &Catalog, territories: &Territories, actors: usize) -> Vec<ActorRow> {
+    demo::generate(catalog, territories, actors, 1)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| ActorRow {
+            id: ActorId(i as i64 + 1),
+            categories: catalog.parse_assigned("c", &a.categories).expect("known"),
+            name: a.name,
+            family: a.family,
+            kinds: a.kinds,
+            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
+            location: a.location,
+            precision: a.precision,
+            demo: a.demo,
+        })
+        .collect()
 }
 
 /// Resident memory of the process, MiB.
@@ -75,26 +96,16 @@ pub fn dataset(actors: usize, queries: usize) -> Dataset {
     let catalog = builtin_catalog().expect("taxonomy");
     let territories = Territories::new(ancrage::seed::territories::embedded().expect("seed"))
         .expect("territories");
-    let rows: Vec<ActorRow> = demo::generate(&catalog, &territories, actors, 1)
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| ActorRow {
-            id: ActorId(i as i64 + 1),
-            categories: catalog.parse_assigned("c", &a.categories).expect("known"),
-            name: a.name,
-            family: a.family,
-            kinds: a.kinds,
-            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
-            location: a.location,
-            precision: a.precision,
-            demo: a.demo,
-        })
-        .collect();
-    let before = rss_mib();
+    let rows = demo_rows(&catalog, &territories, actors);
+
+    // The store prepares these arenas while it reads, in parallel with SQLite.
+    let t = Instant::now();
+    let rows = ActorRows::from(rows);
+    let rows_time = t.elapsed();
     let t = Instant::now();
     let index = ActorIndex::build(rows, &territories, &catalog);
     let build_time = t.elapsed();
-    let index_mib = rss_mib() - before;
+    let index_mib = index.heap_bytes() as f64 / (1024.0 * 1024.0);
 
     let sampler = PopulationSampler::new(&territories);
     let mut rng = Rng::new(42);
@@ -164,6 +175,7 @@ pub fn dataset(actors: usize, queries: usize) -> Dataset {
         territories,
         index,
         build_time,
+        rows_time,
         index_mib,
         centres,
         rural,

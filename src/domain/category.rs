@@ -65,6 +65,9 @@ pub enum CatalogError {
     /// Two categories share a slug.
     #[error("category slug '{0}' appears twice")]
     Duplicate(String),
+    /// A slug with characters other than `a`–`z`, `0`–`9` and `-`.
+    #[error("category slug '{0}' may only hold lower-case letters a-z, digits and '-'")]
+    BadSlug(String),
     /// A parent is named that does not come before its child.
     #[error("category '{child}' names parent '{parent}', which is not defined before it")]
     UnknownParent {
@@ -95,6 +98,15 @@ impl Catalog {
         let mut by_slug = HashMap::new();
         let mut subtree = vec![CategorySet::EMPTY; defs.len()];
         for (i, d) in defs.iter().enumerate() {
+            // Slugs are written into JSON and space-separated columns as they are.
+            if d.slug.is_empty()
+                || !d
+                    .slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(CatalogError::BadSlug(d.slug.clone()));
+            }
             if by_slug.insert(d.slug.clone(), i).is_some() {
                 return Err(CatalogError::Duplicate(d.slug.clone()));
             }
@@ -303,5 +315,15 @@ mod tests {
         };
         assert!(Catalog::new(vec![def("b", Some("a")), def("a", None)]).is_err());
         assert!(Catalog::new(vec![def("a", None), def("a", None)]).is_err());
+        for bad in ["", "Épicerie", "a b", "quote\"", "UPPER"] {
+            assert!(
+                matches!(
+                    Catalog::new(vec![def(bad, None)]),
+                    Err(CatalogError::BadSlug(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(Catalog::new(vec![def("repair-cafe-2", None)]).is_ok());
     }
 }

@@ -62,6 +62,35 @@ impl LonLat {
     pub fn lat(self) -> f64 {
         self.lat
     }
+
+    /// The position in units of [`LonLat::E7`] (1e-7 degree, about 1 cm), rounded half away
+    /// from zero: how actor positions are kept in the store.
+    #[must_use]
+    pub fn to_e7(self) -> [i64; 2] {
+        [
+            (self.lon * Self::E7).round() as i64,
+            (self.lat * Self::E7).round() as i64,
+        ]
+    }
+
+    /// The position `[lon, lat]` given in 1e-7 degree, as the nearest `f64` degrees: a
+    /// decimal string with seven decimals parses to the same values.
+    ///
+    /// # Errors
+    /// Names the coordinate out of range.
+    pub fn from_e7(lon_e7: i64, lat_e7: i64) -> Result<Self, InputError> {
+        Self::new(lon_e7 as f64 / Self::E7, lat_e7 as f64 / Self::E7)
+    }
+
+    /// The same position rounded to 1e-7 degree (see [`LonLat::to_e7`]).
+    #[must_use]
+    pub fn quantized(self) -> Self {
+        let [lon, lat] = self.to_e7();
+        Self::from_e7(lon, lat).unwrap_or(self)
+    }
+
+    /// Units of the fixed-point form per degree.
+    pub const E7: f64 = 10_000_000.0;
 }
 
 #[cfg(test)]
@@ -79,5 +108,27 @@ mod tests {
         assert_eq!(LonLat::new(2.0, 95.0).expect_err("lat").field, "lat");
         assert_eq!(LonLat::new(200.0, 45.0).expect_err("lon").field, "lon");
         assert_eq!(LonLat::new(f64::NAN, 45.0).expect_err("nan").field, "lon");
+    }
+
+    #[test]
+    fn the_fixed_point_form_round_trips_and_matches_seven_decimal_text() {
+        let p = LonLat::new(-1.553_621_94, 47.218_371_55).expect("in range");
+        assert_eq!(p.to_e7(), [-15_536_219, 472_183_716]);
+        let q = p.quantized();
+        assert_eq!(q.lon(), "-1.5536219".parse::<f64>().expect("number"));
+        assert_eq!(q.lat(), "47.2183716".parse::<f64>().expect("number"));
+        assert_eq!(q.quantized(), q);
+        assert_eq!(
+            LonLat::from_e7(1_800_000_000, -900_000_000)
+                .expect("corner")
+                .lon(),
+            180.0
+        );
+        assert_eq!(
+            LonLat::from_e7(1_800_000_001, 0)
+                .expect_err("east of 180")
+                .field,
+            "lon"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! polygon and territory queries, all combined with filters inside the index query.
 //!
 //! # How exactness is obtained
-//! Actors are stored in R-trees of `f32` longitude/latitude. A radius query visits the
+//! Actors are stored in a packed R-tree of `f32` longitude/latitude ([`super::packed`]). A radius query visits the
 //! bounding box of the spherical cap (its exact longitude half-width is
 //! `asin(sin δ / cos φ)`, split at the antimeridian, widened past the poles), padded to cover
 //! `f32` rounding; every candidate is then checked and ranked with the exact great-circle
@@ -12,14 +12,15 @@
 //! broken by id. Bounding-box and polygon queries work in lon/lat directly.
 //!
 //! # Filters
-//! Besides the tree of all actors there is one tree per category holding the actors assigned to
-//! it, so a category filter only visits matching actors; the other filters (family, kind,
-//! text, territory, demonstration data) are checked during the same traversal.
+//! Every tree node carries the union of its actors' categories, families, kinds and
+//! demonstration flags, so a filtered query skips the subtrees where nothing can match; the
+//! text and territory filters are checked on the candidates during the same traversal.
 //!
 //! # Memory layout
 //! Actors are stored in Hilbert-curve order of their position, so the actors one query touches
 //! sit together in memory; answers that must be in id order are sorted by id at the end.
 
+use super::packed::{self, Envelope, ItemKey, KeyFilter, PackedTree, attr};
 use super::territories::{Territories, TerritoryIdx};
 #[cfg(doc)]
 use crate::domain::geodesy::great_circle_m;
@@ -28,7 +29,6 @@ use crate::domain::{
     ActorId, Bbox, Catalog, CategorySet, Family, FamilySet, GeocodePrecision, KindSet, LonLat,
     Radius,
 };
-use rstar::{AABB, RStarInsertionStrategy, RTreeObject, RTreeParams};
 
 /// Position of an actor in the index (Hilbert order, not id order).
 pub type ActorIdx = u32;
@@ -64,6 +64,101 @@ pub struct ActorRow {
     pub precision: GeocodePrecision,
     /// Demonstration data.
     pub demo: bool,
+}
+
+impl ActorRow {
+    /// Everything but the name.
+    #[must_use]
+    pub fn facts(&self) -> ActorFacts {
+        ActorFacts {
+            id: self.id,
+            categories: self.categories,
+            family: self.family,
+            kinds: self.kinds,
+            commune: self.commune,
+            location: self.location,
+            precision: self.precision,
+            demo: self.demo,
+        }
+    }
+}
+
+/// The fixed-size part of an [`ActorRow`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActorFacts {
+    /// Identifier.
+    pub id: ActorId,
+    /// Assigned categories.
+    pub categories: CategorySet,
+    /// Legal family.
+    pub family: Family,
+    /// Additional kinds.
+    pub kinds: KindSet,
+    /// Commune, INSEE code.
+    pub commune: CommuneCode,
+    /// Location.
+    pub location: LonLat,
+    /// Location precision.
+    pub precision: GeocodePrecision,
+    /// Demonstration data.
+    pub demo: bool,
+}
+
+/// Actors on their way from the store to the index: fixed-size facts, and every name in two
+/// arenas, escaped for JSON and folded for matching, both prepared while reading (a million
+/// separate name strings cost time and fragment the heap).
+#[derive(Debug, Default)]
+pub struct ActorRows {
+    facts: Vec<ActorFacts>,
+    names: Names,
+    folded: Names,
+}
+
+impl ActorRows {
+    /// Room for `n` actors.
+    #[must_use]
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            facts: Vec::with_capacity(n),
+            names: Names::with_capacity(n, 28),
+            folded: Names::with_capacity(n, 24),
+        }
+    }
+
+    /// Adds an actor.
+    pub fn push(&mut self, facts: ActorFacts, name: &str) {
+        self.facts.push(facts);
+        self.names.push_json(name);
+        self.folded.push_folded(name);
+    }
+
+    /// Number of actors.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// Whether there is no actor.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+}
+
+impl FromIterator<ActorRow> for ActorRows {
+    fn from_iter<I: IntoIterator<Item = ActorRow>>(iter: I) -> Self {
+        let mut rows = Self::default();
+        for r in iter {
+            rows.push(r.facts(), &r.name);
+        }
+        rows
+    }
+}
+
+impl From<Vec<ActorRow>> for ActorRows {
+    fn from(rows: Vec<ActorRow>) -> Self {
+        rows.into_iter().collect()
+    }
 }
 
 /// A five-character commune code stored inline.
@@ -108,44 +203,19 @@ pub struct ActorEntry {
     unit: [f64; 3],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct TreePoint {
-    lonlat: [f32; 2],
-    idx: ActorIdx,
-}
-
-impl RTreeObject for TreePoint {
-    type Envelope = AABB<[f32; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_point(self.lonlat)
-    }
-}
-
-/// Wider nodes than rstar's default (at most 6 children): a shallower tree with contiguous
-/// children, measured about twice as fast on radius queries over a million actors.
-#[derive(Debug, Clone, Copy)]
-pub struct WideNodes;
-
-impl RTreeParams for WideNodes {
-    const MIN_SIZE: usize = 8;
-    const MAX_SIZE: usize = 32;
-    const REINSERTION_COUNT: usize = 8;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
-}
-
-type RTree<T> = rstar::RTree<T, WideNodes>;
-
 /// An `f32` box containing the `f64` box `[w, e] x [s, n]` after padding.
-fn padded(w: f64, s: f64, e: f64, n: f64) -> AABB<[f32; 2]> {
-    AABB::from_corners(
-        [(w - PAD_DEG) as f32, (s - PAD_DEG) as f32],
-        [(e + PAD_DEG) as f32, (n + PAD_DEG) as f32],
-    )
+fn padded(w: f64, s: f64, e: f64, n: f64) -> Envelope {
+    [
+        (w - PAD_DEG) as f32,
+        (s - PAD_DEG) as f32,
+        (e + PAD_DEG) as f32,
+        (n + PAD_DEG) as f32,
+    ]
 }
 
 /// Boxes (one, or two across the antimeridian) containing every point within `metres` of
 /// `centre` on the sphere.
-fn cap_boxes(centre: LonLat, metres: f64) -> Vec<AABB<[f32; 2]>> {
+fn cap_boxes(centre: LonLat, metres: f64) -> CapBoxes {
     let delta = metres / EARTH_RADIUS_M;
     let (lon, lat) = (centre.lon(), centre.lat());
     let dlat = delta.to_degrees();
@@ -156,35 +226,60 @@ fn cap_boxes(centre: LonLat, metres: f64) -> Vec<AABB<[f32; 2]>> {
         || delta.sin() >= cos_lat
         || delta >= std::f64::consts::FRAC_PI_2
     {
-        return vec![padded(-180.0, south.max(-90.0), 180.0, north.min(90.0))];
+        return CapBoxes::one(padded(-180.0, south.max(-90.0), 180.0, north.min(90.0)));
     }
     let dlon = (delta.sin() / cos_lat).asin().to_degrees();
     let (west, east) = (lon - dlon, lon + dlon);
     if west < -180.0 {
-        vec![
+        CapBoxes::two(
             padded(-180.0, south, east, north),
             padded(west + 360.0, south, 180.0, north),
-        ]
+        )
     } else if east > 180.0 {
-        vec![
+        CapBoxes::two(
             padded(west, south, 180.0, north),
             padded(-180.0, south, east - 360.0, north),
-        ]
+        )
     } else {
-        vec![padded(west, south, east, north)]
+        CapBoxes::one(padded(west, south, east, north))
     }
 }
 
-/// Position on a Hilbert curve of order 16 over lon/lat, to store nearby actors together.
-fn hilbert_key(p: LonLat) -> u32 {
-    const N: u32 = 1 << 16;
-    let mut x = (((p.lon() + 180.0) / 360.0 * f64::from(N)) as u32).min(N - 1);
-    let mut y = (((p.lat() + 90.0) / 180.0 * f64::from(N)) as u32).min(N - 1);
-    let mut d = 0_u32;
+/// One or two boxes, without allocating.
+struct CapBoxes {
+    boxes: [Envelope; 2],
+    len: usize,
+}
+
+impl CapBoxes {
+    fn one(a: Envelope) -> Self {
+        Self {
+            boxes: [a, a],
+            len: 1,
+        }
+    }
+    fn two(a: Envelope, b: Envelope) -> Self {
+        Self {
+            boxes: [a, b],
+            len: 2,
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = &Envelope> {
+        self.boxes[..self.len].iter()
+    }
+}
+
+/// Position on a Hilbert curve of order 24 over lon/lat (cells of about 2 m), to store nearby
+/// actors together.
+fn hilbert_key(p: LonLat) -> u64 {
+    const N: u64 = 1 << 24;
+    let mut x = (((p.lon() + 180.0) / 360.0 * N as f64) as u64).min(N - 1);
+    let mut y = (((p.lat() + 90.0) / 180.0 * N as f64) as u64).min(N - 1);
+    let mut d = 0_u64;
     let mut s = N / 2;
     while s > 0 {
-        let rx = u32::from(x & s > 0);
-        let ry = u32::from(y & s > 0);
+        let rx = u64::from(x & s > 0);
+        let ry = u64::from(y & s > 0);
         d += s * s * ((3 * rx) ^ ry);
         if ry == 0 {
             if rx == 1 {
@@ -232,14 +327,33 @@ struct Names {
 }
 
 impl Names {
-    fn push(&mut self, s: &str) {
-        self.text.push_str(s);
+    fn with_capacity(count: usize, mean_len: usize) -> Self {
+        Self {
+            text: String::with_capacity(count * mean_len),
+            ends: Vec::with_capacity(count),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * size_of::<u32>()
+    }
+
+    /// Appends the folded form of `s` (see [`super::text::fold_into`]).
+    fn push_folded(&mut self, s: &str) {
+        super::text::fold_into(s, &mut self.text);
         self.ends.push(self.text.len() as u32);
     }
+
     /// Appends `s` as a JSON string literal, escaped in place (no temporary allocation).
     fn push_json(&mut self, s: &str) {
         use std::fmt::Write;
         self.text.push('"');
+        if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            self.text.push_str(s);
+            self.text.push('"');
+            self.ends.push(self.text.len() as u32);
+            return;
+        }
         for c in s.chars() {
             match c {
                 '"' => self.text.push_str("\\\""),
@@ -257,6 +371,18 @@ impl Names {
         self.ends.push(self.text.len() as u32);
     }
 
+    /// The names `order[0]`, `order[1]`… in that order.
+    fn permuted(&self, order: &[u32]) -> Self {
+        let mut out = Self::with_capacity(0, 0);
+        out.text.reserve_exact(self.text.len());
+        out.ends.reserve_exact(order.len());
+        for &i in order {
+            out.text.push_str(self.get(i as usize));
+            out.ends.push(out.text.len() as u32);
+        }
+        out
+    }
+
     fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text.get(start..self.ends[i] as usize).unwrap_or("")
@@ -272,8 +398,7 @@ pub struct ActorIndex {
     folded: Names,
     /// Positions in id order (for lookups by id and id-ordered scans).
     by_id: Vec<ActorIdx>,
-    all: RTree<TreePoint>,
-    by_category: Vec<RTree<TreePoint>>,
+    tree: PackedTree,
     member_start: Vec<u32>,
     members: Vec<ActorIdx>,
     category_counts: Vec<usize>,
@@ -283,55 +408,45 @@ impl ActorIndex {
     /// Builds the index. Rows need not be sorted; communes are resolved in `territories`; a
     /// duplicated id keeps its first row.
     #[must_use]
-    pub fn build(mut rows: Vec<ActorRow>, territories: &Territories, catalog: &Catalog) -> Self {
+    pub fn build(rows: ActorRows, territories: &Territories, catalog: &Catalog) -> Self {
         let category_count = catalog.defs().len();
-        rows.sort_by_key(|r| r.id);
-        rows.dedup_by_key(|r| r.id);
-        rows.sort_by_cached_key(|r| hilbert_key(r.location));
-        let (names, folded) = std::thread::scope(|s| {
-            // Folding names is the slowest step: do it on the other core.
-            let folding = s.spawn(|| {
-                let mut folded = Names::default();
-                for r in &rows {
-                    folded.push(&super::text::fold(&r.name));
-                }
-                folded
-            });
-            let mut names = Names::default();
-            for r in &rows {
-                names.push_json(&r.name);
-            }
-            (names, folding.join().unwrap_or_default())
-        });
-        let entries: Vec<ActorEntry> = rows
-            .iter()
-            .map(|r| ActorEntry {
-                id: r.id,
-                location: r.location,
-                categories: r.categories,
-                family: r.family,
-                kinds: r.kinds,
-                precision: r.precision,
-                demo: r.demo,
-                commune: territories
-                    .find(crate::domain::TerritoryKind::Commune, r.commune.as_str())
-                    .unwrap_or(NO_COMMUNE),
-                unit: unit_vector(r.location),
-            })
-            .collect();
-        drop(rows);
-        let mut by_id: Vec<ActorIdx> = (0..entries.len() as ActorIdx).collect();
-        by_id.sort_unstable_by_key(|&i| entries[i as usize].id);
-
-        let points: Vec<TreePoint> = entries
+        let ActorRows {
+            facts,
+            names,
+            folded,
+        } = rows;
+        // Input positions in id order, the first of duplicated ids kept. The store gives
+        // rows in id order already.
+        let mut input_by_id: Vec<u32> = (0..facts.len() as u32).collect();
+        if !facts.is_sorted_by_key(|r| r.id) {
+            input_by_id.sort_by_key(|&i| facts[i as usize].id);
+        }
+        input_by_id.dedup_by_key(|i| facts[*i as usize].id);
+        // Storage order: along the Hilbert curve, ties in id order.
+        let mut keyed: Vec<(u64, u32)> = input_by_id
             .iter()
             .enumerate()
-            .map(|(i, e)| TreePoint {
-                lonlat: [e.location.lon() as f32, e.location.lat() as f32],
-                idx: i as ActorIdx,
-            })
+            .map(|(rank, &i)| (hilbert_key(facts[i as usize].location), rank as u32))
             .collect();
-        let mut per_category: Vec<Vec<TreePoint>> = vec![Vec::new(); category_count];
+        keyed.sort_unstable();
+        // by_id[rank] = position of the actor with the rank-th smallest id; slot[position] =
+        // its input position (where its name is).
+        let mut by_id: Vec<ActorIdx> = vec![0; keyed.len()];
+        let mut slot: Vec<u32> = Vec::with_capacity(keyed.len());
+        for (pos, &(_, rank)) in keyed.iter().enumerate() {
+            by_id[rank as usize] = pos as ActorIdx;
+            slot.push(input_by_id[rank as usize]);
+        }
+        drop((keyed, input_by_id));
+        // Names follow the storage order too, so the names of one answer sit together: on the
+        // other core, while this one builds the entries.
+        let ((names, folded), entries) = std::thread::scope(|scope| {
+            let reorder = scope.spawn(|| (names.permuted(&slot), folded.permuted(&slot)));
+            let entries = Self::entries(&facts, &slot, territories);
+            (reorder.join().unwrap_or_default(), entries)
+        });
+        drop((facts, slot));
+
         // lineage[p]: category p and its ancestors, to count actors per subtree in one pass.
         let lineage: Vec<u64> = (0..category_count)
             .map(|p| {
@@ -341,26 +456,16 @@ impl ActorIndex {
             })
             .collect();
         let mut category_counts = vec![0_usize; category_count];
-        for (e, tp) in entries.iter().zip(&points) {
-            let mut lineage_mask = 0_u64;
-            for c in e.categories.positions() {
-                if let Some(v) = per_category.get_mut(c) {
-                    v.push(*tp);
-                }
-                lineage_mask |= lineage.get(c).copied().unwrap_or(0);
-            }
+        for e in &entries {
+            let lineage_mask = e
+                .categories
+                .positions()
+                .fold(0, |m, c| m | lineage.get(c).copied().unwrap_or(0));
             for c in CategorySet(lineage_mask).positions() {
                 category_counts[c] += 1;
             }
         }
-        let (all, by_category) = std::thread::scope(|s| {
-            let all = s.spawn(|| RTree::bulk_load_with_params(points));
-            let by_category: Vec<RTree<TreePoint>> = per_category
-                .into_iter()
-                .map(RTree::bulk_load_with_params)
-                .collect();
-            (all.join().unwrap_or_default(), by_category)
-        });
+        let tree = PackedTree::build(entries.iter().map(|e| (e_xy(e), item_key(e))));
 
         // Territory membership: for each territory, its actors in id order (CSR layout).
         let mut counts = vec![0_u32; territories.len() + 1];
@@ -393,12 +498,43 @@ impl ActorIndex {
             names,
             folded,
             by_id,
-            all,
-            by_category,
+            tree,
             member_start,
             members,
             category_counts,
         }
+    }
+
+    /// The entries of the actors at `slot` positions of `facts`, communes resolved.
+    fn entries(facts: &[ActorFacts], slot: &[u32], territories: &Territories) -> Vec<ActorEntry> {
+        let mut last_commune: Option<(CommuneCode, TerritoryIdx)> = None;
+        slot.iter()
+            .map(|&i| {
+                let r = &facts[i as usize];
+                // Neighbours on the curve mostly share their commune: look it up once.
+                let commune = match last_commune {
+                    Some((code, idx)) if code == r.commune => idx,
+                    _ => {
+                        let idx = territories
+                            .find(crate::domain::TerritoryKind::Commune, r.commune.as_str())
+                            .unwrap_or(NO_COMMUNE);
+                        last_commune = Some((r.commune, idx));
+                        idx
+                    }
+                };
+                ActorEntry {
+                    id: r.id,
+                    location: r.location,
+                    categories: r.categories,
+                    family: r.family,
+                    kinds: r.kinds,
+                    precision: r.precision,
+                    demo: r.demo,
+                    commune,
+                    unit: unit_vector(r.location),
+                }
+            })
+            .collect()
     }
 
     /// Number of actors.
@@ -422,13 +558,17 @@ impl ActorIndex {
     /// The name of an actor.
     #[must_use]
     pub fn name(&self, idx: ActorIdx) -> String {
-        serde_json::from_str(self.names.get(idx as usize)).unwrap_or_default()
+        serde_json::from_str(self.name_json(idx)).unwrap_or_default()
     }
 
     /// The name of an actor as a JSON string literal, ready to be copied into a response.
     #[must_use]
     pub fn name_json(&self, idx: ActorIdx) -> &str {
         self.names.get(idx as usize)
+    }
+
+    fn folded_name(&self, idx: ActorIdx) -> &str {
+        self.folded.get(idx as usize)
     }
 
     /// Positions of all actors in id order.
@@ -478,19 +618,40 @@ impl ActorIndex {
         }
         f.text
             .as_ref()
-            .is_none_or(|t| self.folded.get(idx as usize).contains(t.as_str()))
+            .is_none_or(|t| self.folded_name(idx).contains(t.as_str()))
     }
 
-    /// The trees to visit for a filter: the category trees, or the tree of all actors.
-    fn trees(&self, f: &ActorFilter) -> Vec<&RTree<TreePoint>> {
-        match f.categories {
-            Some(set) => set
-                .positions()
-                .filter_map(|c| self.by_category.get(c))
-                .filter(|t| t.size() > 0)
-                .collect(),
-            None => vec![&self.all],
+    /// The part of a filter the tree prunes with.
+    fn key_filter(f: &ActorFilter) -> KeyFilter {
+        KeyFilter {
+            any_category: f.categories.map(|c| c.0),
+            any_family: f.families.map(|s| u16::from(s.0)),
+            all_attrs: if f.exclude_demo { attr::NOT_DEMO } else { 0 }
+                | (u16::from(f.kinds.0) << attr::KIND_SHIFT),
         }
+    }
+
+    /// The part of a filter the tree does not check: territories and text.
+    fn passes_rest(&self, idx: ActorIdx, f: &ActorFilter, territories: &Territories) -> bool {
+        let e = &self.entries[idx as usize];
+        f.territories
+            .iter()
+            .all(|&t| e.commune != NO_COMMUNE && territories.commune_in(e.commune, t))
+            && f.text
+                .as_ref()
+                .is_none_or(|t| self.folded_name(idx).contains(t.as_str()))
+    }
+
+    /// Heap bytes held by the index (entries, names, tree, lookup tables).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * size_of::<ActorEntry>()
+            + self.names.heap_bytes()
+            + self.folded.heap_bytes()
+            + self.by_id.capacity() * size_of::<ActorIdx>()
+            + self.tree.heap_bytes()
+            + (self.member_start.capacity() + self.members.capacity()) * size_of::<u32>()
+            + self.category_counts.capacity() * size_of::<usize>()
     }
 
     /// Orders positions by id.
@@ -517,24 +678,42 @@ impl ActorIndex {
         f: &ActorFilter,
         t: &Territories,
     ) -> Vec<Hit> {
+        let mut found = self.collect_within(centre, metres, f, t);
+        found.sort_unstable_by(by_distance_then_id);
+        Self::hits(found)
+    }
+
+    /// Actors within `metres` of `centre`, unordered, each once, as (distance, id, position).
+    fn collect_within(
+        &self,
+        centre: LonLat,
+        metres: f64,
+        f: &ActorFilter,
+        t: &Territories,
+    ) -> Vec<(f64, ActorId, ActorIdx)> {
         let u = unit_vector(centre);
-        let trees = self.trees(f);
+        let keys = Self::key_filter(f);
+        let rest = !f.territories.is_empty() || f.text.is_some();
         let mut found: Vec<(f64, ActorId, ActorIdx)> = Vec::with_capacity(128);
-        for env in cap_boxes(centre, metres) {
-            for tree in &trees {
-                for p in tree.locate_in_envelope(&env) {
-                    let e = &self.entries[p.idx as usize];
-                    let d = unit_distance_m(&u, &e.unit);
-                    if d <= metres && self.matches(p.idx, f, t) {
-                        found.push((d, e.id, p.idx));
-                    }
+        let boxes = cap_boxes(centre, metres);
+        for (b, env) in boxes.iter().enumerate() {
+            self.tree.visit(env, &keys, &mut |idx| {
+                let e = &self.entries[idx as usize];
+                // Across the antimeridian, an actor inside the first box is not taken again
+                // from the second.
+                if b == 1 && packed::contains(&boxes.boxes[0], e_xy(e)) {
+                    return;
                 }
-            }
+                let d = unit_distance_m(&u, &e.unit);
+                if d <= metres && (!rest || self.passes_rest(idx, f, t)) {
+                    found.push((d, e.id, idx));
+                }
+            });
         }
-        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        // An actor appears twice when two of its categories are searched, or when both
-        // antimeridian boxes hold it: its copies are neighbours after sorting.
-        found.dedup_by_key(|x| x.2);
+        found
+    }
+
+    fn hits(found: Vec<(f64, ActorId, ActorIdx)>) -> Vec<Hit> {
         found
             .into_iter()
             .map(|(d, _, idx)| Hit {
@@ -565,13 +744,18 @@ impl ActorIndex {
         // grows the radius from the density it saw.
         let mut r = 100.0_f64.min(cap);
         loop {
-            let mut hits = self.within_metres(centre, r, f, t);
-            if hits.len() >= k || r >= cap {
-                hits.truncate(k);
-                return hits;
+            let mut found = self.collect_within(centre, r, f, t);
+            if found.len() >= k || r >= cap {
+                // Only the k nearest need sorting.
+                if found.len() > k {
+                    found.select_nth_unstable_by(k - 1, by_distance_then_id);
+                    found.truncate(k);
+                }
+                found.sort_unstable_by(by_distance_then_id);
+                return Self::hits(found);
             }
             // Area grows with r²: aim for about twice the needed count.
-            let factor = (2.0 * k as f64 / hits.len().max(1) as f64)
+            let factor = (2.0 * k as f64 / found.len().max(1) as f64)
                 .sqrt()
                 .clamp(1.5, 10.0);
             r = (r * factor).min(cap);
@@ -604,19 +788,14 @@ impl ActorIndex {
         keep: impl Fn(LonLat) -> bool,
     ) -> Vec<ActorIdx> {
         let env = padded(bbox.west, bbox.south, bbox.east, bbox.north);
-        let trees = self.trees(f);
+        let keys = Self::key_filter(f);
+        let rest = !f.territories.is_empty() || f.text.is_some();
         let mut out = Vec::new();
-        for tree in &trees {
-            for p in tree.locate_in_envelope(&env) {
-                if keep(self.entries[p.idx as usize].location) && self.matches(p.idx, f, t) {
-                    out.push(p.idx);
-                }
+        self.tree.visit(&env, &keys, &mut |idx| {
+            if keep(self.entries[idx as usize].location) && (!rest || self.passes_rest(idx, f, t)) {
+                out.push(idx);
             }
-        }
-        if trees.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
-        }
+        });
         self.sort_by_id(&mut out);
         out
     }
@@ -661,6 +840,29 @@ impl ActorIndex {
             .copied()
             .filter(|&i| self.matches(i, f, t))
             .collect()
+    }
+}
+
+/// Orders found actors by distance, then id.
+fn by_distance_then_id(
+    a: &(f64, ActorId, ActorIdx),
+    b: &(f64, ActorId, ActorIdx),
+) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// The position of an actor as stored in the tree.
+fn e_xy(e: &ActorEntry) -> [f32; 2] {
+    [e.location.lon() as f32, e.location.lat() as f32]
+}
+
+/// The filter keys of an actor.
+fn item_key(e: &ActorEntry) -> ItemKey {
+    ItemKey {
+        categories: e.categories.0,
+        attrs: u16::from(FamilySet::of(e.family).0)
+            | if e.demo { 0 } else { attr::NOT_DEMO }
+            | (u16::from(e.kinds.0) << attr::KIND_SHIFT),
     }
 }
 

@@ -4,12 +4,13 @@
 pub mod actors;
 pub mod cluster;
 pub mod outlines;
+pub mod packed;
 pub mod pip;
 pub mod territories;
 pub mod text;
 
 use crate::domain::Catalog;
-use actors::{ActorIndex, ActorRow};
+use actors::{ActorIndex, ActorRows};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,8 @@ pub struct Snapshot {
     pub territories: Arc<Territories>,
     /// Published actors.
     pub actors: ActorIndex,
+    /// Coverage results computed from this snapshot.
+    pub coverage: crate::coverage::Memo,
 }
 
 /// The current snapshot, swappable without blocking readers.
@@ -38,7 +41,7 @@ pub struct SnapshotHandle {
 impl SnapshotHandle {
     /// Builds the first snapshot.
     #[must_use]
-    pub fn new(catalog: Arc<Catalog>, territories: Arc<Territories>, rows: Vec<ActorRow>) -> Self {
+    pub fn new(catalog: Arc<Catalog>, territories: Arc<Territories>, rows: ActorRows) -> Self {
         let version = initial_version();
         let actors = ActorIndex::build(rows, &territories, &catalog);
         Self {
@@ -47,6 +50,7 @@ impl SnapshotHandle {
                 catalog,
                 territories,
                 actors,
+                coverage: crate::coverage::Memo::default(),
             }),
             next_version: AtomicU64::new(version + 1),
         }
@@ -59,7 +63,7 @@ impl SnapshotHandle {
     }
 
     /// Rebuilds the actor index from fresh rows (call off the request threads) and publishes it.
-    pub fn publish_actors(&self, rows: Vec<ActorRow>) -> Arc<Snapshot> {
+    pub fn publish_actors(&self, rows: ActorRows) -> Arc<Snapshot> {
         let old = self.load();
         let actors = ActorIndex::build(rows, &old.territories, &old.catalog);
         let snapshot = Arc::new(Snapshot {
@@ -67,6 +71,7 @@ impl SnapshotHandle {
             catalog: Arc::clone(&old.catalog),
             territories: Arc::clone(&old.territories),
             actors,
+            coverage: crate::coverage::Memo::default(),
         });
         self.current.store(Arc::clone(&snapshot));
         snapshot

@@ -7,10 +7,19 @@ use unicode_normalization::char::decompose_canonical;
 #[must_use]
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out
+}
+
+/// Appends the folded form of `text` (see [`fold`]) to `out`, without allocating.
+pub fn fold_into(text: &str, out: &mut String) {
+    let start = out.len();
     let mut pending_space = false;
     let mut push = |c: char, out: &mut String| {
-        if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            // A combining accent left by the decomposition below: dropped.
+        } else if c.is_alphanumeric() {
+            if pending_space && out.len() > start {
                 out.push(' ');
             }
             pending_space = false;
@@ -21,19 +30,18 @@ pub fn fold(text: &str) -> String {
                 c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
                 c => out.extend(c.to_lowercase()),
             }
-        } else if !('\u{300}'..='\u{36f}').contains(&c) {
+        } else {
             pending_space = true;
         }
     };
     for c in text.chars() {
         if c.is_ascii() {
-            push(c, &mut out);
+            push(c, out);
         } else {
             // Canonical decomposition splits 'é' into 'e' and a combining accent, dropped above.
-            decompose_canonical(c, |d| push(d, &mut out));
+            decompose_canonical(c, |d| push(d, out));
         }
     }
-    out
 }
 
 /// Folds a search query and spells out the usual abbreviations (`st` → `saint`).
@@ -60,5 +68,8 @@ mod tests {
         assert_eq!(fold("  L'Haÿ-les-Roses "), "l hay les roses");
         assert_eq!(fold("Œuvre SOCIALE"), "oeuvre sociale");
         assert_eq!(fold_query("St Jean de Braye"), "saint jean de braye");
+        let mut arena = String::from("abc");
+        fold_into(" -Élan", &mut arena);
+        assert_eq!(arena, "abcelan");
     }
 }

@@ -74,7 +74,10 @@ pub fn actor_feature(out: &mut Vec<u8>, snap: &Snapshot, idx: ActorIdx, distance
         if i > 0 {
             out.push(b',');
         }
-        string(out, slug);
+        // Slugs are checked plain ASCII (`Catalog::new`): no escaping needed.
+        out.push(b'"');
+        out.extend_from_slice(slug.as_bytes());
+        out.push(b'"');
     }
     out.extend_from_slice(br#"],"family":""#);
     out.extend_from_slice(e.family.as_str().as_bytes());

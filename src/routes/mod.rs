@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod categories;
+pub mod coverage;
 pub mod docs;
 pub mod geojson;
 pub mod health;
@@ -50,6 +51,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/territories/{kind}/{code}/actors",
                     web::get().to(territories::actors),
+                )
+                .route(
+                    "/territories/{kind}/{code}/coverage",
+                    web::get().to(coverage::report),
+                )
+                .route(
+                    "/territories/{kind}/{code}/coverage/{file}",
+                    web::get().to(coverage::export),
                 )
                 .route("/locate", web::get().to(territories::locate))
                 .configure(map::configure)

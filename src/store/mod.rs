@@ -8,7 +8,7 @@ pub mod sqlite;
 use crate::domain::actor::{ActorFields, ActorRecord};
 use crate::domain::territory::TerritoryRecord;
 use crate::domain::{ActorId, Catalog, CategoryDef, Status};
-use crate::index::actors::ActorRow;
+use crate::index::actors::ActorRows;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +133,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database error or a corrupt row.
-    pub async fn actor_rows(&self, catalog: &Catalog) -> Result<Vec<ActorRow>> {
+    pub async fn actor_rows(&self, catalog: &Catalog) -> Result<ActorRows> {
         match self {
             Self::Sqlite(s) => s.actor_rows(catalog).await,
         }

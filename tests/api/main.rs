@@ -4,6 +4,7 @@ mod helpers;
 
 mod actors;
 mod assets;
+mod coverage;
 mod errors;
 mod http;
 mod map;

@@ -4,7 +4,7 @@ use crate::helpers::{get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 20] = [
+const ROUTES: [&str; 22] = [
     "get /health",
     "get /api/v1/openapi.json",
     "get /api/v1/docs",
@@ -16,6 +16,8 @@ const ROUTES: [&str; 20] = [
     "get /api/v1/territories/search",
     "get /api/v1/territories/{kind}/{code}",
     "get /api/v1/territories/{kind}/{code}/actors",
+    "get /api/v1/territories/{kind}/{code}/coverage",
+    "get /api/v1/territories/{kind}/{code}/coverage/{file}",
     "get /api/v1/locate",
     "get /api/v1/map/config",
     "get /api/v1/map/points",
@@ -126,7 +128,17 @@ async fn documented_error_statuses_are_the_ones_the_server_uses() {
     let app = spawn_app().await;
     let svc = app.service().await;
     let doc = get(&svc, "/api/v1/openapi.json").await.json();
-    let cases: [(&str, &str, u16); 5] = [
+    let cases: [(&str, &str, u16); 7] = [
+        (
+            "/api/v1/territories/{kind}/{code}/coverage",
+            "/api/v1/territories/departement/44/coverage?distance=1",
+            400,
+        ),
+        (
+            "/api/v1/territories/{kind}/{code}/coverage/{file}",
+            "/api/v1/territories/departement/44/coverage/nothing.csv",
+            404,
+        ),
         (
             "/api/v1/actors/nearby",
             "/api/v1/actors/nearby?lon=1&lat=99",

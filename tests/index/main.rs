@@ -160,7 +160,7 @@ fn world(n: usize, seed: u64) -> World {
             demo: rng.unit() < 0.5,
         });
     }
-    let index = ActorIndex::build(rows.clone(), &territories, &catalog);
+    let index = ActorIndex::build(rows.clone().into(), &territories, &catalog);
     World {
         catalog,
         territories,
@@ -399,7 +399,7 @@ fn polygon_queries_equal_geo_intersects_including_boundary_points() {
             .collect();
         let mut rows = w.rows.clone();
         rows.extend(extra);
-        w.index = ActorIndex::build(rows, &w.territories, &w.catalog);
+        w.index = ActorIndex::build(rows.into(), &w.territories, &w.catalog);
         let f = random_filter(&w, &mut rng);
         let prepared = PolygonIndex::new(&shape);
         let got: Vec<ActorId> = w
@@ -546,4 +546,28 @@ fn a_radius_across_the_antimeridian_finds_actors_on_both_sides() {
         ids(&w, &hits),
         brute_radius(&w, c, 60_000.0, &ActorFilter::default())
     );
+}
+
+#[test]
+fn names_and_facts_follow_their_actor_whatever_the_input_order() {
+    let mut w = world(3_000, 11);
+    for r in &w.rows {
+        let idx = w.index.find(r.id).expect("every id is indexed");
+        assert_eq!(w.index.name(idx), r.name);
+        assert_eq!(w.index.entry(idx).location, r.location);
+        assert_eq!(w.index.entry(idx).categories, r.categories);
+    }
+    // A duplicated id keeps its first row, wherever the copy comes.
+    let mut rows = w.rows.clone();
+    let mut first = rows[20].clone();
+    first.id = rows[10].id;
+    first.name = "Première occurrence".into();
+    let mut late = rows[10].clone();
+    late.name = "Copie tardive".into();
+    rows.insert(0, first);
+    rows.push(late);
+    w.index = ActorIndex::build(rows.into(), &w.territories, &w.catalog);
+    let idx = w.index.find(w.rows[10].id).expect("indexed");
+    assert_eq!(w.index.name(idx), "Première occurrence");
+    assert_eq!(w.index.len(), w.rows.len());
 }

@@ -1,0 +1,804 @@
+//! `/api/v1/territories/{kind}/{code}/coverage…`: coverage statistics of a territory (or of
+//! France, `france/FR`), as JSON, CSV tables for spreadsheets, and GeoJSON.
+
+use super::GEOJSON;
+use super::params::FilterParams;
+use super::problem::ApiError;
+use super::respond::{self, Cache};
+use crate::coverage::{self, ChildLine, CoverageFilter, Figures, Report, Scope};
+use crate::domain::{InputError, TerritoryCode, TerritoryKind};
+use crate::index::Snapshot;
+use crate::startup::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::sync::Arc;
+
+/// Default distance of the zones blanches and of the children's access figure, metres.
+pub const DEFAULT_DISTANCE_M: f64 = 10_000.0;
+/// Accepted distances, metres.
+pub const DISTANCE_RANGE_M: (f64, f64) = (100.0, 100_000.0);
+
+/// Parameters of the coverage routes.
+#[derive(Debug, Deserialize)]
+pub struct CoverageParams {
+    /// Metres: zones blanches are the communes farther than this from every matching actor.
+    distance: Option<String>,
+    /// Children order: a figure name (see [`SORT_KEYS`]).
+    sort: Option<String>,
+    /// `asc` or `desc`.
+    order: Option<String>,
+    /// CSV separator: `semicolon` (default, with decimal commas) or `comma`.
+    sep: Option<String>,
+    /// CSV column names: `fr` (default) or `en`.
+    lang: Option<String>,
+    #[serde(flatten)]
+    filter: FilterParams,
+}
+
+/// Figures the children can be sorted by.
+pub const SORT_KEYS: [&str; 8] = [
+    "name",
+    "population",
+    "actors",
+    "actors_per_10000",
+    "communes_covered_share",
+    "population_covered_share",
+    "access_share",
+    "median_nearest_m",
+];
+
+/// The scope named by a path: a territory, or `france/FR`.
+fn scope(snap: &Snapshot, kind: &str, code: &str) -> Result<Scope, ApiError> {
+    if kind == "france" {
+        return if code.eq_ignore_ascii_case("fr") {
+            Ok(Scope::France)
+        } else {
+            Err(ApiError::NotFound(format!(
+                "France has the code 'FR', not '{code}'"
+            )))
+        };
+    }
+    let kind = TerritoryKind::parse("kind", kind).map_err(|_| {
+        InputError::new(
+            "kind",
+            "must be one of commune, epci, departement, region, france",
+        )
+    })?;
+    let code = TerritoryCode::parse(kind, "code", code)?;
+    snap.territories
+        .find(kind, code.code())
+        .map(Scope::Territory)
+        .ok_or_else(|| ApiError::NotFound(format!("no {kind} has the code '{}'", code.code())))
+}
+
+/// What a request asks for, parsed.
+struct Asked {
+    scope: Scope,
+    filter: CoverageFilter,
+    distance_m: f64,
+    sort: (&'static str, bool),
+}
+
+fn parse(snap: &Snapshot, path: &(String, String), q: &CoverageParams) -> Result<Asked, ApiError> {
+    let scope = scope(snap, &path.0, &path.1)?;
+    let f = &q.filter;
+    for (name, value) in [
+        ("q", &f.q),
+        ("commune", &f.commune),
+        ("epci", &f.epci),
+        ("departement", &f.departement),
+        ("region", &f.region),
+        ("limit", &f.limit),
+        ("offset", &f.offset),
+    ] {
+        if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+            return Err(InputError::new(
+                name,
+                "is not a coverage parameter (the territory is in the path; filters are category, family, kind and demo)",
+            )
+            .into());
+        }
+    }
+    let filter = CoverageFilter::from_actor_filter(&f.filter(snap)?);
+    let distance_m = match q.distance.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_DISTANCE_M,
+        Some(d) => {
+            let v: f64 = d.parse().map_err(|_| {
+                InputError::new("distance", "must be a number of metres, e.g. 10000")
+            })?;
+            if !(DISTANCE_RANGE_M.0..=DISTANCE_RANGE_M.1).contains(&v) {
+                return Err(InputError::new(
+                    "distance",
+                    format!(
+                        "must be between {} and {} metres",
+                        DISTANCE_RANGE_M.0, DISTANCE_RANGE_M.1
+                    ),
+                )
+                .into());
+            }
+            v
+        }
+    };
+    let key = match q.sort.as_deref().map(str::trim) {
+        None | Some("") => "population",
+        Some(s) => SORT_KEYS.iter().copied().find(|k| *k == s).ok_or_else(|| {
+            InputError::new("sort", format!("must be one of {}", SORT_KEYS.join(", ")))
+        })?,
+    };
+    let descending = match q.order.as_deref().map(str::trim) {
+        None | Some("") => key != "name",
+        Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(InputError::new("order", "must be asc or desc").into()),
+    };
+    Ok(Asked {
+        scope,
+        filter,
+        distance_m,
+        sort: (key, descending),
+    })
+}
+
+async fn compute(snap: &Arc<Snapshot>, a: &Asked) -> Result<Arc<Report>, ApiError> {
+    let snap = Arc::clone(snap);
+    let (scope, filter, distance) = (a.scope, a.filter, a.distance_m);
+    web::block(move || coverage::report(&snap, scope, &filter, distance))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage computation: {e}")))
+}
+
+fn sort_key(c: &ChildLine, key: &str) -> f64 {
+    let f = &c.figures;
+    let v = match key {
+        "population" => Some(f.population as f64),
+        "actors" => Some(f.actors as f64),
+        "actors_per_10000" => f.actors_per_10000,
+        "communes_covered_share" => f.communes_covered_share,
+        "population_covered_share" => f.population_covered_share,
+        "access_share" => f.access.and_then(|a| a.share),
+        "median_nearest_m" => f.access.and_then(|a| a.median_nearest_m),
+        _ => None,
+    };
+    v.unwrap_or(f64::NAN)
+}
+
+/// Children in the requested order (missing values last).
+fn sorted_children<'a>(r: &'a Report, (key, descending): (&str, bool)) -> Vec<&'a ChildLine> {
+    let mut v: Vec<&ChildLine> = r.children.iter().collect();
+    v.sort_by(|a, b| {
+        let ord = if key == "name" {
+            let (x, y) = (
+                a.territory.name.as_deref().unwrap_or("~"),
+                b.territory.name.as_deref().unwrap_or("~"),
+            );
+            crate::index::text::fold(x).cmp(&crate::index::text::fold(y))
+        } else {
+            let (x, y) = (sort_key(a, key), sort_key(b, key));
+            match (x.is_nan(), y.is_nan()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => return std::cmp::Ordering::Greater,
+                (false, true) => return std::cmp::Ordering::Less,
+                _ => x.total_cmp(&y),
+            }
+        };
+        if descending { ord.reverse() } else { ord }
+    });
+    v
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    filters: Echo,
+    sort: Echo2,
+    #[serde(rename = "children")]
+    sorted_children: Vec<&'a ChildLine>,
+}
+
+#[derive(Serialize)]
+struct Echo {
+    category: Option<Vec<String>>,
+    family: Option<Vec<&'static str>>,
+    kind: Vec<&'static str>,
+    demo: &'static str,
+}
+
+#[derive(Serialize)]
+struct Echo2 {
+    by: &'static str,
+    order: &'static str,
+}
+
+fn echo(snap: &Snapshot, f: &CoverageFilter) -> Echo {
+    Echo {
+        category: f.categories.map(|c| {
+            snap.catalog
+                .slugs(crate::domain::CategorySet(c))
+                .map(str::to_owned)
+                .collect()
+        }),
+        family: f.families.map(|s| {
+            crate::domain::Family::ALL
+                .iter()
+                .filter(|fam| crate::domain::FamilySet(s).contains(**fam))
+                .map(|fam| fam.as_str())
+                .collect()
+        }),
+        kind: crate::domain::KindSet(f.kinds).slugs().collect(),
+        demo: if f.exclude_demo { "exclude" } else { "include" },
+    }
+}
+
+/// `GET /api/v1/territories/{kind}/{code}/coverage`: the coverage report as JSON.
+pub async fn report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<CoverageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let asked = parse(&snap, &path, &q)?;
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let r = compute(&snap, &asked).await?;
+    let body = Body {
+        report: &r,
+        filters: echo(&snap, &asked.filter),
+        sort: Echo2 {
+            by: asked.sort.0,
+            order: if asked.sort.1 { "desc" } else { "asc" },
+        },
+        sorted_children: sorted_children(&r, asked.sort),
+    };
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage serialisation: {e}")))?;
+    Ok(respond::ok(
+        &req,
+        "application/json",
+        bytes,
+        Cache::Short,
+        Some(&etag),
+    ))
+}
+
+/// `GET /api/v1/territories/{kind}/{code}/coverage/{file}`: one table as CSV
+/// (`figures.csv`, `categories.csv`, `families.csv`, `access.csv`, `parents.csv`,
+/// `children.csv`, `zones-blanches.csv`) or GeoJSON (`children.geojson`,
+/// `zones-blanches.geojson`).
+pub async fn export(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    q: web::Query<CoverageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let (kind, code, file) = path.into_inner();
+    let asked = parse(&snap, &(kind.clone(), code.clone()), &q)?;
+    let (table, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let table = Table::parse(table)
+        .ok_or_else(|| ApiError::NotFound(format!("no coverage table named '{table}'")))?;
+    let format = match ext {
+        "csv" => Format::Csv(CsvStyle::parse(q.sep.as_deref(), q.lang.as_deref())?),
+        "geojson" if matches!(table, Table::Children | Table::ZonesBlanches) => Format::GeoJson,
+        _ => {
+            return Err(ApiError::NotFound(format!(
+                "no export '{file}': tables are figures, categories, families, access, parents, children and zones-blanches as .csv; children and zones-blanches also as .geojson"
+            )));
+        }
+    };
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let r = compute(&snap, &asked).await?;
+    let name = format!(
+        "couverture-{}-{}-{}",
+        kind,
+        code.to_ascii_lowercase(),
+        table.name()
+    );
+    match format {
+        Format::Csv(style) => {
+            let body = csv(&snap, &r, table, style, asked.sort);
+            let mut res = respond::ok(
+                &req,
+                "text/csv; charset=utf-8",
+                body,
+                Cache::Short,
+                Some(&etag),
+            );
+            if let Ok(v) =
+                header::HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\""))
+            {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            Ok(res)
+        }
+        Format::GeoJson => {
+            let mut body = Vec::new();
+            match table {
+                Table::Children => children_geojson(&mut body, &snap, &r, asked.sort),
+                _ => zones_geojson(&mut body, &snap, &r),
+            }
+            let mut res = respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag));
+            if let Ok(v) =
+                header::HeaderValue::from_str(&format!("attachment; filename=\"{name}.geojson\""))
+            {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Figures,
+    Categories,
+    Families,
+    Access,
+    Parents,
+    Children,
+    ZonesBlanches,
+}
+
+impl Table {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "figures" => Self::Figures,
+            "categories" => Self::Categories,
+            "families" => Self::Families,
+            "access" => Self::Access,
+            "parents" => Self::Parents,
+            "children" => Self::Children,
+            "zones-blanches" => Self::ZonesBlanches,
+            _ => return None,
+        })
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Self::Figures => "chiffres",
+            Self::Categories => "categories",
+            Self::Families => "familles",
+            Self::Access => "acces",
+            Self::Parents => "comparaison",
+            Self::Children => "detail",
+            Self::ZonesBlanches => "zones-blanches",
+        }
+    }
+}
+
+enum Format {
+    Csv(CsvStyle),
+    GeoJson,
+}
+
+/// Separator, decimal mark and column language of a CSV export.
+#[derive(Debug, Clone, Copy)]
+struct CsvStyle {
+    sep: u8,
+    english: bool,
+}
+
+impl CsvStyle {
+    fn parse(sep: Option<&str>, lang: Option<&str>) -> Result<Self, ApiError> {
+        let sep = match sep.map(str::trim) {
+            None | Some("" | "semicolon" | ";") => b';',
+            Some("comma" | ",") => b',',
+            Some(_) => {
+                return Err(InputError::new("sep", "must be semicolon (default) or comma").into());
+            }
+        };
+        let english = match lang.map(str::trim) {
+            None | Some("" | "fr") => false,
+            Some("en") => true,
+            Some(_) => return Err(InputError::new("lang", "must be fr or en").into()),
+        };
+        Ok(Self { sep, english })
+    }
+}
+
+/// One CSV cell.
+enum Cell {
+    Text(String),
+    Int(u64),
+    /// A number with this many decimals; empty when missing.
+    Num(Option<f64>, usize),
+    /// A share (0 to 1) written as a percentage with one decimal.
+    Pct(Option<f64>),
+}
+
+fn write_csv(out: &mut Vec<u8>, style: CsvStyle, header: &[&str], rows: &[Vec<Cell>]) {
+    // A byte-order mark, so spreadsheet software reads the file as UTF-8.
+    out.extend_from_slice("\u{feff}".as_bytes());
+    let text = |out: &mut Vec<u8>, s: &str| {
+        if s.bytes()
+            .any(|b| b == style.sep || b == b'"' || b == b'\n' || b == b'\r')
+        {
+            out.push(b'"');
+            out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(s.as_bytes());
+        }
+    };
+    for (i, h) in header.iter().enumerate() {
+        if i > 0 {
+            out.push(style.sep);
+        }
+        text(out, h);
+    }
+    out.extend_from_slice(b"\r\n");
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(style.sep);
+            }
+            let number = |out: &mut Vec<u8>, v: f64, decimals: usize| {
+                let s = format!("{v:.decimals$}");
+                // With ';' the file is for French spreadsheets: decimal comma.
+                let s = if style.sep == b';' {
+                    s.replace('.', ",")
+                } else {
+                    s
+                };
+                out.extend_from_slice(s.as_bytes());
+            };
+            match cell {
+                Cell::Text(s) => text(out, s),
+                Cell::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Cell::Num(Some(v), d) if v.is_finite() => number(out, *v, *d),
+                Cell::Pct(Some(v)) if v.is_finite() => number(out, v * 100.0, 1),
+                Cell::Num(..) | Cell::Pct(_) => {}
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn figure_cells(f: &Figures) -> Vec<Cell> {
+    vec![
+        Cell::Int(f.population),
+        Cell::Num(Some(f.area_m2 / 1e6), 1),
+        Cell::Int(u64::from(f.communes)),
+        Cell::Int(f.actors),
+        Cell::Num(f.actors_per_10000, 2),
+        Cell::Int(u64::from(f.communes_covered)),
+        Cell::Pct(f.communes_covered_share),
+        Cell::Int(f.population_covered),
+        Cell::Pct(f.population_covered_share),
+    ]
+}
+
+fn figure_header(english: bool) -> Vec<&'static str> {
+    if english {
+        vec![
+            "population",
+            "area (km²)",
+            "communes",
+            "actors",
+            "actors per 10,000 inhabitants",
+            "communes covered",
+            "communes covered (%)",
+            "population covered",
+            "population covered (%)",
+        ]
+    } else {
+        vec![
+            "population",
+            "superficie (km²)",
+            "communes",
+            "structures",
+            "structures pour 10 000 habitants",
+            "communes couvertes",
+            "communes couvertes (%)",
+            "population couverte",
+            "population couverte (%)",
+        ]
+    }
+}
+
+fn label(snap: &Snapshot, slug: &str, english: bool) -> String {
+    snap.catalog
+        .position(slug)
+        .and_then(|p| snap.catalog.defs().get(p))
+        .map_or_else(
+            || slug.to_owned(),
+            |d| {
+                if english {
+                    d.label_en.clone()
+                } else {
+                    d.label_fr.clone()
+                }
+            },
+        )
+}
+
+fn csv(
+    snap: &Snapshot,
+    r: &Report,
+    table: Table,
+    style: CsvStyle,
+    sort: (&'static str, bool),
+) -> Vec<u8> {
+    let en = style.english;
+    let mut out = Vec::new();
+    let named = |n: &coverage::Named| {
+        vec![
+            Cell::Text(n.kind.to_owned()),
+            Cell::Text(n.code.clone().unwrap_or_default()),
+            Cell::Text(n.name.clone().unwrap_or_else(|| {
+                if en {
+                    "Communes outside any EPCI".into()
+                } else {
+                    "Communes hors EPCI".into()
+                }
+            })),
+        ]
+    };
+    let ident: Vec<&str> = if en {
+        vec!["kind", "code", "name"]
+    } else {
+        vec!["type", "code", "nom"]
+    };
+    match table {
+        Table::Figures | Table::Parents => {
+            let header: Vec<&str> = ident.iter().copied().chain(figure_header(en)).collect();
+            let mut rows = vec![
+                named(&r.territory)
+                    .into_iter()
+                    .chain(figure_cells(&r.figures))
+                    .collect(),
+            ];
+            if table == Table::Parents {
+                rows.extend(r.parents.iter().map(|p| {
+                    named(&p.territory)
+                        .into_iter()
+                        .chain(figure_cells(&p.figures))
+                        .collect()
+                }));
+            }
+            write_csv(&mut out, style, &header, &rows);
+        }
+        Table::Categories | Table::Families => {
+            let header: Vec<&str> = if en {
+                vec![
+                    "slug",
+                    "label",
+                    "parent",
+                    "actors",
+                    "actors per 10,000 inhabitants",
+                    "communes covered",
+                    "communes covered (%)",
+                    "population covered",
+                    "population covered (%)",
+                ]
+            } else {
+                vec![
+                    "identifiant",
+                    "libellé",
+                    "parent",
+                    "structures",
+                    "structures pour 10 000 habitants",
+                    "communes couvertes",
+                    "communes couvertes (%)",
+                    "population couverte",
+                    "population couverte (%)",
+                ]
+            };
+            let lines = if table == Table::Categories {
+                &r.by_category
+            } else {
+                &r.by_family
+            };
+            let rows: Vec<Vec<Cell>> = lines
+                .iter()
+                .map(|l| {
+                    let lab = if table == Table::Categories {
+                        label(snap, &l.slug, en)
+                    } else {
+                        family_label(&l.slug, en)
+                    };
+                    let covered = table == Table::Categories;
+                    vec![
+                        Cell::Text(l.slug.clone()),
+                        Cell::Text(lab),
+                        Cell::Text(l.parent.clone().unwrap_or_default()),
+                        Cell::Int(l.actors),
+                        Cell::Num(l.actors_per_10000, 2),
+                        if covered {
+                            Cell::Int(u64::from(l.communes_covered))
+                        } else {
+                            Cell::Num(None, 0)
+                        },
+                        Cell::Pct(l.communes_covered_share),
+                        if covered {
+                            Cell::Int(l.population_covered)
+                        } else {
+                            Cell::Num(None, 0)
+                        },
+                        Cell::Pct(l.population_covered_share),
+                    ]
+                })
+                .collect();
+            write_csv(&mut out, style, &header, &rows);
+        }
+        Table::Access => {
+            let mut header: Vec<String> = vec![if en { "category" } else { "catégorie" }.into()];
+            for s in coverage::ACCESS_STEPS_M {
+                let km = s / 1000.0;
+                header.push(if en {
+                    format!("population within {km} km (%)")
+                } else {
+                    format!("population à moins de {km} km (%)")
+                });
+            }
+            header.push(
+                if en {
+                    "median distance to the nearest (m)"
+                } else {
+                    "distance médiane à la plus proche (m)"
+                }
+                .into(),
+            );
+            let rows: Vec<Vec<Cell>> = r
+                .access
+                .iter()
+                .map(|a| {
+                    let mut row = vec![Cell::Text(a.category.as_ref().map_or_else(
+                        || {
+                            if en {
+                                "any actor".into()
+                            } else {
+                                "toutes structures".into()
+                            }
+                        },
+                        |s| label(snap, s, en),
+                    ))];
+                    row.extend(a.within.iter().map(|w| Cell::Pct(w.share)));
+                    row.push(Cell::Num(a.median_nearest_m, 0));
+                    row
+                })
+                .collect();
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            write_csv(&mut out, style, &header, &rows);
+        }
+        Table::Children => {
+            let access_label = if en {
+                format!("population within {} km (%)", r.distance_m / 1000.0)
+            } else {
+                format!("population à moins de {} km (%)", r.distance_m / 1000.0)
+            };
+            let mut header: Vec<&str> = ident.clone();
+            header.push(if en { "whole" } else { "entier" });
+            header.extend(figure_header(en));
+            header.push(&access_label);
+            header.push(if en {
+                "median distance to the nearest (m)"
+            } else {
+                "distance médiane à la plus proche (m)"
+            });
+            let rows: Vec<Vec<Cell>> = sorted_children(r, sort)
+                .into_iter()
+                .map(|c| {
+                    let mut row = named(&c.territory);
+                    row.push(Cell::Text(
+                        match (c.whole, en) {
+                            (true, true) => "yes",
+                            (false, true) => "no",
+                            (true, false) => "oui",
+                            (false, false) => "non",
+                        }
+                        .into(),
+                    ));
+                    row.extend(figure_cells(&c.figures));
+                    row.push(Cell::Pct(c.figures.access.and_then(|a| a.share)));
+                    row.push(Cell::Num(
+                        c.figures.access.and_then(|a| a.median_nearest_m),
+                        0,
+                    ));
+                    row
+                })
+                .collect();
+            write_csv(&mut out, style, &header, &rows);
+        }
+        Table::ZonesBlanches => {
+            let header: Vec<&str> = if en {
+                vec!["code", "name", "population", "nearest actor (m)"]
+            } else {
+                vec!["code", "nom", "population", "structure la plus proche (m)"]
+            };
+            let rows: Vec<Vec<Cell>> = r
+                .zones_blanches
+                .iter()
+                .map(|z| {
+                    vec![
+                        Cell::Text(z.code.clone()),
+                        Cell::Text(z.name.clone()),
+                        Cell::Int(z.population),
+                        Cell::Num(z.nearest_m, 0),
+                    ]
+                })
+                .collect();
+            write_csv(&mut out, style, &header, &rows);
+        }
+    }
+    out
+}
+
+fn family_label(slug: &str, english: bool) -> String {
+    let (fr, en) = match slug {
+        "association" => ("Association", "Association"),
+        "cooperative" => ("Coopérative", "Cooperative"),
+        "mutuelle" => ("Mutuelle", "Mutual"),
+        "fondation" => ("Fondation", "Foundation"),
+        "entreprise-ess" => ("Entreprise de l'ESS / ESUS", "SSE company"),
+        _ => ("Collectivité ou autre", "Local authority or other"),
+    };
+    if english { en } else { fr }.to_owned()
+}
+
+/// Child territories as a FeatureCollection: outline (the child's own, or its communes inside
+/// the territory when it straddles the border) and every figure as properties.
+fn children_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report, sort: (&'static str, bool)) {
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, c) in sorted_children(r, sort).into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        let shape = c
+            .idx
+            .filter(|_| c.whole)
+            .and_then(|i| snap.territories.get(i))
+            .and_then(|t| t.record.geometry.as_ref());
+        match shape {
+            Some(g) => crate::domain::territory::write_area_geometry(out, g),
+            None => {
+                // The communes of the child inside the territory.
+                let parts: Vec<geo::Polygon<f64>> = c
+                    .communes
+                    .iter()
+                    .filter_map(|&m| snap.territories.get(m))
+                    .filter_map(|t| t.record.geometry.as_ref())
+                    .flat_map(|g| g.0.iter().cloned())
+                    .collect();
+                crate::domain::territory::write_area_geometry(out, &geo::MultiPolygon(parts));
+            }
+        }
+        out.extend_from_slice(br#","properties":"#);
+        let _ = serde_json::to_writer(&mut *out, c);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+}
+
+/// Zones blanches as a FeatureCollection of commune outlines.
+fn zones_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report) {
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, z) in r.zones_blanches.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        match snap
+            .territories
+            .get(z.idx)
+            .and_then(|t| t.record.geometry.as_ref())
+        {
+            Some(g) => crate::domain::territory::write_area_geometry(out, g),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(br#","properties":"#);
+        let _ = serde_json::to_writer(&mut *out, z);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+}

@@ -1,0 +1,283 @@
+//! Coverage routes on the seeded store: the report, its exports, its errors, and that a change
+//! of actors is seen at once.
+
+use crate::helpers::{get, spawn_app};
+use ancrage::seed::demo;
+
+const DEP44: &str = "/api/v1/territories/departement/44/coverage";
+
+#[actix_web::test]
+async fn a_departement_report_adds_up_and_compares_with_its_parents() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let r = get(&svc, DEP44).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert!(r.header("etag").is_some());
+    let b = r.json();
+    assert_eq!(b["territory"]["code"], "44");
+    assert_eq!(b["territory"]["name"], "Loire-Atlantique");
+    let f = &b["figures"];
+    assert_eq!(f["communes"], 207);
+    let parents: Vec<&str> = b["parents"]
+        .as_array()
+        .expect("parents")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(parents, ["region", "france"]);
+    assert_eq!(b["children_kind"], "epci");
+    let children = b["children"].as_array().expect("children");
+    let sum = |key: &str| -> u64 {
+        children
+            .iter()
+            .map(|c| c[key].as_u64().expect("number"))
+            .sum()
+    };
+    for key in [
+        "population",
+        "communes",
+        "actors",
+        "communes_covered",
+        "population_covered",
+    ] {
+        assert_eq!(sum(key), f[key].as_u64().expect("number"), "{key}");
+    }
+    // Default order: most populated first; Nantes Métropole leads.
+    assert_eq!(children[0]["name"], "Nantes Métropole");
+    let pops: Vec<u64> = children
+        .iter()
+        .map(|c| c["population"].as_u64().expect("pop"))
+        .collect();
+    assert!(pops.windows(2).all(|w| w[0] >= w[1]), "{pops:?}");
+    // Access lines: any actor, then each of the 13 top-level categories.
+    assert_eq!(b["access"].as_array().expect("access").len(), 14);
+    assert_eq!(b["access"][0]["within"].as_array().expect("steps").len(), 4);
+    assert_eq!(b["distance_m"], 10000.0);
+    assert_eq!(b["filters"]["demo"], "include");
+
+    let by_name = get(&svc, &format!("{DEP44}?sort=name&order=asc"))
+        .await
+        .json();
+    let names: Vec<String> = by_name["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| ancrage::index::text::fold(c["name"].as_str().unwrap_or("~")))
+        .collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+}
+
+#[actix_web::test]
+async fn filters_and_distance_shape_the_report() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let all = get(&svc, DEP44).await.json();
+    let food = get(
+        &svc,
+        &format!("{DEP44}?category=alimentation&demo=exclude&distance=5000"),
+    )
+    .await
+    .json();
+    assert!(food["figures"]["actors"].as_u64() < all["figures"]["actors"].as_u64());
+    assert_eq!(food["filters"]["category"][0], "alimentation");
+    assert_eq!(food["filters"]["demo"], "exclude");
+    assert_eq!(food["distance_m"], 5000.0);
+    for z in food["zones_blanches"].as_array().expect("zones") {
+        assert!(z["nearest_m"].as_f64().is_none_or(|d| d > 5000.0), "{z}");
+    }
+    // A larger distance never finds more zones blanches.
+    let wide = get(
+        &svc,
+        &format!("{DEP44}?category=alimentation&demo=exclude&distance=20000"),
+    )
+    .await
+    .json();
+    assert!(
+        wide["zones_blanches"].as_array().map(Vec::len)
+            <= food["zones_blanches"].as_array().map(Vec::len)
+    );
+}
+
+#[actix_web::test]
+async fn france_and_a_commune_are_scopes_too() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let fr = get(
+        &svc,
+        "/api/v1/territories/france/FR/coverage?category=tiers-lieux",
+    )
+    .await;
+    assert_eq!(fr.status, 200);
+    let fr = fr.json();
+    assert_eq!(fr["territory"]["kind"], "france");
+    assert_eq!(fr["figures"]["communes"], 34_875);
+    assert_eq!(fr["children_kind"], "region");
+    assert_eq!(fr["children"].as_array().map(Vec::len), Some(18));
+    assert_eq!(fr["parents"].as_array().map(Vec::len), Some(0));
+    let nantes = get(&svc, "/api/v1/territories/commune/44109/coverage")
+        .await
+        .json();
+    assert_eq!(nantes["children_kind"], serde_json::Value::Null);
+    let parents: Vec<&str> = nantes["parents"]
+        .as_array()
+        .expect("parents")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(parents, ["epci", "departement", "region", "france"]);
+}
+
+#[actix_web::test]
+async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let r = get(&svc, &format!("{DEP44}/children.csv")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    assert_eq!(
+        r.header("content-disposition").as_deref(),
+        Some("attachment; filename=\"couverture-departement-44-detail.csv\"")
+    );
+    assert!(
+        r.bytes.starts_with("\u{feff}".as_bytes()),
+        "byte-order mark"
+    );
+    let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines[0].starts_with("type;code;nom;entier;population;"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 17, "header and one line per EPCI part");
+    let nantes = lines
+        .iter()
+        .find(|l| l.contains("Nantes Métropole"))
+        .expect("Nantes");
+    // Decimal commas with ';'.
+    let per_10000 = nantes.split(';').nth(8).expect("column");
+    assert!(
+        per_10000.contains(',') && !per_10000.contains('.'),
+        "{nantes}"
+    );
+
+    let r = get(&svc, &format!("{DEP44}/children.csv?sep=comma&lang=en")).await;
+    let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
+    let first = text.lines().next().expect("header");
+    assert!(
+        first.starts_with("kind,code,name,whole,population,"),
+        "{first}"
+    );
+    assert!(
+        first.contains("\"actors per 10,000 inhabitants\""),
+        "quoted: {first}"
+    );
+
+    for table in [
+        "figures",
+        "categories",
+        "families",
+        "access",
+        "parents",
+        "zones-blanches",
+    ] {
+        let r = get(&svc, &format!("{DEP44}/{table}.csv")).await;
+        assert_eq!(r.status, 200, "{table}");
+        assert!(r.bytes.len() > 10, "{table}");
+    }
+
+    let g = get(&svc, &format!("{DEP44}/children.geojson")).await;
+    assert_eq!(
+        g.header("content-type").as_deref(),
+        Some("application/geo+json")
+    );
+    let g = g.json();
+    assert_eq!(g["type"], "FeatureCollection");
+    assert_eq!(g["features"].as_array().map(Vec::len), Some(17));
+    assert_eq!(g["features"][0]["geometry"]["type"], "MultiPolygon");
+    assert!(g["features"][0]["properties"]["actors_per_10000"].is_number());
+    let z = get(
+        &svc,
+        &format!("{DEP44}/zones-blanches.geojson?distance=3000"),
+    )
+    .await
+    .json();
+    assert!(!z["features"].as_array().expect("features").is_empty());
+}
+
+#[actix_web::test]
+async fn bad_input_gets_a_problem_naming_the_rule() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    get(&svc, "/api/v1/territories/canton/4401/coverage")
+        .await
+        .problem(400, Some("kind"));
+    get(&svc, "/api/v1/territories/departement/4A/coverage")
+        .await
+        .problem(400, Some("code"));
+    get(&svc, "/api/v1/territories/departement/96/coverage")
+        .await
+        .problem(404, None);
+    get(&svc, "/api/v1/territories/france/DE/coverage")
+        .await
+        .problem(404, None);
+    for (query, field) in [
+        ("distance=loin", "distance"),
+        ("distance=10", "distance"),
+        ("distance=500000", "distance"),
+        ("sort=beauty", "sort"),
+        ("order=up", "order"),
+        ("category=boulangerie", "category"),
+        ("q=nantes", "q"),
+        ("limit=10", "limit"),
+    ] {
+        get(&svc, &format!("{DEP44}?{query}"))
+            .await
+            .problem(400, Some(field));
+    }
+    get(&svc, &format!("{DEP44}/children.csv?sep=tab"))
+        .await
+        .problem(400, Some("sep"));
+    get(&svc, &format!("{DEP44}/children.csv?lang=de"))
+        .await
+        .problem(400, Some("lang"));
+    get(&svc, &format!("{DEP44}/secrets.csv"))
+        .await
+        .problem(404, None);
+    get(&svc, &format!("{DEP44}/figures.geojson"))
+        .await
+        .problem(404, None);
+}
+
+#[actix_web::test]
+async fn a_new_actor_changes_the_figures_at_once() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let url = "/api/v1/territories/commune/44109/coverage?category=cafe-associatif";
+    let before = get(&svc, url).await;
+    let n = before.json()["figures"]["actors"].as_u64().expect("count");
+    let snap = app.state.snapshot.load();
+    let mut fields = demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
+    fields.name = "Café associatif de test".into();
+    fields.categories = vec!["cafe-associatif".into()];
+    fields.commune = ancrage::domain::InseeCode::parse("c", "44109").expect("code");
+    fields.location = ancrage::domain::LonLat::new(-1.5536, 47.2184).expect("point");
+    fields.demo = false;
+    fields.source_ref = Some("test-coverage".into());
+    app.state
+        .store
+        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
+        .await
+        .expect("insert");
+    app.state.refresh_actors().await.expect("refresh");
+    let after = get(&svc, url).await;
+    assert_ne!(after.header("etag"), before.header("etag"));
+    assert_eq!(after.json()["figures"]["actors"].as_u64(), Some(n + 1));
+}
