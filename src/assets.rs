@@ -8,8 +8,27 @@ use rust_embed::RustEmbed;
 #[folder = "frontend/"]
 struct Frontend;
 
+/// Media type of an embedded file: JavaScript modules must be served as JavaScript, and text is
+/// UTF-8.
+fn media_type(path: &str) -> String {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    match ext {
+        "mjs" | "js" => "text/javascript; charset=utf-8".to_owned(),
+        "html" => "text/html; charset=utf-8".to_owned(),
+        "css" => "text/css; charset=utf-8".to_owned(),
+        "json" => "application/json".to_owned(),
+        "svg" => "image/svg+xml".to_owned(),
+        "txt" | "md" | "" => "text/plain; charset=utf-8".to_owned(),
+        _ => mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned(),
+    }
+}
+
 /// Serves an embedded file; `/` is `index.html`, `/api/v1/docs` the API documentation page.
-/// Vendored libraries are cached for a day, pages revalidated.
+/// Vendored libraries are cached for a day; the page and its own code are revalidated with
+/// their `ETag` on every use, so a new version is picked up at once.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = match req.path() {
         "/" => "index.html",
@@ -18,7 +37,7 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     };
     match Frontend::get(path) {
         Some(file) => {
-            let mime = mime_guess::from_path(path).first_or_octet_stream();
+            let mime = media_type(path);
             let cache = if path.starts_with("vendor/") {
                 "public, max-age=86400"
             } else {
@@ -36,7 +55,8 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
                     .finish();
             }
             HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, mime.as_ref()))
+                .insert_header((header::CONTENT_TYPE, mime))
+                .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .insert_header((header::CACHE_CONTROL, cache))
                 .insert_header((header::ETAG, etag))
                 .body(file.data.into_owned())
@@ -49,4 +69,25 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::media_type;
+
+    #[test]
+    fn modules_styles_and_pages_get_their_types_with_charset() {
+        assert_eq!(media_type("js/app.mjs"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            media_type("vendor/maplibre-gl/maplibre-gl.mjs"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(media_type("css/app.css"), "text/css; charset=utf-8");
+        assert_eq!(media_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(
+            media_type("vendor/maplibre-gl/LICENSE.txt"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(media_type("img/logo.png"), "image/png");
+    }
 }

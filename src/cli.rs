@@ -19,6 +19,12 @@ pub struct Cli {
     /// Store URL, sqlite://PATH [env: ANCRAGE_DATABASE_URL] [default: sqlite://data/ancrage.db].
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// URL of a remote MapLibre basemap style; empty for the offline style [env: ANCRAGE_BASEMAP_STYLE].
+    #[arg(long, global = true, value_name = "URL")]
+    pub basemap_style: Option<String>,
+    /// E-mail address of the map's "Signaler une erreur" link; empty hides it [env: ANCRAGE_REPORT_EMAIL].
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    pub report_email: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -52,6 +58,8 @@ impl Cli {
             bind: self.bind.clone(),
             database_url: self.database_url.clone(),
             demo_actors,
+            basemap_style: self.basemap_style.clone(),
+            report_email: self.report_email.clone(),
         };
         let (file, required) = match &self.config {
             Some(p) => (p.clone(), true),

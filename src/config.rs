@@ -13,6 +13,11 @@ pub struct Settings {
     pub database_url: String,
     /// Demonstration actors generated on first start (0 for none).
     pub demo_actors: usize,
+    /// URL of a remote MapLibre basemap style; `None` uses the offline style built from the
+    /// territory outlines.
+    pub basemap_style: Option<String>,
+    /// Address of the map's "Signaler une erreur" link; `None` hides the link.
+    pub report_email: Option<String>,
 }
 
 impl Default for Settings {
@@ -21,6 +26,8 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/ancrage.db".into(),
             demo_actors: 5_000,
+            basemap_style: None,
+            report_email: None,
         }
     }
 }
@@ -32,6 +39,8 @@ struct FileSettings {
     bind: Option<String>,
     database_url: Option<String>,
     demo_actors: Option<usize>,
+    basemap_style: Option<String>,
+    report_email: Option<String>,
 }
 
 /// Why settings could not be loaded.
@@ -72,6 +81,10 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--demo-actors`.
     pub demo_actors: Option<usize>,
+    /// `--basemap-style` (empty: the offline style).
+    pub basemap_style: Option<String>,
+    /// `--report-email` (empty: no report link).
+    pub report_email: Option<String>,
 }
 
 impl Settings {
@@ -100,6 +113,8 @@ impl Settings {
             s.bind = f.bind.unwrap_or(s.bind);
             s.database_url = f.database_url.unwrap_or(s.database_url);
             s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
+            s.basemap_style = f.basemap_style.or(s.basemap_style);
+            s.report_email = f.report_email.or(s.report_email);
         }
         if let Some(v) = env("ANCRAGE_BIND") {
             s.bind = v;
@@ -113,6 +128,12 @@ impl Settings {
                 message: format!("'{v}' is not a whole number"),
             })?;
         }
+        if let Some(v) = env("ANCRAGE_BASEMAP_STYLE") {
+            s.basemap_style = Some(v);
+        }
+        if let Some(v) = env("ANCRAGE_REPORT_EMAIL") {
+            s.report_email = Some(v);
+        }
         if let Some(v) = &overrides.bind {
             s.bind.clone_from(v);
         }
@@ -122,6 +143,21 @@ impl Settings {
         if let Some(v) = overrides.demo_actors {
             s.demo_actors = v;
         }
+        if let Some(v) = &overrides.basemap_style {
+            s.basemap_style = Some(v.clone());
+        }
+        if let Some(v) = &overrides.report_email {
+            s.report_email = Some(v.clone());
+        }
+        // An empty value at any layer switches the feature off.
+        s.basemap_style = s
+            .basemap_style
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        s.report_email = s
+            .report_email
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
         s.validate()?;
         Ok(s)
     }
@@ -139,6 +175,27 @@ impl Settings {
                     self.bind
                 ),
             });
+        }
+        if let Some(url) = &self.basemap_style
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "basemap_style",
+                message: format!("'{url}' is not an http(s) URL of a MapLibre style"),
+            });
+        }
+        if let Some(mail) = &self.report_email {
+            let well_formed = mail.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && host.contains('.') && !host.starts_with('.')
+            }) && !mail
+                .chars()
+                .any(|c| c.is_whitespace() || "<>\"?&,;".contains(c));
+            if !well_formed {
+                return Err(ConfigError::Invalid {
+                    name: "report_email",
+                    message: format!("'{mail}' is not an e-mail address (name@example.org)"),
+                });
+            }
         }
         if !self.database_url.starts_with("sqlite:") {
             return Err(ConfigError::Invalid {
@@ -199,6 +256,69 @@ mod tests {
         };
         let s = Settings::load(&file, false, env, &flags).expect("flags");
         assert_eq!(s.bind, "127.0.0.1:0");
+    }
+
+    #[test]
+    fn map_settings_layer_and_empty_values_switch_them_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(
+            &file,
+            "basemap_style = \"https://tiles.openfreemap.org/styles/positron\"\nreport_email = \"carte@example.org\"\n",
+        )
+        .expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        assert_eq!(
+            s.basemap_style.as_deref(),
+            Some("https://tiles.openfreemap.org/styles/positron")
+        );
+        assert_eq!(s.report_email.as_deref(), Some("carte@example.org"));
+        let env = |k: &str| match k {
+            "ANCRAGE_BASEMAP_STYLE" => Some(String::new()),
+            "ANCRAGE_REPORT_EMAIL" => Some("signalement@example.org".to_owned()),
+            _ => None,
+        };
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(
+            s.basemap_style, None,
+            "an empty variable selects the offline style"
+        );
+        assert_eq!(s.report_email.as_deref(), Some("signalement@example.org"));
+        let flags = Overrides {
+            basemap_style: Some("https://example.org/style.json".into()),
+            report_email: Some(" ".into()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &flags).expect("flags");
+        assert_eq!(
+            s.basemap_style.as_deref(),
+            Some("https://example.org/style.json")
+        );
+        assert_eq!(s.report_email, None);
+        assert_eq!(Settings::default().basemap_style, None);
+    }
+
+    #[test]
+    fn malformed_map_settings_are_reported_by_name() {
+        let env =
+            |k: &str| (k == "ANCRAGE_BASEMAP_STYLE").then(|| "javascript:alert(1)".to_owned());
+        let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+            .expect_err("bad style");
+        assert!(e.to_string().contains("basemap_style"), "{e}");
+        for bad in [
+            "nobody",
+            "a@b",
+            "x@example.org?subject=spam",
+            "a b@example.org",
+        ] {
+            let flags = Overrides {
+                report_email: Some(bad.into()),
+                ..Overrides::default()
+            };
+            let e =
+                Settings::load(Path::new("/nonexistent"), false, no_env, &flags).expect_err(bad);
+            assert!(e.to_string().contains("report_email"), "{e}");
+        }
     }
 
     #[test]

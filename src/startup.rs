@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: Store,
     /// The current query snapshot.
     pub snapshot: Arc<SnapshotHandle>,
+    /// Map settings and outlines for the map page.
+    pub map: Arc<routes::map::MapState>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         Ok(Self {
             store,
             snapshot: Arc::new(snapshot),
+            map: Arc::new(routes::map::MapState::new(settings)),
         })
     }
 

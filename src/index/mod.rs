@@ -2,6 +2,8 @@
 //! atomically. Readers take an `Arc` and never wait on writers.
 
 pub mod actors;
+pub mod cluster;
+pub mod outlines;
 pub mod packed;
 pub mod pip;
 pub mod territories;

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod docs;
 pub mod geojson;
 pub mod health;
+pub mod map;
 pub mod params;
 pub mod problem;
 pub mod respond;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(coverage::export),
                 )
                 .route("/locate", web::get().to(territories::locate))
+                .configure(map::configure)
                 .default_service(web::to(api_not_found)),
         )
         .default_service(web::to(crate::assets::serve));

@@ -56,6 +56,7 @@ pub fn settings_for(path: &std::path::Path) -> Settings {
         bind: "127.0.0.1:0".into(),
         database_url: format!("sqlite://{}", path.display()),
         demo_actors: DEMO_ACTORS,
+        ..Settings::default()
     }
 }
 

@@ -3,9 +3,11 @@
 mod helpers;
 
 mod actors;
+mod assets;
 mod coverage;
 mod errors;
 mod http;
+mod map;
 mod openapi;
 mod seed;
 mod territories;

@@ -4,7 +4,7 @@ use crate::helpers::{get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 14] = [
+const ROUTES: [&str; 22] = [
     "get /health",
     "get /api/v1/openapi.json",
     "get /api/v1/docs",
@@ -19,6 +19,14 @@ const ROUTES: [&str; 14] = [
     "get /api/v1/territories/{kind}/{code}/coverage",
     "get /api/v1/territories/{kind}/{code}/coverage/{file}",
     "get /api/v1/locate",
+    "get /api/v1/map/config",
+    "get /api/v1/map/points",
+    "get /api/v1/map/clusters",
+    "get /api/v1/map/facets",
+    "get /api/v1/map/hours",
+    "get /api/v1/map/outlines/departements",
+    "get /api/v1/map/outlines/communes",
+    "get /api/v1/map/outlines/{kind}/{code}",
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {

@@ -1,0 +1,238 @@
+// Map styles: the offline basemap built from the project's own territory outlines, and the
+// layers that draw actors, clusters, the selected territory and "Autour de moi" on any basemap.
+// Pure functions returning MapLibre style objects, tested with node.
+
+/** Zoom from which commune outlines are drawn (and fetched for the view). */
+export const COMMUNES_MIN_ZOOM = 9;
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const HOVER = ['boolean', ['feature-state', 'hover'], false];
+
+/**
+ * The offline basemap: département outlines at every zoom, commune outlines and names from
+ * {@link COMMUNES_MIN_ZOOM}. No glyphs URL: labels use the browser's local fonts.
+ * @param {string} origin the server's origin, e.g. `http://localhost:8080`
+ * @param {string} attribution credit shown for the outlines
+ */
+export function offlineStyle(origin, attribution) {
+  return {
+    version: 8,
+    name: 'Ancrage hors ligne',
+    sources: {
+      departements: {
+        type: 'geojson',
+        data: `${origin}/api/v1/map/outlines/departements`,
+        attribution,
+      },
+      communes: { type: 'geojson', data: EMPTY },
+      'departement-labels': { type: 'geojson', data: EMPTY },
+      'commune-labels': { type: 'geojson', data: EMPTY },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#dfe9ee' } },
+      {
+        id: 'departements-fill',
+        type: 'fill',
+        source: 'departements',
+        paint: { 'fill-color': '#f7f5f0' },
+      },
+      {
+        id: 'communes-line',
+        type: 'line',
+        source: 'communes',
+        minzoom: COMMUNES_MIN_ZOOM,
+        paint: { 'line-color': '#b9b3a6', 'line-width': 0.6 },
+      },
+      {
+        id: 'departements-line',
+        type: 'line',
+        source: 'departements',
+        paint: { 'line-color': '#8d8677', 'line-width': ['interpolate', ['linear'], ['zoom'], 4, 0.6, 10, 1.6] },
+      },
+      {
+        id: 'communes-label',
+        type: 'symbol',
+        source: 'commune-labels',
+        minzoom: 10,
+        layout: {
+          'text-field': ['get', 'name'],
+          'text-font': ['sans-serif'],
+          'text-size': 12,
+        },
+        paint: { 'text-color': '#4a463e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+      },
+      {
+        id: 'departements-label',
+        type: 'symbol',
+        source: 'departement-labels',
+        minzoom: 6,
+        maxzoom: 9,
+        layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 12 },
+        paint: { 'text-color': '#4a463e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+      },
+    ],
+  };
+}
+
+/**
+ * A `match` expression giving each top-level category slug its colour.
+ * @param {Array<{slug: string, parent: string|null, colour: string}>} categories
+ */
+export function colourExpression(categories) {
+  const pairs = categories.filter((c) => !c.parent).flatMap((c) => [c.slug, c.colour]);
+  return pairs.length ? ['match', ['get', 'category'], ...pairs, '#555555'] : '#555555';
+}
+
+/**
+ * The sources and layers drawing actors and overlays, in drawing order. `clustered` makes
+ * MapLibre cluster the points itself (all points loaded); otherwise the server sends clusters
+ * with the same properties (`point_count`, `point_count_abbreviated`). `font` draws the counts:
+ * keep the default (the browser's fonts) unless the basemap has a glyph server.
+ */
+export function overlay(categories, clustered, font = ['sans-serif']) {
+  const actors = clustered
+    ? { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 }
+    : { type: 'geojson', data: EMPTY };
+  return {
+    sources: {
+      territory: { type: 'geojson', data: EMPTY },
+      near: { type: 'geojson', data: EMPTY },
+      actors,
+      selected: { type: 'geojson', data: EMPTY },
+      hover: { type: 'geojson', data: EMPTY },
+    },
+    layers: [
+      {
+        id: 'territory-fill',
+        type: 'fill',
+        source: 'territory',
+        paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 },
+      },
+      {
+        id: 'territory-line',
+        type: 'line',
+        source: 'territory',
+        paint: { 'line-color': '#1d4ed8', 'line-width': 2.5 },
+      },
+      {
+        id: 'near-fill',
+        type: 'fill',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': '#0f766e', 'fill-opacity': 0.08 },
+      },
+      {
+        id: 'near-line',
+        type: 'line',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'line-color': '#0f766e', 'line-width': 2, 'line-dasharray': [2, 1] },
+      },
+      {
+        id: 'near-centre',
+        type: 'circle',
+        source: 'near',
+        filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-radius': 6, 'circle-color': '#0f766e', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 },
+      },
+      {
+        id: 'clusters',
+        type: 'circle',
+        source: 'actors',
+        filter: ['has', 'point_count'],
+        paint: {
+          'circle-color': '#1f3a5f',
+          'circle-opacity': 0.88,
+          'circle-stroke-color': '#ffffff',
+          'circle-stroke-width': 2,
+          'circle-radius': ['step', ['get', 'point_count'], 14, 10, 17, 100, 21, 1000, 26],
+        },
+      },
+      {
+        id: 'cluster-count',
+        type: 'symbol',
+        source: 'actors',
+        filter: ['has', 'point_count'],
+        layout: {
+          'text-field': ['get', 'point_count_abbreviated'],
+          'text-font': font,
+          'text-size': 13,
+          'text-allow-overlap': true,
+        },
+        paint: { 'text-color': '#ffffff' },
+      },
+      {
+        id: 'actors',
+        type: 'circle',
+        source: 'actors',
+        filter: ['!', ['has', 'point_count']],
+        paint: {
+          'circle-color': colourExpression(categories),
+          // Zoom must be the outer expression; the hovered marker grows at every zoom.
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['case', HOVER, 9, 5], 12, ['case', HOVER, 12, 8]],
+          // Demonstration data are paler than real structures.
+          'circle-opacity': ['case', ['boolean', ['get', 'demo'], false], 0.72, 1],
+          'circle-stroke-color': ['case', HOVER, '#111111', '#ffffff'],
+          'circle-stroke-width': ['case', HOVER, 3, 1.5],
+        },
+      },
+      {
+        id: 'selected-ring',
+        type: 'circle',
+        source: 'selected',
+        paint: {
+          'circle-radius': 13,
+          'circle-color': 'rgba(0, 0, 0, 0)',
+          'circle-stroke-color': '#111111',
+          'circle-stroke-width': 3,
+        },
+      },
+      {
+        // The place hovered or focused in the list, visible even inside a cluster.
+        id: 'hover-ring',
+        type: 'circle',
+        source: 'hover',
+        paint: {
+          'circle-radius': 16,
+          'circle-color': 'rgba(180, 83, 9, 0.15)',
+          'circle-stroke-color': '#b45309',
+          'circle-stroke-width': 3,
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Compact points (`[id, lon, lat, category position, flags]`) as GeoJSON features whose
+ * `category` is the slug at that position.
+ */
+export function pointsToFeatures(points, categories) {
+  return {
+    type: 'FeatureCollection',
+    features: points.map(([id, lon, lat, cat, flags]) => ({
+      type: 'Feature',
+      id,
+      geometry: { type: 'Point', coordinates: [lon, lat] },
+      properties: {
+        id,
+        category: categories[cat]?.slug ?? '',
+        demo: (flags & 1) === 1,
+        tiers: (flags & 2) === 2,
+      },
+    })),
+  };
+}
+
+/**
+ * Label points of outline features (their `point` property), as a FeatureCollection of Points
+ * carrying the name: one label per territory instead of one per tile of its polygon.
+ */
+export function labelPoints(outlines) {
+  return {
+    type: 'FeatureCollection',
+    features: outlines.features
+      .filter((f) => Array.isArray(f.properties.point))
+      .map((f) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: f.properties.point }, properties: { name: f.properties.name } })),
+  };
+}

@@ -1,0 +1,661 @@
+//! `/api/v1/map/…`: what the map page needs beyond the actor API: its settings, a lean form
+//! of every matching point, server-side clusters for large data, counts for a view, opening
+//! hours of a page of actors, and simplified territory outlines for the offline basemap.
+
+use super::params::{self, FilterParams};
+use super::problem::ApiError;
+use super::respond::{self, Cache};
+use super::{GEOJSON, geojson};
+use crate::config::Settings;
+use crate::domain::actor::Kind;
+use crate::domain::{ActorId, Bbox, CategorySet, Family, InputError, Status, TerritoryKind};
+use crate::index::Snapshot;
+use crate::index::actors::{ActorFilter, ActorIdx};
+use crate::index::cluster;
+use crate::index::outlines;
+use crate::index::territories::TerritoryIdx;
+use crate::startup::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde::Deserialize;
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+
+/// Above this many matching actors, `/map/points` sends none and the map asks for
+/// server-side clusters of its view instead.
+pub const POINTS_LIMIT: usize = 20_000;
+/// Most actors whose opening hours one request may ask for.
+pub const HOURS_LIMIT: usize = 200;
+/// Most commune outlines in one answer.
+pub const COMMUNES_LIMIT: usize = 4_000;
+/// Highest zoom accepted by the cluster endpoint.
+pub const MAX_ZOOM: f64 = 24.0;
+
+/// Display tolerance of département outlines, degrees (about 500 m).
+const DEPARTEMENT_TOLERANCE: f64 = 0.005;
+/// Display tolerance of commune outlines, degrees (about 30 m).
+const COMMUNE_TOLERANCE: f64 = 0.0003;
+
+/// Map settings and outlines computed once per process (territories do not change while it
+/// runs).
+#[derive(Debug, Default)]
+pub struct MapState {
+    /// URL of a remote basemap style, `None` for the offline style.
+    pub basemap_style: Option<String>,
+    /// Address of the "Signaler une erreur" link, `None` to hide it.
+    pub report_email: Option<String>,
+    outlines: OnceLock<Arc<Outlines>>,
+}
+
+struct Outlines {
+    /// Simplified département outlines as a GeoJSON FeatureCollection.
+    departements: Vec<u8>,
+    /// Boxes of the communes that have a polygon.
+    communes: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
+}
+
+impl std::fmt::Debug for Outlines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outlines")
+            .field("departements_bytes", &self.departements.len())
+            .field("communes", &self.communes.size())
+            .finish()
+    }
+}
+
+impl MapState {
+    /// The map part of the settings.
+    #[must_use]
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            basemap_style: settings.basemap_style.clone(),
+            report_email: settings.report_email.clone(),
+            outlines: OnceLock::new(),
+        }
+    }
+
+    /// Outlines, computed on first use off the async threads.
+    async fn outlines(state: &web::Data<AppState>) -> Result<Arc<Outlines>, ApiError> {
+        if let Some(o) = state.map.outlines.get() {
+            return Ok(Arc::clone(o));
+        }
+        let state = state.clone();
+        web::block(move || {
+            let snap = state.snapshot.load();
+            Arc::clone(
+                state
+                    .map
+                    .outlines
+                    .get_or_init(|| Arc::new(build_outlines(&snap))),
+            )
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("building outlines: {e}")))
+    }
+}
+
+fn build_outlines(snap: &Snapshot) -> Outlines {
+    let t = &snap.territories;
+    let mut departements = Vec::new();
+    let mut rects = Vec::new();
+    let mut n = 0;
+    departements.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, terr) in t.all().iter().enumerate() {
+        let i = i as TerritoryIdx;
+        let Some(shape) = &terr.record.geometry else {
+            continue;
+        };
+        match terr.kind {
+            TerritoryKind::Departement => {
+                if n > 0 {
+                    departements.push(b',');
+                }
+                n += 1;
+                outline_feature(
+                    &mut departements,
+                    snap,
+                    i,
+                    &outlines::simplify(shape, DEPARTEMENT_TOLERANCE),
+                    3,
+                );
+            }
+            TerritoryKind::Commune => {
+                if let Some(b) = t.bbox(i) {
+                    rects.push(GeomWithData::new(
+                        Rectangle::from_corners([b.west, b.south], [b.east, b.north]),
+                        i,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    departements.extend_from_slice(b"]}");
+    Outlines {
+        departements,
+        communes: RTree::bulk_load(rects),
+    }
+}
+
+/// Writes `{"type":"Feature","id":…,"bbox":…,"geometry":…,"properties":{kind, code, name, point}}`,
+/// `point` being the representative point where a label goes.
+fn outline_feature(
+    out: &mut Vec<u8>,
+    snap: &Snapshot,
+    idx: TerritoryIdx,
+    shape: &geo::MultiPolygon<f64>,
+    decimals: usize,
+) {
+    let Some(t) = snap.territories.get(idx) else {
+        return;
+    };
+    out.extend_from_slice(br#"{"type":"Feature","id":"#);
+    geojson::string(out, &format!("{}:{}", t.kind.as_str(), t.record.code));
+    if let Some(b) = snap.territories.bbox(idx) {
+        let _ = write!(
+            out,
+            r#","bbox":[{:.5},{:.5},{:.5},{:.5}]"#,
+            b.west, b.south, b.east, b.north
+        );
+    }
+    out.extend_from_slice(br#","geometry":"#);
+    outlines::write_geometry(out, shape, decimals);
+    let _ = write!(
+        out,
+        r#","properties":{{"kind":"{}","code":"#,
+        t.kind.as_str()
+    );
+    geojson::string(out, &t.record.code);
+    out.extend_from_slice(br#","name":"#);
+    geojson::string(out, &t.record.name);
+    if let Some(p) = t.point() {
+        let _ = write!(out, r#","point":[{:.5},{:.5}]"#, p.lon(), p.lat());
+    }
+    out.extend_from_slice(b"}}");
+}
+
+/// Registers the map routes (inside `/api/v1`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/map/config", web::get().to(config))
+        .route("/map/points", web::get().to(points))
+        .route("/map/clusters", web::get().to(clusters))
+        .route("/map/facets", web::get().to(facets))
+        .route("/map/hours", web::get().to(hours))
+        .route("/map/outlines/departements", web::get().to(departements))
+        .route("/map/outlines/communes", web::get().to(communes))
+        .route("/map/outlines/{kind}/{code}", web::get().to(outline));
+}
+
+/// `GET /api/v1/map/config`: what the page needs to start.
+pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let body = serde_json::json!({
+        "basemap_style": state.map.basemap_style,
+        "report_email": state.map.report_email,
+        "points_limit": POINTS_LIMIT,
+        "total_actors": state.snapshot.load().actors.len(),
+    });
+    respond::ok(
+        &req,
+        "application/json",
+        body.to_string().into_bytes(),
+        Cache::Short,
+        None,
+    )
+}
+
+/// For each category position, the position of its top-level ancestor.
+fn roots(snap: &Snapshot) -> Vec<usize> {
+    (0..snap.catalog.defs().len())
+        .map(|i| {
+            snap.catalog
+                .roots(CategorySet(1 << i))
+                .positions()
+                .next()
+                .unwrap_or(i)
+        })
+        .collect()
+}
+
+/// The top-level category of an actor that colours its marker (the first one in catalog order).
+fn colour_root(snap: &Snapshot, roots: &[usize], idx: ActorIdx) -> usize {
+    let first = snap
+        .actors
+        .entry(idx)
+        .categories
+        .positions()
+        .next()
+        .unwrap_or(0);
+    roots.get(first).copied().unwrap_or(first)
+}
+
+/// Marker flags: bit 0 demonstration data, bit 1 tiers-lieu.
+fn flags(snap: &Snapshot, idx: ActorIdx) -> u8 {
+    let e = snap.actors.entry(idx);
+    u8::from(e.demo) | (u8::from(e.kinds.has(Kind::TiersLieu)) << 1)
+}
+
+/// `GET /api/v1/map/points`: every actor matching the filters as
+/// `[id, lon, lat, category position, flags]` (5 decimals, about 1 m), or none when more than
+/// [`POINTS_LIMIT`] match.
+pub async fn points(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<FilterParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let filter = q.filter(&snap)?;
+    let idxs = snap.actors.filtered(&filter, &snap.territories);
+    let roots = roots(&snap);
+    let truncated = idxs.len() > POINTS_LIMIT;
+    let mut body = Vec::with_capacity(if truncated {
+        128
+    } else {
+        40 * idxs.len() + 128
+    });
+    let _ = write!(
+        body,
+        r#"{{"numberMatched":{},"limit":{POINTS_LIMIT},"truncated":{truncated},"fields":["id","lon","lat","category","flags"],"points":["#,
+        idxs.len()
+    );
+    if !truncated {
+        for (n, &i) in idxs.iter().enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            let e = snap.actors.entry(i);
+            let _ = write!(
+                body,
+                "[{},{:.5},{:.5},{},{}]",
+                e.id.0,
+                e.location.lon(),
+                e.location.lat(),
+                colour_root(&snap, &roots, i),
+                flags(&snap, i)
+            );
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(respond::ok(
+        &req,
+        "application/json",
+        body,
+        Cache::Short,
+        Some(&etag),
+    ))
+}
+
+/// Parameters of the view endpoints.
+#[derive(Debug, Deserialize)]
+pub struct ViewParams {
+    bbox: Option<String>,
+    zoom: Option<String>,
+    #[serde(flatten)]
+    filter: FilterParams,
+}
+
+fn required_bbox(text: Option<&str>) -> Result<Bbox, InputError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Bbox::parse("bbox", t),
+        None => Err(InputError::new(
+            "bbox",
+            "is required: west,south,east,north of the view",
+        )),
+    }
+}
+
+/// `GET /api/v1/map/clusters?bbox=&zoom=`: the matching actors of a view grouped in grid
+/// cells of about 60 pixels: a cluster per cell holding several, the actor itself otherwise.
+pub async fn clusters(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ViewParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let bbox = required_bbox(q.bbox.as_deref())?;
+    let zoom = params::number("zoom", q.zoom.as_deref())?;
+    if !(0.0..=MAX_ZOOM).contains(&zoom) {
+        return Err(InputError::new("zoom", format!("must be between 0 and {MAX_ZOOM}")).into());
+    }
+    let filter = q.filter.filter(&snap)?;
+    let idxs = snap.actors.in_bbox(&bbox, &filter, &snap.territories);
+    let cells = cluster::grid(
+        idxs.iter().map(|&i| {
+            let e = snap.actors.entry(i);
+            (e.location, (e.id.0, i))
+        }),
+        zoom.floor(),
+    );
+    let roots = roots(&snap);
+    let mut body = Vec::with_capacity(160 * cells.len() + 96);
+    let _ = write!(
+        body,
+        r#"{{"type":"FeatureCollection","numberMatched":{},"features":["#,
+        idxs.len()
+    );
+    for (n, c) in cells.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        if c.count == 1 {
+            let (id, i) = c.first;
+            let f = flags(&snap, i);
+            let _ = write!(
+                body,
+                r#"{{"type":"Feature","id":{id},"geometry":{{"type":"Point","coordinates":[{:.5},{:.5}]}},"properties":{{"id":{id},"category":"#,
+                c.centre.lon(),
+                c.centre.lat()
+            );
+            let slug = snap
+                .catalog
+                .defs()
+                .get(colour_root(&snap, &roots, i))
+                .map_or("", |d| d.slug.as_str());
+            geojson::string(&mut body, slug);
+            let _ = write!(body, r#","demo":{},"tiers":{}}}}}"#, f & 1 == 1, f & 2 == 2);
+        } else {
+            let b = c.bbox;
+            let _ = write!(
+                body,
+                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.5},{:.5}]}},"properties":{{"cluster":true,"point_count":{},"point_count_abbreviated":"{}","bbox":[{:.5},{:.5},{:.5},{:.5}]}}}}"#,
+                c.centre.lon(),
+                c.centre.lat(),
+                c.count,
+                abbreviate(c.count),
+                b.west,
+                b.south,
+                b.east,
+                b.north
+            );
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag)))
+}
+
+/// A count as a short label: `987`, `1.2k`, `15k`, `1.3M`.
+fn abbreviate(n: usize) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..10_000 => format!("{:.1}k", n as f64 / 1_000.0),
+        10_000..1_000_000 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
+fn in_view(snap: &Snapshot, bbox: Option<&Bbox>, f: &ActorFilter) -> Vec<ActorIdx> {
+    match bbox {
+        Some(b) => snap.actors.in_bbox(b, f, &snap.territories),
+        None => snap.actors.filtered(f, &snap.territories),
+    }
+}
+
+/// `GET /api/v1/map/facets?bbox=`: counts of the matching actors of a view per category
+/// (each actor once in a category and its ancestors), family and kind. Each facet ignores its
+/// own filter, so the counts say what choosing another value would show.
+pub async fn facets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ViewParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let bbox = match q.bbox.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(Bbox::parse("bbox", t)?),
+        None => None,
+    };
+    let filter = q.filter.filter(&snap)?;
+    let all = in_view(&snap, bbox.as_ref(), &filter);
+    let demo = all.iter().filter(|&&i| snap.actors.entry(i).demo).count();
+
+    let defs = snap.catalog.defs();
+    let mut by_set: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let no_category = ActorFilter {
+        categories: None,
+        ..filter.clone()
+    };
+    for i in in_view(&snap, bbox.as_ref(), &no_category) {
+        *by_set.entry(snap.actors.entry(i).categories.0).or_default() += 1;
+    }
+    let mut categories = serde_json::Map::new();
+    for (pos, def) in defs.iter().enumerate() {
+        let tree = snap.catalog.subtree(pos);
+        let n: usize = by_set
+            .iter()
+            .filter(|(set, _)| tree.intersects(CategorySet(**set)))
+            .map(|(_, n)| n)
+            .sum();
+        categories.insert(def.slug.clone(), n.into());
+    }
+
+    let mut families = serde_json::Map::new();
+    let no_family = ActorFilter {
+        families: None,
+        ..filter.clone()
+    };
+    let mut fam_counts = vec![0_usize; Family::ALL.len()];
+    for i in in_view(&snap, bbox.as_ref(), &no_family) {
+        let f = snap.actors.entry(i).family;
+        if let Some(p) = Family::ALL.iter().position(|x| *x == f) {
+            fam_counts[p] += 1;
+        }
+    }
+    for (f, n) in Family::ALL.iter().zip(fam_counts) {
+        families.insert(f.as_str().to_owned(), n.into());
+    }
+
+    let mut kinds = serde_json::Map::new();
+    let no_kind = ActorFilter {
+        kinds: crate::domain::KindSet::default(),
+        ..filter.clone()
+    };
+    let kind_view = in_view(&snap, bbox.as_ref(), &no_kind);
+    for k in Kind::ALL {
+        let n = kind_view
+            .iter()
+            .filter(|&&i| {
+                let e = snap.actors.entry(i);
+                e.kinds.has(*k) && e.kinds.contains_all(filter.kinds)
+            })
+            .count();
+        kinds.insert(k.as_str().to_owned(), n.into());
+    }
+
+    let body = serde_json::json!({
+        "numberMatched": all.len(),
+        "demo": demo,
+        "categories": categories,
+        "families": families,
+        "kinds": kinds,
+    });
+    Ok(respond::ok(
+        &req,
+        "application/json",
+        body.to_string().into_bytes(),
+        Cache::Short,
+        Some(&etag),
+    ))
+}
+
+/// Parameters of `hours`.
+#[derive(Debug, Deserialize)]
+pub struct HoursParams {
+    ids: Option<String>,
+}
+
+/// `GET /api/v1/map/hours?ids=1,2,3`: the OpenStreetMap `opening_hours` of published actors
+/// (`null` when unknown); ids that name no published actor are left out.
+pub async fn hours(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<HoursParams>,
+) -> Result<HttpResponse, ApiError> {
+    let text = q.ids.as_deref().map(str::trim).unwrap_or("");
+    if text.is_empty() {
+        return Err(InputError::new("ids", "is required: comma-separated actor ids").into());
+    }
+    let mut ids = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id: i64 = part.parse().map_err(|_| {
+            InputError::new(
+                "ids",
+                format!("'{part}' is not an actor id (a whole number)"),
+            )
+        })?;
+        ids.push(ActorId(id));
+    }
+    if ids.len() > HOURS_LIMIT {
+        return Err(InputError::new("ids", format!("must list at most {HOURS_LIMIT} ids")).into());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut hours = serde_json::Map::new();
+    for id in ids {
+        let record = state.store.actor(id).await.map_err(anyhow::Error::from)?;
+        if let Some(r) = record.filter(|r| r.status == Status::Published) {
+            hours.insert(id.0.to_string(), r.fields.opening_hours.into());
+        }
+    }
+    let body = serde_json::json!({ "hours": hours });
+    Ok(respond::ok(
+        &req,
+        "application/json",
+        body.to_string().into_bytes(),
+        Cache::Short,
+        None,
+    ))
+}
+
+/// `GET /api/v1/map/outlines/departements`: every département outline, simplified for display.
+pub async fn departements(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let outlines = MapState::outlines(&state).await?;
+    Ok(respond::ok(
+        &req,
+        GEOJSON,
+        outlines.departements.clone(),
+        Cache::Long,
+        None,
+    ))
+}
+
+/// Parameters of `communes`.
+#[derive(Debug, Deserialize)]
+pub struct CommunesParams {
+    bbox: Option<String>,
+}
+
+/// `GET /api/v1/map/outlines/communes?bbox=`: outlines of the communes meeting a box,
+/// simplified for display, at most [`COMMUNES_LIMIT`] (none and `truncated` beyond).
+pub async fn communes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<CommunesParams>,
+) -> Result<HttpResponse, ApiError> {
+    let bbox = required_bbox(q.bbox.as_deref())?;
+    let outlines = MapState::outlines(&state).await?;
+    let snap = state.snapshot.load();
+    let body = web::block(move || {
+        let env = AABB::from_corners([bbox.west, bbox.south], [bbox.east, bbox.north]);
+        let mut found: Vec<TerritoryIdx> = outlines
+            .communes
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .collect();
+        found.sort_unstable();
+        let truncated = found.len() > COMMUNES_LIMIT;
+        let mut body = Vec::new();
+        let _ = write!(
+            body,
+            r#"{{"type":"FeatureCollection","numberMatched":{},"truncated":{truncated},"features":["#,
+            found.len()
+        );
+        if !truncated {
+            let mut n = 0;
+            for i in found {
+                let Some(shape) = snap.territories.get(i).and_then(|t| t.record.geometry.as_ref())
+                else {
+                    continue;
+                };
+                if n > 0 {
+                    body.push(b',');
+                }
+                n += 1;
+                outline_feature(
+                    &mut body,
+                    &snap,
+                    i,
+                    &outlines::simplify(shape, COMMUNE_TOLERANCE),
+                    4,
+                );
+            }
+        }
+        body.extend_from_slice(b"]}");
+        body
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("commune outlines: {e}")))?;
+    Ok(respond::ok(&req, GEOJSON, body, Cache::Long, None))
+}
+
+/// `GET /api/v1/map/outlines/{kind}/{code}`: one territory's outline, simplified to its size
+/// (for highlighting a search result).
+pub async fn outline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let kind = TerritoryKind::parse("kind", &path.0)?;
+    let code = crate::domain::TerritoryCode::parse(kind, "code", &path.1)?;
+    let idx = snap
+        .territories
+        .find(kind, code.code())
+        .ok_or_else(|| ApiError::NotFound(format!("no {kind} has the code '{}'", code.code())))?;
+    let body = web::block(move || {
+        let mut body = Vec::new();
+        if let Some(t) = snap.territories.get(idx) {
+            let span = snap
+                .territories
+                .bbox(idx)
+                .map_or(1.0, |b| (b.east - b.west).max(b.north - b.south));
+            let shape = t
+                .record
+                .geometry
+                .as_ref()
+                .map(|g| outlines::simplify(g, outlines::tolerance_for_span(span)))
+                .unwrap_or_else(|| geo::MultiPolygon(Vec::new()));
+            outline_feature(&mut body, &snap, idx, &shape, 5);
+        }
+        body
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("outline: {e}")))?;
+    Ok(respond::ok(&req, GEOJSON, body, Cache::Long, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abbreviate;
+
+    #[test]
+    fn counts_are_abbreviated_like_map_labels() {
+        assert_eq!(abbreviate(987), "987");
+        assert_eq!(abbreviate(1_234), "1.2k");
+        assert_eq!(abbreviate(15_678), "15k");
+        assert_eq!(abbreviate(1_300_000), "1.3M");
+    }
+}

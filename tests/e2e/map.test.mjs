@@ -1,0 +1,499 @@
+// The map page in a real browser (Debian's headless Chromium), against the real server with a
+// fresh store. Screenshots of the main states go to tests/e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const REPORT_EMAIL = 'signalement@example.org';
+const NANTES = { latitude: 47.2184, longitude: -1.5536 };
+const DESKTOP = { width: 1280, height: 800 };
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ ANCRAGE_REPORT_EMAIL: REPORT_EMAIL });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(path = '/', options = {}) {
+  const page = await newPage(browser, server, { viewport: DESKTOP, ...options });
+  await page.goto(`${server.url}${path}`);
+  await ready(page);
+  return page;
+}
+
+/** Waits for the list to be redrawn after `action`. */
+async function listUpdate(page, action) {
+  const before = await page.evaluate(() => Number(document.body.dataset.listVersion ?? 0));
+  await action();
+  await page.waitForFunction((v) => Number(document.body.dataset.listVersion ?? 0) > v, before, { timeout: 30_000 });
+  // A second refresh may follow the map's move: let it settle.
+  await page.waitForTimeout(700);
+}
+
+async function mapIdle(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const { map } = window.ancrage;
+        if (map.loaded() && !map.isMoving()) resolve();
+        else map.once('idle', resolve);
+      }),
+  );
+}
+
+async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+function firstNumber(text) {
+  const m = /(\d[\d\s\u202f\u00a0]*)/.exec(text);
+  return m ? Number(m[1].replace(/[\s\u202f\u00a0]/g, '')) : NaN;
+}
+
+function metres(text) {
+  const t = text.replace(/[\u202f\u00a0]/g, ' ').trim();
+  const m = /^([\d ]+(?:[.,]\d+)?) (m|km)$/.exec(t);
+  assert.ok(m, `distance text ${t}`);
+  const v = Number(m[1].replace(/ /g, '').replace(',', '.'));
+  return m[2] === 'km' ? v * 1000 : v;
+}
+
+test('the page loads offline with a drawn map, clusters, a legend and a list', async () => {
+  const page = await open('/');
+  await mapIdle(page);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
+  assert.match(await page.title(), /Ancrage/);
+  const drawn = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    return {
+      clusters: map.queryRenderedFeatures({ layers: ['clusters'] }).length,
+      departements: map.querySourceFeatures('departements').length,
+    };
+  });
+  assert.ok(drawn.clusters > 10, `clusters drawn: ${drawn.clusters}`);
+  assert.ok(drawn.departements > 50, 'offline basemap drawn from the département outlines');
+  const status = await page.locator('#list-status').textContent();
+  assert.match(status, /lieux dans la vue/);
+  assert.equal(await page.locator('#list .item').count(), 100);
+  await page.locator('#legend summary').click();
+  assert.ok((await page.locator('#legend-list li').count()) >= 12);
+  assert.match(await page.locator('.maplibregl-ctrl-attrib').textContent(), /IGN ADMIN EXPRESS.*INSEE|INSEE.*IGN ADMIN EXPRESS/s);
+  assert.ok(await page.locator('.item .badge', { hasText: 'Donnée de démonstration' }).first().isVisible());
+  await screenshot(page, 'desktop-france');
+  // A cluster expands on click: the map zooms in.
+  const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
+  const point = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
+    const p = map.project(f.geometry.coordinates);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(point.x, point.y);
+  await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
+  assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('searching "Nantes" with the keyboard flies to it and outlines it', async () => {
+  const page = await open('/');
+  const input = page.getByRole('combobox', { name: /Rechercher/ });
+  await input.fill('Nantes');
+  const option = page.getByRole('option', { name: /^Nantes Commune/ });
+  await option.waitFor();
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  assert.ok((await page.getByRole('option').count()) >= 2);
+  assert.deepEqual(await axeViolations(page), []);
+  await input.press('ArrowDown');
+  assert.equal(await input.getAttribute('aria-activedescendant'), await page.getByRole('option').first().getAttribute('id'));
+  await listUpdate(page, () => input.press('Enter'));
+  await mapIdle(page);
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  await page.locator('#territory-chip').waitFor();
+  assert.match(await page.locator('#territory-name').textContent(), /Nantes \(Commune\)/);
+  assert.match(page.url(), /terr=commune:44109/);
+  const view = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const c = map.getCenter();
+    return { lon: c.lng, lat: c.lat, zoom: map.getZoom(), outline: map.querySourceFeatures('territory').length };
+  });
+  assert.ok(Math.abs(view.lon + 1.56) < 0.1 && Math.abs(view.lat - 47.24) < 0.1, JSON.stringify(view));
+  assert.ok(view.zoom > 10, 'zoomed to the commune');
+  assert.ok(view.outline > 0, 'the outline is drawn');
+  await mapIdle(page);
+  await screenshot(page, 'desktop-nantes');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('filtering one category updates the list, the counts and the URL', async () => {
+  const page = await open('/?lat=47.2184&lon=-1.5536&z=10');
+  await page.locator('#filters summary').click();
+  const box = page.locator('input[data-category="alimentation"]');
+  const countBefore = firstNumber(await page.locator('[data-count-for="alimentation"]').textContent());
+  const totalBefore = firstNumber(await page.locator('#list-status').textContent());
+  assert.ok(countBefore > 0 && countBefore < totalBefore, `${countBefore} of ${totalBefore}`);
+  await listUpdate(page, () => box.check());
+  assert.match(page.url(), /cat=alimentation/);
+  const total = firstNumber(await page.locator('#list-status').textContent());
+  assert.equal(total, countBefore, 'the list has as many places as the category count said');
+  assert.equal(firstNumber(await page.locator('[data-count-for="alimentation"]').textContent()), total);
+  const ids = await page.locator('#list .item').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.id)));
+  assert.equal(ids.length, Math.min(total, 100));
+  const expected = await page.evaluate(async () => {
+    const b = window.ancrage.map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
+    const r = await fetch(`/api/v1/actors?bbox=${bbox}&category=alimentation&limit=1000`);
+    return (await r.json()).features.map((f) => f.id);
+  });
+  for (const id of ids) assert.ok(expected.includes(id), `${id} is a food actor in view`);
+  // The markers on the map are food actors only.
+  await mapIdle(page);
+  const colours = await page.evaluate(() =>
+    window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category),
+  );
+  assert.ok(colours.length > 0, 'single markers are drawn');
+  assert.deepEqual(colours.filter((c) => c !== 'alimentation'), []);
+  await screenshot(page, 'desktop-filter-alimentation');
+  // Back undoes the filter.
+  await listUpdate(page, () => page.goBack());
+  assert.equal(await box.isChecked(), false);
+  assert.equal(firstNumber(await page.locator('#list-status').textContent()), totalBefore);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a detail sheet shows the fields, directions, share and report links', async () => {
+  const page = await open('/?lat=47.2184&lon=-1.5536&z=12');
+  const first = page.locator('#list .item').first();
+  const name = (await first.locator('.item-name').textContent()).trim();
+  const id = await first.getAttribute('data-id');
+  await first.click();
+  const heading = page.locator('#detail-name');
+  await heading.waitFor();
+  assert.equal((await heading.textContent()).trim(), name);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-name', 'focus moves to the sheet');
+  assert.match(page.url(), new RegExp(`actor=${id}`));
+  const terms = await page.locator('#detail dt').allTextContents();
+  for (const term of ['Catégories', 'Statut', 'Adresse', 'Précision de la localisation', 'Source', 'Dernière mise à jour'])
+    assert.ok(terms.includes(term), `${term} in ${terms}`);
+  const directions = page.getByRole('link', { name: /Itinéraire/ });
+  assert.match(await directions.getAttribute('href'), /^https:\/\/www\.openstreetmap\.org\/directions\?route=%3B47\./);
+  const report = page.getByRole('link', { name: 'Signaler une erreur' });
+  assert.match(await report.getAttribute('href'), new RegExp(`^mailto:${REPORT_EMAIL}\\?subject=`));
+  if (name.includes('(démo)')) assert.ok(await page.locator('.demo-note').isVisible(), 'demonstration data are marked');
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['selected-ring'] }).length > 0), 'the place is ringed');
+  await screenshot(page, 'desktop-detail');
+  assert.deepEqual(await axeViolations(page), []);
+  // The back button of the browser closes the sheet; the sheet's own button too.
+  await page.goBack();
+  await page.locator('#results').waitFor();
+  assert.equal(await page.locator('#detail').isHidden(), true);
+  await page.goForward();
+  await heading.waitFor();
+  await page.getByRole('button', { name: /Retour à la liste/ }).click();
+  assert.equal(await page.locator('#detail').isHidden(), true);
+  assert.doesNotMatch(page.url(), /actor=/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a place with hours says whether it is open now, and the filter keeps open ones', async () => {
+  const page = await open('/?lat=47.2184&lon=-1.5536&z=11');
+  const withHours = page.locator('#list .item', { has: page.locator('.badge.open, .badge.closed') });
+  assert.ok((await withHours.count()) > 0, 'demo actors have opening hours');
+  await withHours.first().click();
+  await page.locator('#detail .hours li').first().waitFor();
+  assert.match(await page.locator('#detail .hours').textContent(), /lundi|mardi|mercredi|samedi|dimanche/);
+  await page.getByRole('button', { name: /Retour à la liste/ }).click();
+  await page.locator('#filters summary').click();
+  await listUpdate(page, () => page.locator('#open-now').check());
+  assert.match(page.url(), /open=1/);
+  const badges = await page.locator('#list .item').evaluateAll((nodes) =>
+    nodes.map((n) => (n.querySelector('.badge.open') ? 'open' : 'other')),
+  );
+  assert.ok(badges.every((b) => b === 'open'), 'only open places are listed');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('"Autour de moi" lists places by distance from a mocked position', async () => {
+  const page = await open('/', { geolocation: NANTES, permissions: ['geolocation'] });
+  await page.locator('#near-radius').selectOption('2');
+  await listUpdate(page, () => page.getByRole('button', { name: 'Me localiser' }).click());
+  assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
+  assert.match(page.url(), /near=-1\.553\d*,47\.218\d*/);
+  // Back leaves « Autour de moi », forward comes back to it.
+  await listUpdate(page, () => page.goBack());
+  assert.doesNotMatch(page.url(), /near=/);
+  assert.match(await page.locator('#list-status').textContent(), /dans la vue/);
+  await listUpdate(page, () => page.goForward());
+  assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
+  assert.match(page.url(), /r=2\b/);
+  const distances = (await page.locator('#list .item-distance').allTextContents()).map(metres);
+  assert.ok(distances.length > 3, `${distances.length} places`);
+  for (let i = 1; i < distances.length; i++) assert.ok(distances[i - 1] <= distances[i], `sorted: ${distances}`);
+  assert.ok(distances.at(-1) <= 2000);
+  // The same order as the API's exact great-circle answer.
+  const ids = await page.locator('#list .item').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.id)));
+  const api = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/actors/nearby?lon=-1.55360&lat=47.21840&radius=2000&limit=100');
+    return (await r.json()).features.map((f) => f.id);
+  });
+  assert.deepEqual(ids, api);
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => window.ancrage.map.querySourceFeatures('near').length > 0), 'circle drawn');
+  await screenshot(page, 'desktop-near');
+  await page.getByRole('button', { name: /Quitter/ }).click();
+  await page.waitForFunction(() => !location.search.includes('near='));
+  // Or a point picked on the map: the centre of the map, here.
+  await page.getByRole('button', { name: 'Choisir un point sur la carte' }).click();
+  assert.equal(await page.getByRole('button', { name: 'Choisir un point sur la carte' }).getAttribute('aria-pressed'), 'true');
+  const centre = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const r = map.getCanvas().getBoundingClientRect();
+    const c = map.getCenter();
+    const p = map.project(c);
+    return { x: r.left + p.x, y: r.top + p.y, lon: c.lng, lat: c.lat };
+  });
+  await listUpdate(page, () => page.mouse.click(centre.x, centre.y));
+  const near = new URL(page.url()).searchParams.get('near').split(',').map(Number);
+  assert.ok(Math.abs(near[0] - centre.lon) < 1e-3 && Math.abs(near[1] - centre.lat) < 1e-3, `${near} vs ${centre.lon},${centre.lat}`);
+  assert.match(await page.locator('#list-status').textContent(), /à moins de 2 km/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a refused geolocation gives a clear French message', async () => {
+  const page = await open('/');
+  await page.evaluate(() => {
+    navigator.geolocation.getCurrentPosition = (_ok, fail) => fail({ code: 1, message: 'denied' });
+  });
+  await page.getByRole('button', { name: 'Me localiser' }).click();
+  await page.waitForFunction(() => document.querySelector('#near-message').textContent.length > 0);
+  assert.match(await page.locator('#near-message').textContent(), /refusé l’accès à votre position/);
+  await page.context().close();
+});
+
+test('a shared URL restores filters, view, territory, selected place and language', async () => {
+  const first = await open('/?lat=47.2184&lon=-1.5536&z=12');
+  const id = Number(await first.locator('#list .item').first().getAttribute('data-id'));
+  await first.context().close();
+  const shared = `/?lat=47.21840&lon=-1.55360&z=12.5&cat=reemploi&fam=association&demo=0&terr=epci:244400404&actor=${id}&lang=en`;
+  const page = await open(shared);
+  await page.locator('#detail-name').waitFor();
+  await mapIdle(page);
+  const view = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    return { zoom: map.getZoom(), lon: map.getCenter().lng, lat: map.getCenter().lat };
+  });
+  assert.ok(Math.abs(view.zoom - 12.5) < 0.01 && Math.abs(view.lon + 1.5536) < 1e-3 && Math.abs(view.lat - 47.2184) < 1e-3);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.equal(await page.locator('input[data-category="reemploi"]').isChecked(), true);
+  assert.equal(await page.locator('#family').inputValue(), 'association');
+  assert.equal(await page.locator('#hide-demo').isChecked(), true);
+  assert.match(await page.locator('#territory-name').textContent(), /Nantes Métropole/);
+  assert.ok((await page.locator('#detail dt').allTextContents()).includes('Location precision'));
+  // The URL is the same after restoring: it is the state.
+  const params = new URL(page.url()).searchParams;
+  for (const [k, v] of new URLSearchParams(shared.slice(1))) assert.equal(params.get(k), v, k);
+  await screenshot(page, 'desktop-shared-url-en');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('switching to English translates the page and remembers it in the URL', async () => {
+  const page = await open('/');
+  await listUpdate(page, () => page.getByRole('button', { name: 'Switch to English' }).click());
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.match(page.url(), /lang=en/);
+  assert.equal(await page.locator('#near-title').textContent(), 'Near me');
+  assert.match(await page.locator('#list-status').textContent(), /places in view/);
+  assert.ok(await page.getByRole('button', { name: 'Find my location' }).isVisible());
+  assert.ok(await page.locator('.item .badge', { hasText: 'Demonstration data' }).first().isVisible());
+  await page.locator('#filters summary').click();
+  assert.ok(await page.locator('#category-tree').getByText('Food', { exact: true }).isVisible());
+  assert.deepEqual(await axeViolations(page), []);
+  await page.getByRole('button', { name: 'Passer en français' }).click();
+  assert.equal(await page.locator('#near-title').textContent(), 'Autour de moi');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the keyboard reaches the list through the skip link and every control', async () => {
+  const page = await open('/?lat=47.2184&lon=-1.5536&z=12');
+  await mapIdle(page);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'list-heading');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  const ids = await page.locator('#list .item').evaluateAll((nodes) => nodes.map((n) => n.dataset.id));
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.item')?.dataset.id), ids[1], 'Tab walks the list');
+  // Focusing an item highlights its marker.
+  await page.locator('#list .item').first().focus();
+  const id = Number(await page.locator('#list .item').first().getAttribute('data-id'));
+  const state = await page.evaluate((i) => window.ancrage.map.getFeatureState({ source: 'actors', id: i }), id);
+  assert.equal(state.hover, true);
+  await mapIdle(page);
+  const ring = await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['hover-ring'] }).length);
+  assert.ok(ring > 0, 'a ring shows the focused place on the map, even inside a cluster');
+  await screenshot(page, 'desktop-keyboard-focus');
+  await page.keyboard.press('Enter');
+  await page.locator('#detail-name').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-name');
+  await page.context().close();
+});
+
+test('on a 320 px phone the list is a bottom sheet and nothing overflows', async () => {
+  const page = await open('/', { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal scroll');
+  const toggle = page.locator('#panel-toggle');
+  assert.ok(await toggle.isVisible());
+  const sheet = await page.locator('#panel').boundingBox();
+  assert.ok(sheet.y > 200 && sheet.width === 320, JSON.stringify(sheet));
+  await screenshot(page, 'phone-320-france');
+  assert.deepEqual(await axeViolations(page), []);
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  assert.ok(await page.locator('#list').isHidden());
+  await toggle.click();
+  const input = page.getByRole('combobox', { name: /Rechercher/ });
+  await input.fill('Nantes');
+  await page.getByRole('option', { name: /^Nantes Commune/ }).waitFor();
+  await listUpdate(page, () => page.getByRole('option', { name: /^Nantes Commune/ }).click());
+  await mapIdle(page);
+  await page.locator('#territory-chip').waitFor();
+  await page.locator('#list .item').first().waitFor();
+  await page.locator('#list .item').first().click();
+  await page.locator('#detail-name').waitFor();
+  assert.ok(await page.getByRole('link', { name: /application de cartes/ }).isVisible(), 'geo: link on phones');
+  assert.match(await page.getByRole('link', { name: /application de cartes/ }).getAttribute('href'), /^geo:47\./);
+  await mapIdle(page);
+  await screenshot(page, 'phone-320-detail');
+  assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('with more actors than the page loads at once, the server clusters the view; a remote basemap is used, or replaced when it fails', async () => {
+  const big = await startServer({
+    ANCRAGE_DEMO_ACTORS: '25000',
+    // Unreachable from the tests (every request off the test server is blocked).
+    ANCRAGE_BASEMAP_STYLE: 'https://tiles.example.invalid/styles/positron',
+  });
+  try {
+    const page = await newPage(browser, big, { viewport: DESKTOP });
+    const clusterRequest = page.waitForRequest((r) => r.url().includes('/api/v1/map/clusters?'), { timeout: 60_000 });
+    await page.goto(`${big.url}/`);
+    await ready(page);
+    await clusterRequest;
+    await page.locator('#map-message').waitFor();
+    assert.match(await page.locator('#map-message').textContent(), /fond de carte hors ligne/);
+    assert.deepEqual(await axeViolations(page), []);
+    await mapIdle(page);
+    const drawn = await page.evaluate(() => {
+      const { map } = window.ancrage;
+      return {
+        clusters: map.queryRenderedFeatures({ layers: ['clusters'] }).map((f) => f.properties.point_count),
+        departements: map.querySourceFeatures('departements').length,
+      };
+    });
+    assert.ok(drawn.departements > 50, 'the offline basemap replaced the remote one');
+    assert.ok(drawn.clusters.length > 10, `server clusters drawn: ${drawn.clusters.length}`);
+    const total = firstNumber(await page.locator('#list-status').textContent());
+    assert.ok(total > 20_000, `${total} actors in view`);
+    await screenshot(page, 'desktop-server-clusters');
+    await page.getByRole('button', { name: 'Fermer le message' }).click();
+    assert.equal(await page.locator('#map-message').isHidden(), true);
+    // A server cluster expands on click.
+    const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
+    const point = await page.evaluate(() => {
+      const { map } = window.ancrage;
+      const f = map.queryRenderedFeatures({ layers: ['clusters'] })[0];
+      const p = map.project(f.geometry.coordinates);
+      const r = map.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    await page.mouse.click(point.x, point.y);
+    await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
+    // Zoomed in on a city, single actors appear, and filters still apply.
+    await page.goto(`${big.url}/?lat=47.2184&lon=-1.5536&z=14&cat=alimentation`);
+    await ready(page);
+    await page.waitForFunction(
+      () => window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).length > 0,
+      null,
+      { timeout: 30_000 },
+    );
+    const categories = await page.evaluate(() =>
+      window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).map((f) => f.properties.category),
+    );
+    assert.deepEqual(categories.filter((c) => c !== 'alimentation'), []);
+    // Without a configured address there is no « Signaler une erreur » link.
+    await page.locator('#list .item').first().click();
+    await page.locator('#detail-name').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Signaler une erreur' }).count(), 0);
+    // The only errors are the blocked remote style, once per page load.
+    assert.deepEqual(page.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')), []);
+    await page.context().close();
+
+    // When the remote style answers, it is the basemap, with its own credits.
+    const remote = await newPage(browser, big, { viewport: DESKTOP });
+    await remote.context().route('https://tiles.example.invalid/**', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: JSON.stringify({
+          version: 8,
+          name: 'remote test style',
+          sources: {
+            land: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, attribution: '© Fond distant de test' },
+          },
+          layers: [
+            { id: 'remote-background', type: 'background', paint: { 'background-color': '#e3ecd9' } },
+            { id: 'remote-land', type: 'fill', source: 'land' },
+          ],
+        }),
+      }),
+    );
+    await remote.goto(`${big.url}/`);
+    await ready(remote);
+    await mapIdle(remote);
+    assert.equal(await remote.locator('#map-message').isHidden(), true, 'no fallback message');
+    const style = await remote.evaluate(() => {
+      const { map } = window.ancrage;
+      return {
+        layers: map.getStyle().layers.map((l) => l.id),
+        clusters: map.queryRenderedFeatures({ layers: ['clusters'] }).length,
+      };
+    });
+    assert.ok(style.layers.includes('remote-background') && !style.layers.includes('departements-fill'), style.layers.join());
+    assert.ok(style.clusters > 10, 'actors drawn over the remote basemap');
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /Fond distant de test/);
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /INSEE/);
+    assert.match(await remote.locator('.maplibregl-ctrl-attrib').textContent(), /IGN ADMIN EXPRESS/);
+    assert.deepEqual(remote.errors, []);
+    await remote.context().close();
+  } finally {
+    await big.stop();
+  }
+});
