@@ -127,6 +127,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(routes::policy::apply))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
             .configure(routes::configure)

@@ -568,31 +568,15 @@ fn csv(
             write_csv(&mut out, style, &header, &rows);
         }
         Table::Categories | Table::Families => {
+            // The figure columns from "actors" on.
             let header: Vec<&str> = if en {
-                vec![
-                    "slug",
-                    "label",
-                    "parent",
-                    "actors",
-                    "actors per 10,000 inhabitants",
-                    "communes covered",
-                    "communes covered (%)",
-                    "population covered",
-                    "population covered (%)",
-                ]
+                vec!["slug", "label", "parent"]
             } else {
-                vec![
-                    "identifiant",
-                    "libellé",
-                    "parent",
-                    "structures",
-                    "structures pour 10 000 habitants",
-                    "communes couvertes",
-                    "communes couvertes (%)",
-                    "population couverte",
-                    "population couverte (%)",
-                ]
-            };
+                vec!["identifiant", "libellé", "parent"]
+            }
+            .into_iter()
+            .chain(figure_header(en).into_iter().skip(3))
+            .collect();
             let lines = if table == Table::Categories {
                 &r.by_category
             } else {

@@ -8,7 +8,9 @@ pub mod docs;
 pub mod geojson;
 pub mod health;
 pub mod map;
+pub mod oembed;
 pub mod params;
+pub mod policy;
 pub mod problem;
 pub mod respond;
 pub mod territories;
@@ -34,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .error_handler(problem::json_error),
         )
         .route("/health", web::get().to(health::health))
+        .route("/oembed", web::get().to(oembed::oembed))
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(docs::openapi))

@@ -91,6 +91,9 @@ impl TestApp {
     > {
         test::init_service(
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    ancrage::routes::policy::apply,
+                ))
                 .app_data(web::Data::new(self.state.clone()))
                 .configure(ancrage::routes::configure),
         )

@@ -5,6 +5,7 @@ mod helpers;
 mod actors;
 mod assets;
 mod coverage;
+mod embed;
 mod errors;
 mod http;
 mod map;

@@ -4,8 +4,9 @@ use crate::helpers::{get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 22] = [
+const ROUTES: [&str; 23] = [
     "get /health",
+    "get /oembed",
     "get /api/v1/openapi.json",
     "get /api/v1/docs",
     "get /api/v1/actors",

@@ -115,9 +115,8 @@ fn actor(
 }
 
 /// A1 and A2 in 44001, A3 (demonstration data) in 49001.
-fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
-    let catalog = Arc::new(builtin_catalog().expect("taxonomy"));
-    let rows = vec![
+fn base_rows(catalog: &Catalog) -> Vec<ActorRow> {
+    vec![
         actor(
             1,
             "epicerie-solidaire",
@@ -125,7 +124,7 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "44001",
             (-1.55, 47.25),
             false,
-            &catalog,
+            catalog,
         ),
         actor(
             2,
@@ -134,7 +133,7 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "44001",
             (-1.56, 47.26),
             false,
-            &catalog,
+            catalog,
         ),
         actor(
             3,
@@ -143,9 +142,15 @@ fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
             "49001",
             (-0.55, 47.45),
             true,
-            &catalog,
+            catalog,
         ),
-    ];
+    ]
+}
+
+/// The fixture territories with [`base_rows`].
+fn fixture() -> (Arc<Catalog>, SnapshotHandle) {
+    let catalog = Arc::new(builtin_catalog().expect("taxonomy"));
+    let rows = base_rows(&catalog);
     let handle = SnapshotHandle::new(Arc::clone(&catalog), Arc::new(territories()), rows.into());
     (catalog, handle)
 }
@@ -359,44 +364,16 @@ fn a_new_snapshot_recomputes_and_the_old_one_keeps_its_figures() {
         &coverage::report(&before, dep, &CoverageFilter::default(), 5_000.0)
     ));
     // An actor opens in 44002: the next snapshot sees it, the old one is unchanged.
-    let rows = vec![
-        actor(
-            1,
-            "epicerie-solidaire",
-            Family::Association,
-            "44001",
-            (-1.55, 47.25),
-            false,
-            &catalog,
-        ),
-        actor(
-            2,
-            "ressourcerie",
-            Family::Cooperative,
-            "44001",
-            (-1.56, 47.26),
-            false,
-            &catalog,
-        ),
-        actor(
-            3,
-            "epicerie-solidaire",
-            Family::Association,
-            "49001",
-            (-0.55, 47.45),
-            true,
-            &catalog,
-        ),
-        actor(
-            4,
-            "ressourcerie",
-            Family::Association,
-            "44002",
-            (-1.45, 47.25),
-            false,
-            &catalog,
-        ),
-    ];
+    let mut rows = base_rows(&catalog);
+    rows.push(actor(
+        4,
+        "ressourcerie",
+        Family::Association,
+        "44002",
+        (-1.45, 47.25),
+        false,
+        &catalog,
+    ));
     let after = h.publish_actors(rows.into());
     let second = coverage::report(&after, dep, &CoverageFilter::default(), 5_000.0);
     assert_eq!(second.figures.actors, 3);

@@ -1,0 +1,182 @@
+//! Framing and cross-origin headers, and oEmbed.
+
+use crate::helpers::{get, send, spawn_app};
+use actix_web::test::TestRequest;
+
+#[actix_web::test]
+async fn only_the_embed_page_may_be_framed_by_other_sites() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    for page in ["/", "/api/v1/docs", "/api/v1/categories"] {
+        let r = get(&svc, page).await;
+        assert_eq!(
+            r.header("content-security-policy").as_deref(),
+            Some("frame-ancestors 'self'"),
+            "{page}"
+        );
+        assert_eq!(
+            r.header("x-frame-options").as_deref(),
+            Some("SAMEORIGIN"),
+            "{page}"
+        );
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{page}"
+        );
+    }
+    let r = get(&svc, "/embed").await;
+    assert_eq!(
+        r.header("content-security-policy").as_deref(),
+        Some("frame-ancestors *")
+    );
+    assert_eq!(r.header("x-frame-options"), None);
+}
+
+#[actix_web::test]
+async fn the_read_api_is_open_to_other_origins_and_writes_are_not() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let r = send(
+        &svc,
+        TestRequest::get()
+            .uri("/api/v1/actors?limit=1")
+            .insert_header(("origin", "https://journal.example")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), None);
+    // The polygon query is a read sent by POST: its preflight is answered.
+    let pre = send(
+        &svc,
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/actors/within")
+            .insert_header(("origin", "https://journal.example"))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header(("access-control-request-headers", "content-type")),
+    )
+    .await;
+    assert_eq!(pre.status, 204);
+    assert_eq!(
+        pre.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(
+        pre.header("access-control-allow-headers")
+            .is_some_and(|h| h.contains("Content-Type"))
+    );
+    // A write (any other method) gets no CORS header, so browsers refuse it cross-origin.
+    for (method, uri) in [
+        ("DELETE", "/api/v1/actors/1"),
+        ("PUT", "/api/v1/actors/1"),
+        ("POST", "/api/v1/actors"),
+    ] {
+        let pre = send(
+            &svc,
+            TestRequest::default()
+                .method(actix_web::http::Method::OPTIONS)
+                .uri(uri)
+                .insert_header(("origin", "https://journal.example"))
+                .insert_header(("access-control-request-method", method)),
+        )
+        .await;
+        assert_eq!(
+            pre.header("access-control-allow-origin"),
+            None,
+            "{method} {uri}"
+        );
+        let direct = send(
+            &svc,
+            TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(method.as_bytes()).expect("method"))
+                .uri(uri)
+                .insert_header(("origin", "https://journal.example")),
+        )
+        .await;
+        assert_eq!(
+            direct.header("access-control-allow-origin"),
+            None,
+            "{method} {uri}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn oembed_turns_a_map_address_into_an_iframe() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let url = "http%3A%2F%2Flocalhost%3A8080%2F%3Fcat%3Dalimentation%26z%3D9%26lon%3D-1.55%26lat%3D47.2%26junk%3D1";
+    let r = get(&svc, &format!("/oembed?url={url}&maxwidth=500")).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    let b = r.json();
+    assert_eq!(b["version"], "1.0");
+    assert_eq!(b["type"], "rich");
+    assert_eq!(b["provider_name"], "Ancrage");
+    assert_eq!(b["width"], 500);
+    assert_eq!(b["height"], 480);
+    let html = b["html"].as_str().expect("html");
+    assert!(html.starts_with("<iframe src=\"http://localhost:8080/embed?cat=alimentation&amp;z=9&amp;lon=-1.55&amp;lat=47.2\""), "{html}");
+    assert!(
+        !html.contains("junk"),
+        "unknown parameters are dropped: {html}"
+    );
+    for attr in [
+        "title=\"Carte de l'économie sociale et solidaire\"",
+        "loading=\"lazy\"",
+        "allow=\"geolocation; fullscreen\"",
+        "width=\"500\"",
+    ] {
+        assert!(html.contains(attr), "{attr} in {html}");
+    }
+    // A territory page embeds the map locked to it, named in the title.
+    let t = get(
+        &svc,
+        "/oembed?url=http://localhost:8080/territoire/epci/244400404",
+    )
+    .await
+    .json();
+    let html = t["html"].as_str().expect("html");
+    assert!(html.contains("/embed?territory=epci:244400404"), "{html}");
+    assert!(
+        t["title"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("Nantes Métropole")),
+        "{t}"
+    );
+}
+
+#[actix_web::test]
+async fn oembed_refuses_what_it_cannot_embed() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    get(&svc, "/oembed").await.problem(400, Some("url"));
+    get(&svc, "/oembed?url=https://elsewhere.example/")
+        .await
+        .problem(404, None);
+    get(&svc, "/oembed?url=http://localhost:8080/api/v1/actors")
+        .await
+        .problem(404, None);
+    get(
+        &svc,
+        "/oembed?url=http://localhost:8080/territoire/epci/999999999",
+    )
+    .await
+    .problem(404, None);
+    get(&svc, "/oembed?url=http://localhost:8080/&maxwidth=wide")
+        .await
+        .problem(400, Some("maxwidth"));
+    get(&svc, "/oembed?url=http://localhost:8080/&maxheight=20")
+        .await
+        .problem(400, Some("maxheight"));
+    let r = get(&svc, "/oembed?url=http://localhost:8080/&format=xml").await;
+    assert_eq!(r.status, 501);
+}
