@@ -487,12 +487,6 @@ function setHover(id, from) {
 
 async function loadActors() {
   const seq = ++pointsSeq;
-  if (state.openNow) {
-    // Opening hours are known for listed actors only: the map shows the open ones among them.
-    setActorsMode('points');
-    scheduleView(0);
-    return;
-  }
   try {
     const data = await api('/api/v1/map/points', filterParams(state));
     if (seq !== pointsSeq) return;
@@ -527,7 +521,7 @@ async function refreshView() {
       })
       .catch(() => {}),
   ];
-  if (mode === 'clusters' && map && !state.openNow) {
+  if (mode === 'clusters' && map) {
     const p = new URLSearchParams(withBox);
     p.set('zoom', String(Math.floor(map.getZoom())));
     jobs.push(
@@ -605,30 +599,12 @@ async function loadViewList(seq, withBox) {
       .sort((a, b) => a.centreDistance - b.centreDistance);
     await withHours(items);
     if (seq !== viewSeq) return;
-    if (state.openNow) items = items.filter((f) => openState(f).open === true);
     listMeta = { kind: 'view', total: data.numberMatched, fetched: data.features.length };
     listItems = items;
     renderList();
-    if (state.openNow) setActorsData(itemsToFeatures(items));
   } catch {
     if (seq === viewSeq) announce('list-status', t('list.error'), true);
   }
-}
-
-function itemsToFeatures(items) {
-  return {
-    type: 'FeatureCollection',
-    features: items.map((f) => ({
-      type: 'Feature',
-      id: f.id,
-      geometry: f.geometry,
-      properties: {
-        id: f.id,
-        category: rootOf(f.properties.categories[0])?.slug ?? '',
-        demo: f.properties.demo,
-      },
-    })),
-  };
 }
 
 // ---------- list ----------
@@ -655,7 +631,6 @@ function renderList() {
           : t('list.view', { n: nf.format(listMeta.total) });
     if (listMeta.total > listMeta.fetched) status += `. ${t('list.first', { shown: listMeta.fetched })}`;
   }
-  if (state.openNow && listItems.length === 0 && listMeta.total > 0) status += ` ${t('list.open.none')}`;
   announce('list-status', status);
   $('near-clear').hidden = !state.near;
   // Keep keyboard focus on the same place when the list is redrawn under it.
@@ -756,11 +731,9 @@ async function loadNearList(seq) {
     let items = data.features;
     await withHours(items);
     if (seq !== viewSeq) return;
-    if (state.openNow) items = items.filter((f) => openState(f).open === true);
     listMeta = { kind: 'near', total: data.numberMatched ?? items.length, fetched: data.features.length };
     listItems = items;
     renderList();
-    if (state.openNow) setActorsData(itemsToFeatures(items));
   } catch {
     if (seq === viewSeq) announce('list-status', t('list.error'), true);
   }

@@ -109,5 +109,6 @@ export function filterParams(s) {
   if (s.family) p.set('family', s.family);
   if (s.tiersLieux) p.set('kind', 'tiers-lieu');
   if (s.hideDemo) p.set('demo', 'exclude');
+  if (s.openNow) p.set('open', 'now');
   return p;
 }

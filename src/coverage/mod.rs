@@ -69,6 +69,7 @@ impl CoverageFilter {
             text: None,
             territories: Vec::new(),
             exclude_demo: self.exclude_demo,
+            open_at: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod bbox;
 pub mod category;
 pub mod error;
 pub mod geodesy;
+pub mod hours;
 pub mod insee;
 pub mod lonlat;
 pub mod polygon;

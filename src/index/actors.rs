@@ -25,6 +25,7 @@ use super::territories::{Territories, TerritoryIdx};
 #[cfg(doc)]
 use crate::domain::geodesy::great_circle_m;
 use crate::domain::geodesy::{EARTH_RADIUS_M, unit_distance_m, unit_vector};
+use crate::domain::hours::{Schedule, Zone};
 use crate::domain::{
     ActorId, Bbox, Catalog, CategorySet, Family, FamilySet, GeocodePrecision, KindSet, LonLat,
     Radius,
@@ -39,6 +40,9 @@ pub const NO_COMMUNE: TerritoryIdx = TerritoryIdx::MAX;
 /// Padding, in degrees, of every candidate box: covers the `f32` rounding of stored and query
 /// coordinates (under 1e-5° at 180°); the exact re-check removes the extra candidates.
 const PAD_DEG: f64 = 1e-4;
+
+/// Bits above which an actor's `hours` entry holds its time zone.
+const HOURS_ZONE_SHIFT: u32 = 29;
 
 /// Half the Earth's circumference, metres: a radius this large covers everything.
 const HALF_TURN_M: f64 = std::f64::consts::PI * EARTH_RADIUS_M;
@@ -112,6 +116,11 @@ pub struct ActorRows {
     facts: Vec<ActorFacts>,
     names: Names,
     folded: Names,
+    /// Per actor, its opening hours in `schedules` (0: none or unparseable).
+    hours: Vec<u32>,
+    /// Distinct parsed opening hours; entry 0 is unused.
+    schedules: Vec<Option<Schedule>>,
+    interned: std::collections::HashMap<String, u32>,
 }
 
 impl ActorRows {
@@ -122,14 +131,37 @@ impl ActorRows {
             facts: Vec::with_capacity(n),
             names: Names::with_capacity(n, 28),
             folded: Names::with_capacity(n, 24),
+            hours: Vec::with_capacity(n),
+            ..Self::default()
         }
     }
 
     /// Adds an actor.
     pub fn push(&mut self, facts: ActorFacts, name: &str) {
+        self.push_with_hours(facts, name, None);
+    }
+
+    /// Adds an actor with its OpenStreetMap `opening_hours` (distinct values are parsed once).
+    pub fn push_with_hours(&mut self, facts: ActorFacts, name: &str, hours: Option<&str>) {
         self.facts.push(facts);
         self.names.push_json(name);
         self.folded.push_folded(name);
+        let id = match hours.map(str::trim).filter(|h| !h.is_empty()) {
+            None => 0,
+            Some(text) => match self.interned.get(text) {
+                Some(&id) => id,
+                None => {
+                    if self.schedules.is_empty() {
+                        self.schedules.push(None);
+                    }
+                    let id = self.schedules.len() as u32;
+                    self.schedules.push(Schedule::parse(text));
+                    self.interned.insert(text.to_owned(), id);
+                    id
+                }
+            },
+        };
+        self.hours.push(id);
     }
 
     /// Number of actors.
@@ -308,6 +340,34 @@ pub struct ActorFilter {
     pub territories: Vec<TerritoryIdx>,
     /// Leave demonstration data out.
     pub exclude_demo: bool,
+    /// Only actors open at this moment (their opening hours, in their own time zone).
+    pub open_at: Option<OpenAt>,
+}
+
+/// A moment, as the wall clock (weekday, Monday 0, and minute of the day) of every French time
+/// zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenAt {
+    clocks: [(usize, u16); 6],
+}
+
+impl OpenAt {
+    /// The moment `unix_s` seconds after 1970-01-01 UTC.
+    #[must_use]
+    pub fn at(unix_s: i64) -> Self {
+        Self {
+            clocks: Zone::ALL.map(|z| z.wall_clock(unix_s)),
+        }
+    }
+
+    /// Now.
+    #[must_use]
+    pub fn now() -> Self {
+        let s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Self::at(s)
+    }
 }
 
 /// An actor found by a query, with its distance when the query had a centre.
@@ -396,6 +456,9 @@ pub struct ActorIndex {
     /// Names as JSON string literals (quoted and escaped): responses copy them as they are.
     names: Names,
     folded: Names,
+    /// Per position: schedule in `schedules` (low bits, 0 for none) and time zone (top bits).
+    hours: Vec<u32>,
+    schedules: Vec<Option<Schedule>>,
     /// Positions in id order (for lookups by id and id-ordered scans).
     by_id: Vec<ActorIdx>,
     tree: PackedTree,
@@ -414,6 +477,9 @@ impl ActorIndex {
             facts,
             names,
             folded,
+            hours,
+            schedules,
+            interned: _,
         } = rows;
         // Input positions in id order, the first of duplicated ids kept. The store gives
         // rows in id order already.
@@ -438,6 +504,15 @@ impl ActorIndex {
             slot.push(input_by_id[rank as usize]);
         }
         drop((keyed, input_by_id));
+        // Opening hours by position, with the time zone of the commune in the top bits.
+        let hours: Vec<u32> = slot
+            .iter()
+            .map(|&i| {
+                let zone = Zone::of_commune(facts[i as usize].commune.as_str());
+                let zone = Zone::ALL.iter().position(|z| *z == zone).unwrap_or(0) as u32;
+                (zone << HOURS_ZONE_SHIFT) | hours.get(i as usize).copied().unwrap_or(0)
+            })
+            .collect();
         // Names follow the storage order too, so the names of one answer sit together: on the
         // other core, while this one builds the entries.
         let ((names, folded), entries) = std::thread::scope(|scope| {
@@ -497,6 +572,8 @@ impl ActorIndex {
             entries,
             names,
             folded,
+            hours,
+            schedules,
             by_id,
             tree,
             member_start,
@@ -619,6 +696,7 @@ impl ActorIndex {
         f.text
             .as_ref()
             .is_none_or(|t| self.folded_name(idx).contains(t.as_str()))
+            && f.open_at.is_none_or(|at| self.is_open(idx, &at))
     }
 
     /// The part of a filter the tree prunes with.
@@ -631,7 +709,7 @@ impl ActorIndex {
         }
     }
 
-    /// The part of a filter the tree does not check: territories and text.
+    /// The part of a filter the tree does not check: territories, text and opening hours.
     fn passes_rest(&self, idx: ActorIdx, f: &ActorFilter, territories: &Territories) -> bool {
         let e = &self.entries[idx as usize];
         f.territories
@@ -640,6 +718,21 @@ impl ActorIndex {
             && f.text
                 .as_ref()
                 .is_none_or(|t| self.folded_name(idx).contains(t.as_str()))
+            && f.open_at.is_none_or(|at| self.is_open(idx, &at))
+    }
+
+    /// Whether the actor's opening hours say it is open at `at`, in its time zone (unknown
+    /// or unparseable hours: not open).
+    #[must_use]
+    pub fn is_open(&self, idx: ActorIdx, at: &OpenAt) -> bool {
+        let h = self.hours.get(idx as usize).copied().unwrap_or(0);
+        let schedule = (h & ((1 << HOURS_ZONE_SHIFT) - 1)) as usize;
+        let zone = (h >> HOURS_ZONE_SHIFT) as usize;
+        let (day, minute) = at.clocks.get(zone).copied().unwrap_or(at.clocks[0]);
+        self.schedules
+            .get(schedule)
+            .and_then(Option::as_ref)
+            .is_some_and(|s| s.is_open(day, minute))
     }
 
     /// Heap bytes held by the index (entries, names, tree, lookup tables).
@@ -648,7 +741,7 @@ impl ActorIndex {
         self.entries.capacity() * size_of::<ActorEntry>()
             + self.names.heap_bytes()
             + self.folded.heap_bytes()
-            + self.by_id.capacity() * size_of::<ActorIdx>()
+            + (self.by_id.capacity() + self.hours.capacity()) * size_of::<u32>()
             + self.tree.heap_bytes()
             + (self.member_start.capacity() + self.members.capacity()) * size_of::<u32>()
             + self.category_counts.capacity() * size_of::<usize>()
@@ -693,7 +786,7 @@ impl ActorIndex {
     ) -> Vec<(f64, ActorId, ActorIdx)> {
         let u = unit_vector(centre);
         let keys = Self::key_filter(f);
-        let rest = !f.territories.is_empty() || f.text.is_some();
+        let rest = !f.territories.is_empty() || f.text.is_some() || f.open_at.is_some();
         let mut found: Vec<(f64, ActorId, ActorIdx)> = Vec::with_capacity(128);
         let boxes = cap_boxes(centre, metres);
         for (b, env) in boxes.iter().enumerate() {
@@ -789,7 +882,7 @@ impl ActorIndex {
     ) -> Vec<ActorIdx> {
         let env = padded(bbox.west, bbox.south, bbox.east, bbox.north);
         let keys = Self::key_filter(f);
-        let rest = !f.territories.is_empty() || f.text.is_some();
+        let rest = !f.territories.is_empty() || f.text.is_some() || f.open_at.is_some();
         let mut out = Vec::new();
         self.tree.visit(&env, &keys, &mut |idx| {
             if keep(self.entries[idx as usize].location) && (!rest || self.passes_rest(idx, f, t)) {

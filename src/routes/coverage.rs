@@ -92,6 +92,7 @@ fn parse(snap: &Snapshot, path: &(String, String), q: &CoverageParams) -> Result
         ("region", &f.region),
         ("limit", &f.limit),
         ("offset", &f.offset),
+        ("open", &f.open),
     ] {
         if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
             return Err(InputError::new(

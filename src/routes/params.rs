@@ -36,6 +36,8 @@ pub struct FilterParams {
     pub region: Option<String>,
     /// `include` (default) or `exclude` demonstration data.
     pub demo: Option<String>,
+    /// `now`: only actors open now according to their opening hours.
+    pub open: Option<String>,
     /// Page size.
     pub limit: Option<String>,
     /// Items to skip.
@@ -97,6 +99,16 @@ impl FilterParams {
                 return Err(InputError::new(
                     "demo",
                     format!("'{other}' is not 'include' or 'exclude'"),
+                ));
+            }
+        };
+        f.open_at = match nonempty(&self.open) {
+            None => None,
+            Some("now") => Some(crate::index::actors::OpenAt::now()),
+            Some(other) => {
+                return Err(InputError::new(
+                    "open",
+                    format!("'{other}' is not 'now' (the only moment offered)"),
                 ));
             }
         };

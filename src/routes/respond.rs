@@ -40,6 +40,13 @@ pub fn etag_for(req: &HttpRequest, version: u64, body_hash: Option<u64>) -> Stri
     req.path().hash(&mut h);
     req.query_string().hash(&mut h);
     body_hash.hash(&mut h);
+    // "Open now" answers change with the clock: a new tag every minute.
+    if req.query_string().contains("open=now") {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 60)
+            .hash(&mut h);
+    }
     format!("W/\"{version:x}-{:x}\"", h.finish())
 }
 

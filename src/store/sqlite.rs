@@ -276,7 +276,7 @@ impl SqliteStore {
                     let batch: Option<String> = sqlx::query_scalar(
                         "SELECT json_group_array(json_array(id, name, categories, family, \
                              is_tiers_lieu + 2 * is_ptce + 4 * is_reseau, commune_code, \
-                             lon_e7, lat_e7, precision, demo)) \
+                             lon_e7, lat_e7, precision, demo, opening_hours)) \
                          FROM actors WHERE id >= ? AND id < ? AND status = 'published'",
                     )
                     .bind(start)
@@ -384,6 +384,8 @@ struct BatchRow<'a> {
     #[serde(borrow)]
     precision: std::borrow::Cow<'a, str>,
     demo: u8,
+    #[serde(borrow)]
+    hours: Option<std::borrow::Cow<'a, str>>,
 }
 
 fn parse_actor_batch(batch: &str, catalog: &Catalog, out: &mut ActorRows) -> Result<()> {
@@ -410,7 +412,7 @@ fn parse_actor_batch(batch: &str, catalog: &Catalog, out: &mut ActorRows) -> Res
             precision: parse(GeocodePrecision::parse("precision", &r.precision))?,
             demo: r.demo != 0,
         };
-        out.push(facts, &r.name);
+        out.push_with_hours(facts, &r.name, r.hours.as_deref());
     }
     Ok(())
 }

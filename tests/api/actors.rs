@@ -276,3 +276,33 @@ async fn an_actor_detail_has_every_public_field() {
     assert_eq!(p["region"]["code"], "52");
     assert!(p.get("status").is_none(), "status is internal");
 }
+
+#[actix_web::test]
+async fn open_now_keeps_only_places_whose_hours_say_open() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let all = get(&svc, "/api/v1/actors?departement=44&limit=1000")
+        .await
+        .json();
+    let open = get(&svc, "/api/v1/actors?departement=44&open=now&limit=1000").await;
+    assert_eq!(open.status, 200);
+    let open = open.json();
+    let (n_all, n_open) = (
+        all["numberMatched"].as_u64().expect("count"),
+        open["numberMatched"].as_u64().expect("count"),
+    );
+    assert!(n_open < n_all, "{n_open} of {n_all}");
+    // Every place said open has opening hours that parse and say open now (Paris time).
+    let snap = app.state.snapshot.load();
+    let at = ancrage::index::actors::OpenAt::now();
+    for f in open["features"].as_array().expect("features") {
+        let idx = snap
+            .actors
+            .find(ancrage::domain::ActorId(f["id"].as_i64().expect("id")))
+            .expect("indexed");
+        assert!(snap.actors.is_open(idx, &at), "{f}");
+    }
+    get(&svc, "/api/v1/actors?open=tomorrow")
+        .await
+        .problem(400, Some("open"));
+}

@@ -571,3 +571,50 @@ fn names_and_facts_follow_their_actor_whatever_the_input_order() {
     assert_eq!(w.index.name(idx), "Première occurrence");
     assert_eq!(w.index.len(), w.rows.len());
 }
+
+#[test]
+fn open_now_follows_opening_hours_in_each_place_s_time_zone() {
+    use ancrage::index::actors::{ActorRows, OpenAt};
+    let w = world(10, 3);
+    let mut rows = ActorRows::default();
+    // (id, commune, hours): Paris-time places and one in La Réunion (UTC+4).
+    let places = [
+        (1, "44001", Some("Mo-Fr 09:00-18:00")),
+        (2, "44002", Some("Mo-Fr 14:00-18:00; PH off")),
+        (3, "44001", Some("sunrise-sunset")),
+        (4, "44002", None),
+        (5, "97411", Some("Mo-Fr 13:00-15:00")),
+        (6, "49001", Some("24/7")),
+    ];
+    for (id, commune, hours) in places {
+        let mut r = w.rows[0].clone();
+        r.id = ActorId(id);
+        r.commune = CommuneCode::new(commune).expect("code");
+        rows.push_with_hours(r.facts(), &r.name, hours);
+    }
+    let index = ActorIndex::build(rows, &w.territories, &w.catalog);
+    // Monday 2026-01-19 10:30 UTC: 11:30 in Paris, 14:30 in La Réunion.
+    let at = OpenAt::at(1_768_818_600);
+    let f = ActorFilter {
+        open_at: Some(at),
+        ..ActorFilter::default()
+    };
+    let mut open: Vec<i64> = index
+        .filtered(&f, &w.territories)
+        .into_iter()
+        .map(|i| index.entry(i).id.0)
+        .collect();
+    open.sort_unstable();
+    assert_eq!(open, [1, 5, 6]);
+    // Saturday 2026-01-24 10:30 UTC: only the 24/7 place.
+    let f = ActorFilter {
+        open_at: Some(OpenAt::at(1_768_818_600 + 5 * 86_400)),
+        ..ActorFilter::default()
+    };
+    let open: Vec<i64> = index
+        .filtered(&f, &w.territories)
+        .into_iter()
+        .map(|i| index.entry(i).id.0)
+        .collect();
+    assert_eq!(open, [6]);
+}

@@ -57,7 +57,6 @@ export default {
   'list.first': 'The {shown} nearest to the centre of the map are listed; zoom in or filter to narrow down.',
   'list.loading': 'Loading…',
   'list.error': 'Loading failed. Check your connection and try again.',
-  'list.open.none': 'None of the listed places is open now.',
   'panel.show': 'Show the list',
   'panel.hide': 'Collapse the list',
   'demo.badge': 'Demonstration data',

@@ -57,7 +57,6 @@ export default {
   'list.first': 'Les {shown} plus proches du centre de la carte sont listés ; zoomez ou filtrez pour affiner.',
   'list.loading': 'Chargement…',
   'list.error': 'Le chargement a échoué. Vérifiez votre connexion puis réessayez.',
-  'list.open.none': 'Aucun des lieux listés n’est ouvert maintenant.',
   'panel.show': 'Afficher la liste',
   'panel.hide': 'Réduire la liste',
   'demo.badge': 'Donnée de démonstration',

@@ -54,4 +54,5 @@ test('filters become the API parameters', () => {
   assert.equal(p.get('kind'), 'tiers-lieu');
   assert.equal(p.get('demo'), 'exclude');
   assert.equal(String(filterParams(emptyState())), '');
+  assert.equal(filterParams({ ...emptyState(), openNow: true }).get('open'), 'now', 'open now is filtered by the server');
 });
