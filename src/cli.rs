@@ -42,6 +42,59 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         demo_actors: Option<usize>,
     },
+    /// Import actors from a file (creating, migrating and seeding the store if needed), in one
+    /// transaction: re-running updates instead of duplicating; a failure or Ctrl-C writes
+    /// nothing. Rejected rows and warnings go to a CSV file with their line number.
+    Import(ImportArgs),
+    /// Export published actors (demonstration data excluded unless --demo).
+    Export(ExportArgs),
+}
+
+/// Arguments of `ancrage import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Input format.
+    #[arg(long, value_enum)]
+    pub format: crate::ingest::formats::Format,
+    /// Mapping file (TOML): columns, defaults, category and family tables.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Source name recorded on the actors [default: the format's name, "import" for csv and geojson].
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Read, validate and count what would change, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// SIRENE: the legal units stock (StockUniteLegale.csv).
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
+    /// SIRENE: the geolocation file (GeolocalisationEtablissement.csv).
+    #[arg(long, value_name = "FILE")]
+    pub geo: Option<PathBuf>,
+    /// Where to write rejected rows and warnings [default: INPUT.rejects.csv].
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Base URL of a BAN-compatible geocoder (https://api-adresse.data.gouv.fr or an addok)
+    /// for rows without coordinates; without it they get their commune's point.
+    #[arg(long, env = "ANCRAGE_GEOCODER_URL", value_name = "URL")]
+    pub geocoder_url: Option<String>,
+    /// The file to import (SIRENE: StockEtablissement.csv).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+}
+
+/// Arguments of `ancrage export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: crate::export::ExportFormat,
+    /// Output file [default: standard output].
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Include demonstration actors.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Cli {

@@ -1,6 +1,10 @@
 //! The `ancrage` binary: parses the command line and runs the library.
 
-use ancrage::cli::{Cli, Command};
+use ancrage::cli::{Cli, Command, ExportArgs, ImportArgs};
+use ancrage::config::Settings;
+use ancrage::ingest::run::ImportRequest;
+use ancrage::store::Store;
+use std::io::Write;
 use ancrage::startup::{AppState, Application};
 use clap::Parser;
 use std::process::ExitCode;
@@ -41,6 +45,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 snap.actors.len()
             );
         }
+        Some(Command::Import(args)) => import(&settings, args).await?,
+        Some(Command::Export(args)) => export(&settings, args).await?,
+    }
+    Ok(())
+}
+
+async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
+    let store = Store::open(&settings.database_url).await?;
+    let (catalog, territories) = ancrage::seed::ensure_seeded(&store, settings.demo_actors).await?;
+    let territories = match territories {
+        Some(t) => t,
+        None => ancrage::seed::load_territories(&store).await?,
+    };
+    let request = ImportRequest {
+        format: args.format,
+        input: args.path,
+        units: args.units,
+        geo: args.geo,
+        mapping: args.mapping,
+        source: args.source,
+        dry_run: args.dry_run,
+        rejects: args.rejects,
+        geocoder: args.geocoder_url.filter(|u| !u.trim().is_empty()),
+        progress: true,
+    };
+    let result = ancrage::ingest::run::run(&store, catalog, territories, &request).await;
+    store.close().await;
+    let report = result?;
+    writeln!(std::io::stdout().lock(), "{}", report.render())?;
+    Ok(())
+}
+
+async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+    use ancrage::export::{self, ExportFormat};
+    let store = Store::open(&settings.database_url).await?;
+    let ids = store.published_ids(args.demo).await?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| anyhow::anyhow!("cannot create {}: {e}", p.display()),
+        )?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut first = true;
+    match args.format {
+        ExportFormat::Csv => export::csv_header(&mut out)?,
+        ExportFormat::Geojson => export::geojson_start(&mut out)?,
+        ExportFormat::MediationNumerique => export::mediation_header(&mut out)?,
+    }
+    for chunk in ids.chunks(2000) {
+        let records = store.actor_records(chunk).await?;
+        match args.format {
+            ExportFormat::Csv => export::csv_rows(&mut out, &records)?,
+            ExportFormat::Geojson => export::geojson_features(&mut out, &records, &mut first)?,
+            ExportFormat::MediationNumerique => export::mediation_rows(&mut out, &records)?,
+        }
+    }
+    if args.format == ExportFormat::Geojson {
+        export::geojson_end(&mut out)?;
+    }
+    out.flush()?;
+    store.close().await;
+    if let Some(p) = &args.output {
+        tracing::info!("{} actors written to {}", ids.len(), p.display());
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotHandle>,
     /// Map settings and outlines for the map page.
     pub map: Arc<routes::map::MapState>,
+    /// The store's revision when the current actors were read (see [`watch_store`]).
+    pub revision: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -31,6 +33,8 @@ impl AppState {
         let started = std::time::Instant::now();
         let store = Store::open(&settings.database_url).await?;
         let (catalog, seeded) = crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
+        // Read before the actors: a write committed in between makes the watcher reload.
+        let revision = store.revision().await?;
         // Territories and actors are independent: read them at the same time.
         let (territories, rows) = tokio::try_join!(
             async {
@@ -56,6 +60,7 @@ impl AppState {
             store,
             snapshot: Arc::new(snapshot),
             map: Arc::new(routes::map::MapState::new(settings)),
+            revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
         })
     }
 
@@ -65,11 +70,43 @@ impl AppState {
     /// # Errors
     /// When the store cannot be read.
     pub async fn refresh_actors(&self) -> anyhow::Result<u64> {
+        // Read before the actors, as at load time.
+        if let Ok(r) = self.store.revision().await {
+            self.revision.store(r, std::sync::atomic::Ordering::Relaxed);
+        }
         let catalog = Arc::clone(&self.snapshot.load().catalog);
         let rows = self.store.actor_rows(&catalog).await?;
         let handle = Arc::clone(&self.snapshot);
         let snap = tokio::task::spawn_blocking(move || handle.publish_actors(rows)).await?;
         Ok(snap.version)
+    }
+}
+
+/// How often a server checks whether another process (an import, another instance) changed
+/// the actors.
+pub const STORE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Polls the store's revision counter and reloads the actors when it moved: imports run in
+/// another process and other instances share the store, so changes reach every server within
+/// one poll, without a restart.
+pub async fn watch_store(state: AppState, every: std::time::Duration) {
+    use std::sync::atomic::Ordering;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.revision().await {
+            Ok(r) if r != state.revision.load(Ordering::Relaxed) => {
+                match state.refresh_actors().await {
+                    Ok(version) => tracing::info!(
+                        "the store changed (revision {r}): snapshot {version} published"
+                    ),
+                    Err(e) => tracing::warn!("reloading the actors failed: {e:#}"),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the store's revision: {e}"),
+        }
     }
 }
 
@@ -91,6 +128,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone())?;
+        actix_web::rt::spawn(watch_store(state.clone(), STORE_POLL));
         Ok(Self {
             port,
             server,

@@ -348,3 +348,37 @@ mod tests {
         assert_eq!(Zone::of_commune("2A004"), Zone::Paris);
     }
 }
+
+/// A Unix time as RFC 3339 UTC with second precision (`2026-12-01T19:30:00Z`), the form the
+/// store's timestamps use.
+#[must_use]
+pub fn rfc3339_utc(unix_s: u64) -> String {
+    let days = i64::try_from(unix_s / 86_400).unwrap_or(0);
+    let rem = unix_s % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    #[test]
+    fn unix_times_print_as_utc_dates() {
+        assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(1_796_153_400), "2026-12-01T19:30:00Z");
+    }
+}

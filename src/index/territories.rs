@@ -239,6 +239,18 @@ impl Territories {
             .flatten()
     }
 
+    /// Communes (and other territories) that use a postcode, in reference order.
+    #[must_use]
+    pub fn with_postcode(&self, postcode: &str) -> &[TerritoryIdx] {
+        self.by_postcode.get(postcode).map_or(&[], Vec::as_slice)
+    }
+
+    /// The accent- and case-folded name of a territory (empty for an unknown index).
+    #[must_use]
+    pub fn folded_name(&self, idx: TerritoryIdx) -> &str {
+        self.items.get(idx as usize).map_or("", |t| t.folded.as_str())
+    }
+
     /// The commune whose polygon covers the point (boundary included; the lowest code wins on a
     /// shared border).
     #[must_use]

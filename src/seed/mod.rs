@@ -150,7 +150,7 @@ pub fn attach_commune(
 }
 
 /// Smallest great-circle distance from a point to a commune's outline vertices or point, metres.
-fn distance_to_commune(territories: &Territories, idx: u32, p: LonLat) -> f64 {
+pub(crate) fn distance_to_commune(territories: &Territories, idx: u32, p: LonLat) -> f64 {
     let Some(t) = territories.get(idx) else {
         return f64::INFINITY;
     };

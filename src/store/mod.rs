@@ -156,3 +156,129 @@ impl Store {
         }
     }
 }
+
+/// What an upsert did with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new actor.
+    Created(ActorId),
+    /// This source's record changed and the actor was updated.
+    Updated(ActorId),
+    /// A known SIRET from another source: this source was recorded on that actor and filled
+    /// its missing values.
+    Merged(ActorId),
+    /// Same as last time.
+    Unchanged(ActorId),
+}
+
+impl Upserted {
+    /// The actor concerned.
+    #[must_use]
+    pub fn id(self) -> ActorId {
+        match self {
+            Self::Created(id) | Self::Updated(id) | Self::Merged(id) | Self::Unchanged(id) => id,
+        }
+    }
+}
+
+/// Counts of a finished import, recorded with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    /// Records read.
+    pub read: u64,
+    /// Actors created.
+    pub created: u64,
+    /// Actors updated (their own source changed, or another source filled gaps).
+    pub updated: u64,
+    /// Records identical to the last import.
+    pub unchanged: u64,
+    /// Records refused (see the rejects file).
+    pub rejected: u64,
+}
+
+/// A record to upsert: validated content, status, location flag and the hash of it all.
+#[derive(Debug, Clone, Copy)]
+pub struct UpsertRecord<'a> {
+    /// Content; `source_ref` must be set.
+    pub fields: &'a ActorFields,
+    /// Status.
+    pub status: Status,
+    /// `outside-commune`, `outside-france` or none.
+    pub location_flag: Option<&'static str>,
+    /// Hash of the record as this source gave it.
+    pub hash: &'a str,
+}
+
+/// An import in progress: one transaction, committed whole or not at all.
+pub enum ImportTx {
+    /// On SQLite.
+    Sqlite(sqlite::SqliteImport),
+}
+
+impl ImportTx {
+    /// Creates or updates the actor of a record.
+    ///
+    /// # Errors
+    /// On a database error (the whole import is then abandoned).
+    pub async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
+        match self {
+            Self::Sqlite(s) => s.upsert(r).await,
+        }
+    }
+
+    /// Records the run and commits everything.
+    ///
+    /// # Errors
+    /// On a database error (nothing is written then).
+    pub async fn commit(
+        self,
+        run: (&str, &str, &str, &str),
+        counts: &ImportCounts,
+    ) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.commit(run, counts).await,
+        }
+    }
+}
+
+impl Store {
+    /// Starts an import transaction.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn begin_import(&self) -> Result<ImportTx> {
+        match self {
+            Self::Sqlite(s) => Ok(ImportTx::Sqlite(s.begin_import().await?)),
+        }
+    }
+
+    /// The change counter of actors (moves on every insert, update or delete).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn revision(&self) -> Result<i64> {
+        match self {
+            Self::Sqlite(s) => s.revision().await,
+        }
+    }
+
+    /// Ids of the published actors, in id order (demonstration actors only when asked).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn published_ids(&self, include_demo: bool) -> Result<Vec<ActorId>> {
+        match self {
+            Self::Sqlite(s) => s.published_ids(include_demo).await,
+        }
+    }
+
+    /// Loads the actors of the given ids (whatever their status), in id order, for exports.
+    ///
+    /// # Errors
+    /// On a database error or a corrupt row.
+    pub async fn actor_records(&self, ids: &[ActorId]) -> Result<Vec<ActorRecord>> {
+        match self {
+            Self::Sqlite(s) => s.actor_records(ids).await,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! SQLite backend: one file, created and migrated on first start.
 
-use super::{Result, StoreError};
+use super::{ImportCounts, Result, StoreError, UpsertRecord, Upserted};
 use crate::domain::actor::{ActorFields, ActorRecord, Kind};
 use crate::domain::territory::{
     TerritoryKind, TerritoryRecord, parse_area_geometry, write_area_geometry,
@@ -302,63 +302,397 @@ impl SqliteStore {
     }
 
     pub(super) async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
-        let Some(r) = sqlx::query(
-            "SELECT id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, \
-             lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, source_ref, demo, status, \
-             created_at, updated_at FROM actors WHERE id = ?",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let categories: Vec<String> = r
-            .try_get::<&str, _>("categories")?
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        let siret: Option<String> = r.try_get("siret")?;
-        Ok(Some(ActorRecord {
-            id: ActorId(r.try_get("id")?),
-            fields: ActorFields {
-                name: r.try_get("name")?,
-                description: r.try_get("description")?,
-                categories,
-                family: parse(Family::parse("family", r.try_get::<&str, _>("family")?))?,
-                kinds: kinds_from(
-                    r.try_get("is_tiers_lieu")?,
-                    r.try_get("is_ptce")?,
-                    r.try_get("is_reseau")?,
-                ),
-                siret: siret
-                    .map(|s| parse(Siret::parse("siret", &s)))
-                    .transpose()?,
-                street: r.try_get("street")?,
-                postcode: r.try_get("postcode")?,
-                commune: parse(InseeCode::parse(
-                    "commune_code",
-                    r.try_get::<&str, _>("commune_code")?,
-                ))?,
-                location: parse(LonLat::from_e7(r.try_get("lon_e7")?, r.try_get("lat_e7")?))?,
-                precision: parse(GeocodePrecision::parse(
-                    "precision",
-                    r.try_get::<&str, _>("precision")?,
-                ))?,
-                website: r.try_get("website")?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                opening_hours: r.try_get("opening_hours")?,
-                accessibility: r.try_get("accessibility")?,
-                source: r.try_get("source")?,
-                source_ref: r.try_get("source_ref")?,
-                demo: r.try_get("demo")?,
-            },
-            status: parse(Status::parse("status", r.try_get::<&str, _>("status")?))?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            // A constant column list: no input in this text.
+            "SELECT {RECORD_COLUMNS} FROM actors WHERE id = ?"
+        )))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
     }
+
+    pub(super) async fn actor_records(&self, ids: &[ActorId]) -> Result<Vec<ActorRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(|id| id.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            // Integers printed by us and a constant column list: no input in this text.
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RECORD_COLUMNS} FROM actors WHERE id IN ({list}) ORDER BY id"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                out.push(record_from_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn published_ids(&self, include_demo: bool) -> Result<Vec<ActorId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM actors WHERE status = 'published' AND (? OR demo = 0) ORDER BY id",
+        )
+        .bind(include_demo)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(ActorId).collect())
+    }
+
+    pub(super) async fn revision(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(super) async fn begin_import(&self) -> Result<SqliteImport> {
+        let mut conn = self.pool.acquire().await?;
+        // Take the write lock now: a concurrent writer waits for the busy timeout rather
+        // than failing halfway through the import.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        Ok(SqliteImport {
+            conn: Some(conn),
+            started_at: now_utc(),
+        })
+    }
+}
+
+/// Columns read into an [`ActorRecord`] by [`record_from_row`].
+const RECORD_COLUMNS: &str = "id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, \
+     postcode, commune_code, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
+     source_ref, demo, status, created_at, updated_at";
+
+fn record_from_row(r: &SqliteRow) -> Result<ActorRecord> {
+    let categories: Vec<String> = r
+        .try_get::<&str, _>("categories")?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let siret: Option<String> = r.try_get("siret")?;
+    Ok(ActorRecord {
+        id: ActorId(r.try_get("id")?),
+        fields: ActorFields {
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            categories,
+            family: parse(Family::parse("family", r.try_get::<&str, _>("family")?))?,
+            kinds: kinds_from(
+                r.try_get("is_tiers_lieu")?,
+                r.try_get("is_ptce")?,
+                r.try_get("is_reseau")?,
+            ),
+            siret: siret
+                .map(|s| parse(Siret::parse("siret", &s)))
+                .transpose()?,
+            street: r.try_get("street")?,
+            postcode: r.try_get("postcode")?,
+            commune: parse(InseeCode::parse(
+                "commune_code",
+                r.try_get::<&str, _>("commune_code")?,
+            ))?,
+            location: parse(LonLat::from_e7(r.try_get("lon_e7")?, r.try_get("lat_e7")?))?,
+            precision: parse(GeocodePrecision::parse(
+                "precision",
+                r.try_get::<&str, _>("precision")?,
+            ))?,
+            website: r.try_get("website")?,
+            email: r.try_get("email")?,
+            phone: r.try_get("phone")?,
+            opening_hours: r.try_get("opening_hours")?,
+            accessibility: r.try_get("accessibility")?,
+            source: r.try_get("source")?,
+            source_ref: r.try_get("source_ref")?,
+            demo: r.try_get("demo")?,
+        },
+        status: parse(Status::parse("status", r.try_get::<&str, _>("status")?))?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::domain::hours::rfc3339_utc(secs)
+}
+
+/// An import transaction on one connection (`BEGIN IMMEDIATE` … `COMMIT`). Dropped without
+/// [`SqliteImport::commit`] (an error, Ctrl-C, a crash), it is rolled back: the connection is
+/// closed rather than returned to the pool, and SQLite discards the uncommitted pages.
+pub struct SqliteImport {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    started_at: String,
+}
+
+impl Drop for SqliteImport {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Closing without COMMIT rolls the transaction back.
+            drop(conn.detach());
+        }
+    }
+}
+
+impl SqliteImport {
+    fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Corrupt("the import transaction is closed".into()))
+    }
+
+    pub(super) async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
+        let a = r.fields;
+        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
+            StoreError::Corrupt("an imported record needs a source reference".into())
+        })?;
+        let conn = self.conn()?;
+        let known: Option<(i64, String)> = sqlx::query_as(
+            "SELECT actor_id, fields_hash FROM actor_sources WHERE source = ? AND source_ref = ?",
+        )
+        .bind(&a.source)
+        .bind(source_ref)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id, hash)) = known {
+            if hash == r.hash {
+                return Ok(Upserted::Unchanged(ActorId(id)));
+            }
+            let owner: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT source, source_ref FROM actors WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let owns = owner
+                .as_ref()
+                .is_some_and(|(s, sr)| *s == a.source && sr.as_deref() == Some(source_ref));
+            if owns {
+                update_actor(conn, id, r).await?;
+            } else {
+                fill_gaps(conn, id, a).await?;
+            }
+            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
+            return Ok(Upserted::Updated(ActorId(id)));
+        }
+        if let Some(siret) = &a.siret {
+            let same: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM actors WHERE siret = ? AND status <> 'archived' ORDER BY id LIMIT 1",
+            )
+            .bind(siret.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(id) = same {
+                fill_gaps(conn, id, a).await?;
+                touch_source(conn, &a.source, source_ref, id, r.hash).await?;
+                return Ok(Upserted::Merged(ActorId(id)));
+            }
+        }
+        let id = insert_actor(conn, a, r.status, r.location_flag).await?;
+        touch_source(conn, &a.source, source_ref, id.0, r.hash).await?;
+        Ok(Upserted::Created(id))
+    }
+
+    pub(super) async fn commit(
+        mut self,
+        (source, format, input, _): (&str, &str, &str, &str),
+        counts: &ImportCounts,
+    ) -> Result<()> {
+        let started_at = self.started_at.clone();
+        let conn = self.conn()?;
+        sqlx::query(
+            "INSERT INTO import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(source)
+        .bind(format)
+        .bind(input)
+        .bind(started_at)
+        .bind(counts.read as i64)
+        .bind(counts.created as i64)
+        .bind(counts.updated as i64)
+        .bind(counts.unchanged as i64)
+        .bind(counts.rejected as i64)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        // Committed: the connection can go back to the pool.
+        self.conn.take();
+        Ok(())
+    }
+}
+
+async fn insert_actor(
+    conn: &mut sqlx::SqliteConnection,
+    a: &ActorFields,
+    status: Status,
+    location_flag: Option<&str>,
+) -> Result<ActorId> {
+    let [lon_e7, lat_e7] = a.location.to_e7();
+    let q = a.location.quantized();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
+         commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
+         source_ref, demo, status, location_flag) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&a.name)
+    .bind(&a.description)
+    .bind(a.categories.join(" "))
+    .bind(a.family.as_str())
+    .bind(a.kinds.has(Kind::TiersLieu))
+    .bind(a.kinds.has(Kind::Ptce))
+    .bind(a.kinds.has(Kind::Reseau))
+    .bind(a.siret.as_ref().map(Siret::as_str))
+    .bind(&a.street)
+    .bind(&a.postcode)
+    .bind(a.commune.as_str())
+    .bind(q.lon())
+    .bind(q.lat())
+    .bind(lon_e7)
+    .bind(lat_e7)
+    .bind(a.precision.as_str())
+    .bind(&a.website)
+    .bind(&a.email)
+    .bind(&a.phone)
+    .bind(&a.opening_hours)
+    .bind(&a.accessibility)
+    .bind(&a.source)
+    .bind(&a.source_ref)
+    .bind(a.demo)
+    .bind(status.as_str())
+    .bind(location_flag)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(ActorId(id))
+}
+
+/// Replaces every value of an actor by a record of its own source.
+async fn update_actor(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    r: UpsertRecord<'_>,
+) -> Result<()> {
+    let a = r.fields;
+    let [lon_e7, lat_e7] = a.location.to_e7();
+    let q = a.location.quantized();
+    sqlx::query(
+        "UPDATE actors SET name = ?, description = ?, categories = ?, family = ?, is_tiers_lieu = ?, is_ptce = ?, \
+         is_reseau = ?, siret = ?, street = ?, postcode = ?, commune_code = ?, lon = ?, lat = ?, lon_e7 = ?, lat_e7 = ?, \
+         precision = ?, website = ?, email = ?, phone = ?, opening_hours = ?, accessibility = ?, status = ?, \
+         location_flag = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+    )
+    .bind(&a.name)
+    .bind(&a.description)
+    .bind(a.categories.join(" "))
+    .bind(a.family.as_str())
+    .bind(a.kinds.has(Kind::TiersLieu))
+    .bind(a.kinds.has(Kind::Ptce))
+    .bind(a.kinds.has(Kind::Reseau))
+    .bind(a.siret.as_ref().map(Siret::as_str))
+    .bind(&a.street)
+    .bind(&a.postcode)
+    .bind(a.commune.as_str())
+    .bind(q.lon())
+    .bind(q.lat())
+    .bind(lon_e7)
+    .bind(lat_e7)
+    .bind(a.precision.as_str())
+    .bind(&a.website)
+    .bind(&a.email)
+    .bind(&a.phone)
+    .bind(&a.opening_hours)
+    .bind(&a.accessibility)
+    .bind(r.status.as_str())
+    .bind(r.location_flag)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Completes an actor with what another source knows: missing values, extra categories, and
+/// a better location when the actor's is only its commune's.
+async fn fill_gaps(conn: &mut sqlx::SqliteConnection, id: i64, a: &ActorFields) -> Result<()> {
+    let current: Option<String> = sqlx::query_scalar("SELECT categories FROM actors WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let mut categories: Vec<String> = current
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    for c in &a.categories {
+        if !categories.contains(c) {
+            categories.push(c.clone());
+        }
+    }
+    let [lon_e7, lat_e7] = a.location.to_e7();
+    let q = a.location.quantized();
+    let better = a.precision != GeocodePrecision::Commune;
+    sqlx::query(
+        "UPDATE actors SET categories = ?, description = coalesce(description, ?), siret = coalesce(siret, ?), \
+         street = coalesce(street, ?), postcode = coalesce(postcode, ?), website = coalesce(website, ?), \
+         email = coalesce(email, ?), phone = coalesce(phone, ?), opening_hours = coalesce(opening_hours, ?), \
+         accessibility = coalesce(accessibility, ?), \
+         lon = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lon END, \
+         lat = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lat END, \
+         lon_e7 = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lon_e7 END, \
+         lat_e7 = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lat_e7 END, \
+         precision = CASE WHEN precision = 'commune' AND ? THEN ? ELSE precision END, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+    )
+    .bind(categories.join(" "))
+    .bind(&a.description)
+    .bind(a.siret.as_ref().map(Siret::as_str))
+    .bind(&a.street)
+    .bind(&a.postcode)
+    .bind(&a.website)
+    .bind(&a.email)
+    .bind(&a.phone)
+    .bind(&a.opening_hours)
+    .bind(&a.accessibility)
+    .bind(better)
+    .bind(q.lon())
+    .bind(better)
+    .bind(q.lat())
+    .bind(better)
+    .bind(lon_e7)
+    .bind(better)
+    .bind(lat_e7)
+    .bind(better)
+    .bind(a.precision.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn touch_source(
+    conn: &mut sqlx::SqliteConnection,
+    source: &str,
+    source_ref: &str,
+    actor_id: i64,
+    hash: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
+         fields_hash = excluded.fields_hash, last_seen = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+    )
+    .bind(source)
+    .bind(source_ref)
+    .bind(actor_id)
+    .bind(hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn parse<T>(r: std::result::Result<T, crate::domain::InputError>) -> Result<T> {
