@@ -38,7 +38,11 @@ fn field(r: &ActorRecord, name: &str) -> String {
         "categories" => f.categories.join("|"),
         "family" => f.family.as_str().to_owned(),
         "kinds" => f.kinds.slugs().collect::<Vec<_>>().join("|"),
-        "siret" => f.siret.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        "siret" => f
+            .siret
+            .as_ref()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
         "street" => opt(&f.street),
         "postcode" => opt(&f.postcode),
         "commune" => f.commune.as_str().to_owned(),
@@ -59,9 +63,16 @@ fn field(r: &ActorRecord, name: &str) -> String {
 /// Writes one CSV cell: quoted when it holds the separator, a quote or a line break, and
 /// prefixed with `'` when a spreadsheet would read it as a formula.
 fn cell(out: &mut impl Write, v: &str, sep: u8) -> io::Result<()> {
-    let formula = v.starts_with(['=', '+', '@']) || (v.starts_with('-') && v.parse::<f64>().is_err());
-    let v = if formula { format!("'{v}") } else { v.to_owned() };
-    if v.bytes().any(|b| b == sep || b == b'"' || b == b'\n' || b == b'\r') {
+    let formula =
+        v.starts_with(['=', '+', '@']) || (v.starts_with('-') && v.parse::<f64>().is_err());
+    let v = if formula {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    };
+    if v.bytes()
+        .any(|b| b == sep || b == b'"' || b == b'\n' || b == b'\r')
+    {
         write!(out, "\"{}\"", v.replace('"', "\"\""))
     } else {
         out.write_all(v.as_bytes())
@@ -107,7 +118,11 @@ pub fn feature(r: &ActorRecord) -> Value {
             "lon" | "lat" | "city" => continue,
             other => {
                 let s = field(r, other);
-                if s.is_empty() { Value::Null } else { Value::String(s) }
+                if s.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(s)
+                }
             }
         };
         props.insert((*name).to_owned(), v);
@@ -133,7 +148,11 @@ pub fn geojson_start(out: &mut impl Write) -> io::Result<()> {
 ///
 /// # Errors
 /// On an I/O error.
-pub fn geojson_features(out: &mut impl Write, records: &[ActorRecord], first: &mut bool) -> io::Result<()> {
+pub fn geojson_features(
+    out: &mut impl Write,
+    records: &[ActorRecord],
+    first: &mut bool,
+) -> io::Result<()> {
     for r in records {
         if !*first {
             out.write_all(b",\n")?;
@@ -171,6 +190,14 @@ fn typologie(r: &ActorRecord) -> String {
     codes.join(";")
 }
 
+fn coordinate(r: &ActorRecord, v: f64) -> String {
+    if r.fields.precision == crate::domain::GeocodePrecision::Commune {
+        String::new()
+    } else {
+        round7(v).to_string()
+    }
+}
+
 /// Writes the médiation numérique header (with BOM).
 ///
 /// # Errors
@@ -200,8 +227,10 @@ pub fn mediation_rows(out: &mut impl Write, records: &[ActorRecord]) -> io::Resu
             f.commune.as_str().to_owned(),
             opt(&f.street),
             String::new(),
-            round7(f.location.lat()).to_string(),
-            round7(f.location.lon()).to_string(),
+            // The schema has no precision: a point that is only the commune's is left out
+            // rather than passed off as the place's.
+            coordinate(r, f.location.lat()),
+            coordinate(r, f.location.lon()),
             typologie(r),
             opt(&f.phone),
             opt(&f.email),

@@ -3,10 +3,10 @@
 use ancrage::cli::{Cli, Command, ExportArgs, ImportArgs};
 use ancrage::config::Settings;
 use ancrage::ingest::run::ImportRequest;
-use ancrage::store::Store;
-use std::io::Write;
 use ancrage::startup::{AppState, Application};
+use ancrage::store::Store;
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[actix_web::main]
@@ -82,9 +82,10 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let store = Store::open(&settings.database_url).await?;
     let ids = store.published_ids(args.demo).await?;
     let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
-            |e| anyhow::anyhow!("cannot create {}: {e}", p.display()),
-        )?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut first = true;

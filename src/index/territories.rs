@@ -248,7 +248,9 @@ impl Territories {
     /// The accent- and case-folded name of a territory (empty for an unknown index).
     #[must_use]
     pub fn folded_name(&self, idx: TerritoryIdx) -> &str {
-        self.items.get(idx as usize).map_or("", |t| t.folded.as_str())
+        self.items
+            .get(idx as usize)
+            .map_or("", |t| t.folded.as_str())
     }
 
     /// The commune whose polygon covers the point (boundary included; the lowest code wins on a

@@ -7,10 +7,9 @@
 use super::geocode::{GeocodeError, GeocodeHit, GeocodeQuery, Geocoder};
 use crate::domain::actor::{ActorFields, KindSet};
 use crate::domain::{
-    Catalog, Family, GeocodePrecision, InputError, InseeCode, LonLat, Siret, Status,
-    TerritoryKind,
+    Catalog, Family, GeocodePrecision, InputError, InseeCode, LonLat, Siret, Status, TerritoryKind,
 };
-use crate::index::territories::{TerritoryIdx, Territories};
+use crate::index::territories::{Territories, TerritoryIdx};
 use crate::index::text::fold;
 use crate::seed::{COMMUNE_TOLERANCE_M, distance_to_commune};
 use serde::Deserialize;
@@ -166,10 +165,15 @@ impl Validator<'_> {
             errors: Vec::new(),
             warnings: Vec::new(),
         };
-        let name = c.require(text("name", d.name.as_deref(), NAME_MAX).and_then(|n| {
-            n.ok_or_else(|| InputError::new("name", "a name is required"))
-        }));
-        let description = c.keep(text("description", d.description.as_deref(), DESCRIPTION_MAX));
+        let name = c.require(
+            text("name", d.name.as_deref(), NAME_MAX)
+                .and_then(|n| n.ok_or_else(|| InputError::new("name", "a name is required"))),
+        );
+        let description = c.keep(text(
+            "description",
+            d.description.as_deref(),
+            DESCRIPTION_MAX,
+        ));
         let categories: Vec<String> = dedup(d.categories.iter().map(|s| s.trim().to_owned()));
         c.require(self.catalog.parse_assigned("categories", &categories));
         let family = match d.family.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -207,7 +211,10 @@ impl Validator<'_> {
         let source_ref = c.keep(text("source_ref", d.source_ref.as_deref(), SHORT_MAX));
         let status = c.require(Status::parse(
             "status",
-            d.status.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or("published"),
+            d.status
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or("published"),
         ));
         let precision = c.require(GeocodePrecision::parse(
             "precision",
@@ -341,7 +348,9 @@ impl Validator<'_> {
                 street: street.to_owned(),
                 postcode: postcode.map(str::to_owned),
                 city: d.city.clone(),
-                citycode: commune.and_then(|i| t.get(i)).map(|x| x.record.code.clone()),
+                citycode: commune
+                    .and_then(|i| t.get(i))
+                    .map(|x| x.record.code.clone()),
             };
             if let Some(hit) = geocoder.geocode(&query)? {
                 if let Some(found) = self.accept_hit(&hit, commune, c)? {
@@ -480,8 +489,13 @@ pub fn text(field: &str, v: Option<&str>, max: usize) -> Result<Option<String>, 
             "HTML is not accepted: plain text only",
         ));
     }
-    if v.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t')) {
-        return Err(InputError::new(field, "control characters are not accepted"));
+    if v.chars()
+        .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+    {
+        return Err(InputError::new(
+            field,
+            "control characters are not accepted",
+        ));
     }
     let n = v.chars().count();
     if n > max {
@@ -530,7 +544,9 @@ pub fn website(v: Option<&str>) -> Result<Option<String>, InputError> {
     let rest = url.split_once("://").map_or("", |(_, r)| r);
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let ok = url.len() <= SHORT_MAX
-        && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
         && host.contains('.')
         && !host.starts_with('.')
         && !host.ends_with('.');
@@ -550,7 +566,10 @@ pub fn website(v: Option<&str>) -> Result<Option<String>, InputError> {
 /// When it is not an address.
 pub fn email(v: Option<&str>) -> Result<Option<String>, InputError> {
     let Some(v) = opt(v) else { return Ok(None) };
-    let first = v.split(['|', ';', ',']).map(str::trim).find(|s| !s.is_empty());
+    let first = v
+        .split(['|', ';', ','])
+        .map(str::trim)
+        .find(|s| !s.is_empty());
     let Some(first) = first else { return Ok(None) };
     let first = first.strip_prefix("mailto:").unwrap_or(first);
     let ok = first.len() <= 254
@@ -561,7 +580,9 @@ pub fn email(v: Option<&str>) -> Result<Option<String>, InputError> {
                 && !domain.ends_with('.')
                 && !domain.contains('@')
         })
-        && !first.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"'));
+        && !first
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"'));
     if ok {
         Ok(Some(first.to_owned()))
     } else {
@@ -579,7 +600,10 @@ pub fn email(v: Option<&str>) -> Result<Option<String>, InputError> {
 /// When it is not a phone number.
 pub fn phone(v: Option<&str>) -> Result<Option<String>, InputError> {
     let Some(v) = opt(v) else { return Ok(None) };
-    let first = v.split(['|', ';', ',', '/']).map(str::trim).find(|s| !s.is_empty());
+    let first = v
+        .split(['|', ';', ',', '/'])
+        .map(str::trim)
+        .find(|s| !s.is_empty());
     let Some(first) = first else { return Ok(None) };
     let plus = first.starts_with('+') || first.starts_with("00");
     let digits: String = first.chars().filter(char::is_ascii_digit).collect();
@@ -616,17 +640,29 @@ mod tests {
 
     #[test]
     fn contact_values_are_normalised_or_refused() {
-        assert_eq!(phone(Some("02.40.12.34.56")), Ok(Some("02 40 12 34 56".into())));
+        assert_eq!(
+            phone(Some("02.40.12.34.56")),
+            Ok(Some("02 40 12 34 56".into()))
+        );
         assert_eq!(
             phone(Some("+33 (0)2 40 12 34 56")).map_err(|e| e.field),
             Err("phone".to_owned()),
             "+33 (0)… has 12 digits: refused rather than guessed"
         );
-        assert_eq!(phone(Some("+33240123456")), Ok(Some("+33 2 40 12 34 56".into())));
-        assert_eq!(phone(Some("0033 2 40 12 34 56")), Ok(Some("+33 2 40 12 34 56".into())));
+        assert_eq!(
+            phone(Some("+33240123456")),
+            Ok(Some("+33 2 40 12 34 56".into()))
+        );
+        assert_eq!(
+            phone(Some("0033 2 40 12 34 56")),
+            Ok(Some("+33 2 40 12 34 56".into()))
+        );
         assert!(phone(Some("appelez-nous")).is_err());
         assert!(phone(Some("12")).is_err());
-        assert_eq!(website(Some("www.solilab.org")), Ok(Some("https://www.solilab.org".into())));
+        assert_eq!(
+            website(Some("www.solilab.org")),
+            Ok(Some("https://www.solilab.org".into()))
+        );
         assert!(website(Some("pas un site")).is_err());
         assert!(website(Some("https://localhost")).is_err());
         assert_eq!(
@@ -646,7 +682,10 @@ mod tests {
         assert!(!has_markup("a < b et 3<4"));
         assert!(text("name", Some("<img src=x onerror=alert(1)>"), 200).is_err());
         assert!(text("name", Some("a\u{7}b"), 200).is_err());
-        assert_eq!(text("name", Some("  Le 6-10 "), 200), Ok(Some("Le 6-10".into())));
+        assert_eq!(
+            text("name", Some("  Le 6-10 "), 200),
+            Ok(Some("Le 6-10".into()))
+        );
         assert!(text("name", Some(&"x".repeat(201)), 200).is_err());
     }
 }

@@ -247,13 +247,14 @@ impl Prepared {
                 kinds.push(k.clone());
             }
         }
-        let mut coordinate = |field: &str| match parse_decimal(field, &value(field).unwrap_or_default()) {
-            Ok(v) => v,
-            Err(e) => {
-                notes.push(format!("{e} (coordinates ignored)"));
-                None
-            }
-        };
+        let mut coordinate =
+            |field: &str| match parse_decimal(field, &value(field).unwrap_or_default()) {
+                Ok(v) => v,
+                Err(e) => {
+                    notes.push(format!("{e} (coordinates ignored)"));
+                    None
+                }
+            };
         let (lon, lat) = (coordinate("lon"), coordinate("lat"));
         let draft = ActorDraft {
             name: value("name"),
@@ -282,7 +283,7 @@ impl Prepared {
 }
 
 /// Removes the `'` that exports put before a cell a spreadsheet would take for a formula.
-fn unguard(s: &str) -> &str {
+pub fn unguard(s: &str) -> &str {
     match s.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
         _ => s,
@@ -309,7 +310,10 @@ mod tests {
         let p = m.prepare();
         let mut notes = Vec::new();
         assert_eq!(
-            p.categories(&["EPICERIE SOLIDAIRE", "recyclerie", "fablab", "Bar"], &mut notes),
+            p.categories(
+                &["EPICERIE SOLIDAIRE", "recyclerie", "fablab", "Bar"],
+                &mut notes
+            ),
             vec!["epicerie-solidaire", "ressourcerie", "reemploi", "fablab"]
         );
         assert_eq!(notes.len(), 1, "{notes:?}");

@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn the_line_shows_share_rate_and_time_left() {
         let line = render("import", 250, 1000, 5000, Duration::from_secs(10), true);
-        assert_eq!(line, "import [######------------------]  25% 5000 records, 500/s, ETA 0:30");
+        assert_eq!(
+            line,
+            "import [######------------------]  25% 5000 records, 500/s, ETA 0:30"
+        );
         let plain = render("import", 0, 0, 0, Duration::from_secs(1), false);
         assert_eq!(plain, "import   0% 0 records, 0/s, ETA ?");
     }

@@ -146,7 +146,13 @@ impl Rejects {
         Ok(Self { out })
     }
 
-    fn write(&mut self, line: u64, source_ref: Option<&str>, kind: &str, reason: &str) -> anyhow::Result<()> {
+    fn write(
+        &mut self,
+        line: u64,
+        source_ref: Option<&str>,
+        kind: &str,
+        reason: &str,
+    ) -> anyhow::Result<()> {
         let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\"").replace(['\n', '\r'], " "));
         writeln!(
             self.out,
@@ -213,7 +219,10 @@ pub async fn run(
     if source.trim().is_empty() || source.len() > 100 {
         anyhow::bail!("--source must be a short non-empty name");
     }
-    let rejects_path = req.rejects.clone().unwrap_or_else(|| default_rejects(&req.input));
+    let rejects_path = req
+        .rejects
+        .clone()
+        .unwrap_or_else(|| default_rejects(&req.input));
     let mut rejects = Rejects::create(&rejects_path)?;
     let total_bytes = std::fs::metadata(&req.input).map_or(0, |m| m.len());
     let counters = Arc::new(Counters::default());
@@ -231,7 +240,15 @@ pub async fn run(
         let counters = Arc::clone(&counters);
         let source = source.clone();
         std::thread::spawn(move || {
-            read_and_validate(&req, &mapping, &catalog, &territories, &source, &counters, &send);
+            read_and_validate(
+                &req,
+                &mapping,
+                &catalog,
+                &territories,
+                &source,
+                &counters,
+                &send,
+            );
         })
     };
 
@@ -309,6 +326,7 @@ pub async fn run(
                 rejects.write(line, source_ref.as_deref(), "warning", &text)?;
             }
             Msg::Skip(reason) => {
+                counts.read += 1;
                 counters.records.fetch_add(1, Ordering::Relaxed);
                 *skipped.entry(reason).or_default() += 1;
             }

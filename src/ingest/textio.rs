@@ -1,9 +1,9 @@
 //! Reading real-world text files: UTF-8 with or without BOM or Windows-1252, `;` or `,`
 //! separated, French decimal commas, byte counting for progress.
 
+use super::progress::Counters;
 use std::io::{self, Read};
 use std::sync::Arc;
-use super::progress::Counters;
 use std::sync::atomic::Ordering;
 
 /// Character encoding of a file.
@@ -32,8 +32,8 @@ pub fn sniff_encoding(sample: &[u8]) -> Encoding {
 /// Characters 0x80–0x9F of Windows-1252 (the rest is Latin-1); `\u{FFFD}` for the five holes.
 const CP1252_HIGH: [char; 32] = [
     '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž',
-    '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
-    '\u{FFFD}', 'ž', 'Ÿ',
+    '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{FFFD}',
+    'ž', 'Ÿ',
 ];
 
 /// Decodes one field.
@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(sniff_encoding(b"\xC9picerie"), Encoding::Windows1252);
         // A sample ending inside a two-byte character is still UTF-8.
         assert_eq!(sniff_encoding(&"é".as_bytes()[..1]), Encoding::Utf8);
-        assert_eq!(decode(b"\xC9picerie \x80 \x9C", Encoding::Windows1252), "Épicerie € œ");
+        assert_eq!(
+            decode(b"\xC9picerie \x80 \x9C", Encoding::Windows1252),
+            "Épicerie € œ"
+        );
         assert_eq!(sniff_separator(b"nom;\"a,b\";lat\n1,2"), b';');
         assert_eq!(sniff_separator(b"nom,ville,lat\n"), b',');
         assert_eq!(sniff_separator(b"nom\tville\n"), b'\t');

@@ -5,6 +5,7 @@ pub mod actors;
 pub mod categories;
 pub mod coverage;
 pub mod docs;
+pub mod export;
 pub mod geojson;
 pub mod health;
 pub mod map;
@@ -42,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/openapi.json", web::get().to(docs::openapi))
                 .route("/docs", web::get().to(crate::assets::serve))
                 .route("/actors", web::get().to(actors::list))
+                .route("/actors.csv", web::get().to(export::csv))
+                .route("/actors.geojson", web::get().to(export::geojson))
                 .route("/actors/nearby", web::get().to(actors::nearby))
                 .route("/actors/within", web::post().to(actors::within))
                 .route("/actors/{id}", web::get().to(actors::one))

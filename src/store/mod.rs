@@ -230,11 +230,7 @@ impl ImportTx {
     ///
     /// # Errors
     /// On a database error (nothing is written then).
-    pub async fn commit(
-        self,
-        run: (&str, &str, &str, &str),
-        counts: &ImportCounts,
-    ) -> Result<()> {
+    pub async fn commit(self, run: (&str, &str, &str, &str), counts: &ImportCounts) -> Result<()> {
         match self {
             Self::Sqlite(s) => s.commit(run, counts).await,
         }

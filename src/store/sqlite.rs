@@ -306,9 +306,9 @@ impl SqliteStore {
             // A constant column list: no input in this text.
             "SELECT {RECORD_COLUMNS} FROM actors WHERE id = ?"
         )))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(record_from_row).transpose()
     }
 

@@ -7,6 +7,7 @@ mod assets;
 mod coverage;
 mod embed;
 mod errors;
+mod export;
 mod http;
 mod map;
 mod openapi;

@@ -47,7 +47,8 @@ pub fn load(path: &Path, counters: Option<&Arc<Counters>>) -> Result<Value, Inpu
         c.bytes.store(bytes.len() as u64, Ordering::Relaxed);
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(text).map_err(|e| InputFailure::file(path, format!("not valid JSON: {e}")))
+    serde_json::from_slice(text)
+        .map_err(|e| InputFailure::file(path, format!("not valid JSON: {e}")))
 }
 
 /// Reads a FeatureCollection.

@@ -96,11 +96,17 @@ pub fn read(
         if draft.opening_hours.is_none() {
             draft.opening_hours = element.get("openHours").and_then(opening_hours);
         }
-        if draft.status.is_none() {
-            draft.status = element
-                .get("status")
-                .and_then(Value::as_i64)
-                .map(|s| if s >= 1 { "published" } else if s == 0 { "pending" } else { "archived" }.to_owned());
+        if !mapping.mapping.fields.contains_key("status") {
+            draft.status = element.get("status").and_then(Value::as_i64).map(|s| {
+                if s >= 1 {
+                    "published"
+                } else if s == 0 {
+                    "pending"
+                } else {
+                    "archived"
+                }
+                .to_owned()
+            });
         }
         sink(Item::Record {
             line,

@@ -66,7 +66,11 @@ pub fn read(
                 });
             }
         };
-        let get = |c: &str| row.get(c).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let get = |c: &str| {
+            row.get(c)
+                .map(|s| crate::ingest::mapping::unguard(s.trim()).to_owned())
+                .filter(|s| !s.is_empty())
+        };
         let mut notes = Vec::new();
         let typologie: Vec<String> = get("typologie")
             .unwrap_or_default()
@@ -88,15 +92,17 @@ pub fn read(
             .find_map(|t| family(t))
             .unwrap_or("autre")
             .to_owned();
-        let coordinate = |c: &str, notes: &mut Vec<String>| {
-            match crate::ingest::textio::parse_decimal(c, &get(c).unwrap_or_default()) {
+        let coordinate =
+            |c: &str, notes: &mut Vec<String>| match crate::ingest::textio::parse_decimal(
+                c,
+                &get(c).unwrap_or_default(),
+            ) {
                 Ok(v) => v,
                 Err(e) => {
                     notes.push(format!("{e} (coordinates ignored)"));
                     None
                 }
-            }
-        };
+            };
         let lat = coordinate("latitude", &mut notes);
         let lon = coordinate("longitude", &mut notes);
         let street = match (get("adresse"), get("complement_adresse")) {

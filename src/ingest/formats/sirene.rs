@@ -161,7 +161,9 @@ fn proj_string(epsg: &str) -> Option<&'static str> {
         }
         "2975" => "+proj=utm +zone=40 +south +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
         "2972" => "+proj=utm +zone=22 +ellps=GRS80 +towgs84=2,2,-2,0,0,0,0 +units=m +no_defs",
-        "5490" | "4559" => "+proj=utm +zone=20 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
+        "5490" | "4559" => {
+            "+proj=utm +zone=20 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs"
+        }
         "4471" => "+proj=utm +zone=38 +south +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
         "4467" => "+proj=utm +zone=21 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
         "32620" => "+proj=utm +zone=20 +datum=WGS84 +units=m +no_defs",
@@ -313,7 +315,10 @@ fn read_units(path: &Path) -> Result<HashMap<u32, Unit>, InputFailure> {
     Ok(units)
 }
 
-fn read_geo(path: &Path, units: &HashMap<u32, Unit>) -> Result<HashMap<u64, Position>, InputFailure> {
+fn read_geo(
+    path: &Path,
+    units: &HashMap<u32, Unit>,
+) -> Result<HashMap<u64, Position>, InputFailure> {
     let mut t = Table::open(path, Some(b';'), None)?;
     let siret = col(&t, "siret")?;
     let (lon_c, lat_c) = (t.column("x_longitude"), t.column("y_latitude"));
@@ -328,7 +333,9 @@ fn read_geo(path: &Path, units: &HashMap<u32, Unit>) -> Result<HashMap<u64, Posi
     t.for_each(|row| {
         let Ok(row) = row else { return Ok(()) };
         let raw = row.bytes(siret);
-        let Some(s) = siren_of(raw) else { return Ok(()) };
+        let Some(s) = siren_of(raw) else {
+            return Ok(());
+        };
         if !units.contains_key(&s) {
             return Ok(());
         }
@@ -336,7 +343,9 @@ fn read_geo(path: &Path, units: &HashMap<u32, Unit>) -> Result<HashMap<u64, Posi
             return Ok(());
         };
         let direct = match (lon_c, lat_c) {
-            (Some(a), Some(b)) => number(row.bytes(a)).zip(number(row.bytes(b))).map(|(a, b)| [a, b]),
+            (Some(a), Some(b)) => number(row.bytes(a))
+                .zip(number(row.bytes(b)))
+                .map(|(a, b)| [a, b]),
             _ => None,
         };
         let point = direct.or_else(|| match (x_c, y_c, epsg_c) {
@@ -381,7 +390,11 @@ pub fn read(
     sink: Sink<'_>,
 ) -> Result<(), InputFailure> {
     let units = read_units(files.units)?;
-    tracing::info!("{} legal units of the ESS in {}", units.len(), files.units.display());
+    tracing::info!(
+        "{} legal units of the ESS in {}",
+        units.len(),
+        files.units.display()
+    );
     let positions = match files.geo {
         Some(p) => read_geo(p, &units)?,
         None => HashMap::new(),
@@ -422,11 +435,17 @@ pub fn read(
             return sink(Item::Skip("not diffusible (never published)"));
         }
         let code = text(row.bytes(c_naf));
-        let Some((_, categories)) = naf.iter().find(|(prefix, _)| code.starts_with(prefix.as_str()))
+        let Some((_, categories)) = naf
+            .iter()
+            .find(|(prefix, _)| code.starts_with(prefix.as_str()))
         else {
             return sink(Item::Skip("activity (NAF) not mapped to a category"));
         };
-        let get = |c: &str| row.get(c).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let get = |c: &str| {
+            row.get(c)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
         let name = get("enseigne1Etablissement")
             .or_else(|| get("denominationUsuelleEtablissement"))
             .or_else(|| (!unit.name.is_empty()).then(|| unit.name.to_string()));
@@ -472,11 +491,21 @@ mod tests {
     fn lambert_93_and_utm_project_to_the_right_places() {
         let mut r = Reprojector::new().expect("wgs84");
         // Lambert-93 of the Panthéon, Paris (IGN): about 2.3464 E, 48.8462 N.
-        let [lon, lat] = r.to_wgs84("2154", 652_300.0, 6_860_900.0).expect("projected");
-        assert!((lon - 2.346).abs() < 0.01 && (lat - 48.846).abs() < 0.01, "{lon} {lat}");
+        let [lon, lat] = r
+            .to_wgs84("2154", 652_300.0, 6_860_900.0)
+            .expect("projected");
+        assert!(
+            (lon - 2.346).abs() < 0.01 && (lat - 48.846).abs() < 0.01,
+            "{lon} {lat}"
+        );
         // UTM 40S (La Réunion): Saint-Denis about 55.45 E, 20.88 S.
-        let [lon, lat] = r.to_wgs84("2975", 338_000.0, 7_690_000.0).expect("projected");
-        assert!((lon - 55.45).abs() < 0.05 && (lat + 20.88).abs() < 0.05, "{lon} {lat}");
+        let [lon, lat] = r
+            .to_wgs84("2975", 338_000.0, 7_690_000.0)
+            .expect("projected");
+        assert!(
+            (lon - 55.45).abs() < 0.05 && (lat + 20.88).abs() < 0.05,
+            "{lon} {lat}"
+        );
         assert!(r.to_wgs84("9999", 1.0, 1.0).is_none());
     }
 

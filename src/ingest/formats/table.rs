@@ -29,9 +29,7 @@ impl Row<'_> {
     #[must_use]
     pub fn get(&self, column: &str) -> Option<String> {
         let i = *self.table.columns.get(column)?;
-        self.record
-            .get(i)
-            .map(|b| decode(b, self.table.encoding))
+        self.record.get(i).map(|b| decode(b, self.table.encoding))
     }
 
     /// The raw bytes of a cell (fast path for ASCII columns of big files).
@@ -61,6 +59,9 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(separator)
             .flexible(true)
+            // Rows end at `\n`; a `\r` before it is trimmed with the cell. (With CRLF as the
+            // terminator, the reader reports each row one line too early.)
+            .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(true)
             .from_reader(Counting::new(
                 std::io::BufReader::with_capacity(1 << 20, file),
@@ -81,7 +82,10 @@ impl Table {
             })
             .collect();
         if header.iter().all(String::is_empty) {
-            return Err(InputFailure::file(path, "the file is empty or has no header"));
+            return Err(InputFailure::file(
+                path,
+                "the file is empty or has no header",
+            ));
         }
         let columns = header
             .iter()
