@@ -4,12 +4,14 @@ use crate::helpers::{get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 23] = [
+const ROUTES: [&str; 25] = [
     "get /health",
     "get /oembed",
     "get /api/v1/openapi.json",
     "get /api/v1/docs",
     "get /api/v1/actors",
+    "get /api/v1/actors.csv",
+    "get /api/v1/actors.geojson",
     "get /api/v1/actors/nearby",
     "post /api/v1/actors/within",
     "get /api/v1/actors/{id}",

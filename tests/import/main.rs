@@ -210,13 +210,9 @@ async fn re_importing_is_idempotent_and_a_changed_row_updates_its_actor() {
 
     // The same file with one name changed, now UTF-8 and comma-separated.
     let original = std::fs::read(fixture("lieux-cp1252.csv")).expect("fixture");
+    // The fixture uses no byte of 0x80–0x9F: Latin-1 decoding is its Windows-1252 reading.
     let text: String = original.iter().map(|&b| char::from(b)).collect::<String>();
-    let text = text
-        .replace("Recyclerie Angevine", "Recyclerie Angevine et Solidaire")
-        .replace('\u{c9}', "É")
-        .replace('\u{e9}', "é")
-        .replace('\u{ab}', "«")
-        .replace('\u{bb}', "»");
+    let text = text.replace("Recyclerie Angevine", "Recyclerie Angevine et Solidaire");
     let changed = t.dir.path().join("lieux-modifie.csv");
     std::fs::write(&changed, text.as_bytes()).expect("write");
     let mut req2 = req.clone();
