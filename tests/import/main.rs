@@ -208,7 +208,7 @@ async fn re_importing_is_idempotent_and_a_changed_row_updates_its_actor() {
     assert_eq!(counts(&again), (8, 0, 0, 5, 3), "{}", again.render());
     assert_eq!(t.count("SELECT count(*) FROM actors").await, after_first);
 
-    // The same file with one name changed, now UTF-8 and comma-separated.
+    // The same file with one name changed, now in UTF-8.
     let original = std::fs::read(fixture("lieux-cp1252.csv")).expect("fixture");
     // The fixture uses no byte of 0x80–0x9F: Latin-1 decoding is its Windows-1252 reading.
     let text: String = original.iter().map(|&b| char::from(b)).collect::<String>();
