@@ -20,6 +20,8 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotHandle>,
     /// Map settings and outlines for the map page.
     pub map: Arc<routes::map::MapState>,
+    /// Who may frame the embed page.
+    pub frame_policy: Arc<routes::policy::FramePolicy>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             store,
             snapshot: Arc::new(snapshot),
             map: Arc::new(routes::map::MapState::new(settings)),
+            frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
         })
     }
 
@@ -127,6 +130,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(routes::discovery::link))
             .wrap(actix_web::middleware::from_fn(routes::policy::apply))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
