@@ -26,13 +26,15 @@ fn media_type(path: &str) -> String {
     }
 }
 
-/// Serves an embedded file; `/` is `index.html`, `/api/v1/docs` the API documentation page.
-/// Vendored libraries are cached for a day; the page and its own code are revalidated with
-/// their `ETag` on every use, so a new version is picked up at once.
+/// Serves an embedded file; `/` is `index.html`, `/embed` the embeddable map, `/api/v1/docs`
+/// the API documentation page. Vendored libraries are cached for a day, the embeddable
+/// `widget.js` for an hour; the pages and their own code are revalidated with their `ETag` on
+/// every use, so a new version is picked up at once.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = match req.path() {
         "/" => "index.html",
         "/api/v1/docs" | "/api/v1/docs/" => "docs.html",
+        "/embed" | "/embed/" => "embed.html",
         p => p.trim_start_matches('/'),
     };
     match Frontend::get(path) {
@@ -40,6 +42,9 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
             let mime = media_type(path);
             let cache = if path.starts_with("vendor/") {
                 "public, max-age=86400"
+            } else if path == "widget.js" {
+                // Loaded by other sites on each of their pages: an hour, then revalidated.
+                "public, max-age=3600"
             } else {
                 "no-cache"
             };

@@ -25,6 +25,10 @@ pub struct Cli {
     /// E-mail address of the map's "Signaler une erreur" link; empty hides it [env: ANCRAGE_REPORT_EMAIL].
     #[arg(long, global = true, value_name = "ADDRESS")]
     pub report_email: Option<String>,
+    /// Origins allowed to frame the embed page, space- or comma-separated; empty for any site
+    /// [env: ANCRAGE_EMBED_ORIGINS].
+    #[arg(long, global = true, value_name = "ORIGINS")]
+    pub embed_origins: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -113,6 +117,7 @@ impl Cli {
             demo_actors,
             basemap_style: self.basemap_style.clone(),
             report_email: self.report_email.clone(),
+            embed_origins: self.embed_origins.clone(),
         };
         let (file, required) = match &self.config {
             Some(p) => (p.clone(), true),

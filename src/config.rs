@@ -18,6 +18,8 @@ pub struct Settings {
     pub basemap_style: Option<String>,
     /// Address of the map's "Signaler une erreur" link; `None` hides the link.
     pub report_email: Option<String>,
+    /// Origins (`https://host[:port]`) allowed to frame the embed page; empty: any site.
+    pub embed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -28,6 +30,7 @@ impl Default for Settings {
             demo_actors: 5_000,
             basemap_style: None,
             report_email: None,
+            embed_origins: Vec::new(),
         }
     }
 }
@@ -41,6 +44,24 @@ struct FileSettings {
     demo_actors: Option<usize>,
     basemap_style: Option<String>,
     report_email: Option<String>,
+    embed_origins: Option<OriginList>,
+}
+
+/// `embed_origins` in the file: one string (space- or comma-separated) or an array.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OriginList {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl OriginList {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(t) => t,
+            Self::List(l) => l.join(" "),
+        }
+    }
 }
 
 /// Why settings could not be loaded.
@@ -85,6 +106,8 @@ pub struct Overrides {
     pub basemap_style: Option<String>,
     /// `--report-email` (empty: no report link).
     pub report_email: Option<String>,
+    /// `--embed-origins` (space- or comma-separated; empty: any site).
+    pub embed_origins: Option<String>,
 }
 
 impl Settings {
@@ -100,6 +123,7 @@ impl Settings {
         overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
         let mut s = Self::default();
+        let mut embed_origins = String::new();
         let path = file.display().to_string();
         if required || file.exists() {
             let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
@@ -115,6 +139,9 @@ impl Settings {
             s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
             s.basemap_style = f.basemap_style.or(s.basemap_style);
             s.report_email = f.report_email.or(s.report_email);
+            if let Some(o) = f.embed_origins {
+                embed_origins = o.into_text();
+            }
         }
         if let Some(v) = env("ANCRAGE_BIND") {
             s.bind = v;
@@ -134,6 +161,9 @@ impl Settings {
         if let Some(v) = env("ANCRAGE_REPORT_EMAIL") {
             s.report_email = Some(v);
         }
+        if let Some(v) = env("ANCRAGE_EMBED_ORIGINS") {
+            embed_origins = v;
+        }
         if let Some(v) = &overrides.bind {
             s.bind.clone_from(v);
         }
@@ -149,6 +179,10 @@ impl Settings {
         if let Some(v) = &overrides.report_email {
             s.report_email = Some(v.clone());
         }
+        if let Some(v) = &overrides.embed_origins {
+            embed_origins.clone_from(v);
+        }
+        s.embed_origins = parse_origins(&embed_origins)?;
         // An empty value at any layer switches the feature off.
         s.basemap_style = s
             .basemap_style
@@ -208,6 +242,75 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Parses a space- or comma-separated list of web origins (`https://mairie.example`,
+/// `http://localhost:8080`, `https://*.example.org`), normalised to lower case without a
+/// trailing slash; `*` alone means any site and empties the list.
+///
+/// # Errors
+/// On anything that is not an http(s) origin: a path, a query, credentials, a bad port.
+pub fn parse_origins(text: &str) -> Result<Vec<String>, ConfigError> {
+    let invalid = |origin: &str, why: &str| ConfigError::Invalid {
+        name: "embed_origins",
+        message: format!(
+            "'{origin}' is not a web origin ({why}); write scheme://host[:port], for example https://mairie.example"
+        ),
+    };
+    let mut origins: Vec<String> = Vec::new();
+    for raw in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+    {
+        if raw == "*" {
+            return Ok(Vec::new());
+        }
+        let lower = raw.to_ascii_lowercase();
+        let (scheme, rest) = lower
+            .split_once("://")
+            .ok_or_else(|| invalid(raw, "no scheme"))?;
+        if scheme != "https" && scheme != "http" {
+            return Err(invalid(raw, "the scheme must be http or https"));
+        }
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#', '@', '\\', '\'', '"', ';']) {
+            return Err(invalid(raw, "an origin has no path, query or credentials"));
+        }
+        // An IPv6 literal keeps its colons inside brackets.
+        let (host, port) = match authority.rfind(':') {
+            Some(i) if !authority[i..].contains(']') => {
+                (&authority[..i], Some(&authority[i + 1..]))
+            }
+            _ => (authority, None),
+        };
+        if let Some(p) = port
+            && !p.parse::<u16>().is_ok_and(|p| p > 0)
+        {
+            return Err(invalid(raw, "the port must be a number from 1 to 65535"));
+        }
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        let ipv6 = name.len() > 2
+            && name.starts_with('[')
+            && name.ends_with(']')
+            && name[1..name.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        let host_ok = ipv6
+            || (!name.is_empty()
+                && !name.starts_with(['.', '-'])
+                && !name.ends_with(['.', '-'])
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        if !host_ok {
+            return Err(invalid(raw, "the host name is malformed"));
+        }
+        let origin = format!("{scheme}://{authority}");
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]
@@ -348,5 +451,72 @@ mod tests {
         )
         .expect_err("missing");
         assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn embed_origins_layer_and_accept_spaces_commas_or_a_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(
+            &file,
+            "embed_origins = [\"https://mairie.example\", \"HTTP://localhost:8080/\"]\n",
+        )
+        .expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        assert_eq!(
+            s.embed_origins,
+            ["https://mairie.example", "http://localhost:8080"]
+        );
+        let env = |k: &str| {
+            (k == "ANCRAGE_EMBED_ORIGINS")
+                .then(|| "https://a.example, https://*.b.example  http://[::1]:3000".to_owned())
+        };
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(
+            s.embed_origins,
+            [
+                "https://a.example",
+                "https://*.b.example",
+                "http://[::1]:3000"
+            ]
+        );
+        let flags = Overrides {
+            embed_origins: Some(String::new()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &flags).expect("flags");
+        assert!(s.embed_origins.is_empty(), "an empty flag allows any site");
+        assert_eq!(
+            parse_origins("https://a.example *").expect("star"),
+            Vec::<String>::new()
+        );
+        assert!(Settings::default().embed_origins.is_empty());
+    }
+
+    #[test]
+    fn malformed_embed_origins_are_refused_with_the_reason() {
+        for (bad, why) in [
+            ("mairie.example", "no scheme"),
+            ("ftp://mairie.example", "http or https"),
+            ("https://mairie.example/carte", "no path"),
+            ("https://mairie.example?x=1", "no path"),
+            ("https://user@mairie.example", "credentials"),
+            ("https://mairie.example:99999", "port"),
+            ("https://mairie.example:", "port"),
+            ("https://", "host name"),
+            ("https://mai rie.example", "no scheme"),
+            ("https://-x.example", "host name"),
+            ("https://'self'", "no path"),
+        ] {
+            let flags = Overrides {
+                embed_origins: Some(bad.into()),
+                ..Overrides::default()
+            };
+            let e =
+                Settings::load(Path::new("/nonexistent"), false, no_env, &flags).expect_err(bad);
+            let text = e.to_string();
+            assert!(text.starts_with("embed_origins: "), "{text}");
+            assert!(text.contains(why), "{bad}: {text}");
+        }
     }
 }

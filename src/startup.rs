@@ -22,6 +22,8 @@ pub struct AppState {
     pub map: Arc<routes::map::MapState>,
     /// The store's revision when the current actors were read (see [`watch_store`]).
     pub revision: Arc<std::sync::atomic::AtomicI64>,
+    /// Who may frame the embed page.
+    pub frame_policy: Arc<routes::policy::FramePolicy>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             snapshot: Arc::new(snapshot),
             map: Arc::new(routes::map::MapState::new(settings)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
+            frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
         })
     }
 
@@ -165,6 +168,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(routes::discovery::link))
             .wrap(actix_web::middleware::from_fn(routes::policy::apply))
             .wrap(TracingLogger::default())
             .app_data(data.clone())

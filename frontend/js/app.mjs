@@ -3,7 +3,9 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, setLang, lang } from './i18n.mjs';
 import * as hours from './opening_hours.mjs';
-import { parseState, formatState, filterParams, RADII_KM } from './state.mjs';
+import { parseState, formatState, filterParams, RADII_KM, FAMILIES } from './state.mjs';
+import * as embed from './embed_config.mjs';
+import { el } from './dom.mjs';
 import {
   formatDistance,
   distanceM,
@@ -22,9 +24,12 @@ const FRANCE = [
   [9.6, 51.1],
 ];
 const EMPTY = { type: 'FeatureCollection', features: [] };
-const FAMILIES = ['association', 'cooperative', 'mutuelle', 'fondation', 'entreprise-ess', 'autre'];
 
-let state = parseState(location.search);
+// The embeddable map (/embed) is this page in a lighter mode, locked to a territory and themes.
+let embedded = document.documentElement.dataset.page === 'embed' ? embed.parseEmbedConfig(location.search, (m) => console.warn(m)) : null;
+let allowedCats = null;
+
+let state = embedded ? embed.embedInitialState(embedded) : parseState(location.search);
 let config = { basemap_style: null, report_email: null, points_limit: 20000 };
 let categories = [];
 let catBySlug = new Map();
@@ -57,19 +62,6 @@ async function api(path, params) {
   return res.json();
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
 function label(cat) {
   return lang() === 'en' ? cat.label_en : cat.label_fr;
 }
@@ -98,6 +90,11 @@ function announce(id, text, isError = false) {
 }
 
 function writeUrl(push) {
+  if (embedded) {
+    // An embed never writes the host page's history: its state lives in the full-map link.
+    $('full-map').href = embed.fullMapHref(embedded, state);
+    return;
+  }
   const url = `${location.pathname}${formatState(state)}`;
   if (url === `${location.pathname}${location.search}`) return;
   if (push) history.pushState(null, '', url);
@@ -122,6 +119,12 @@ function viewBox() {
 
 const fixed = (v) => v.toFixed(5);
 
+/** The API filter parameters of the state, held inside the embed's lock. */
+function queryParams() {
+  const p = filterParams(state);
+  return embedded ? embed.applyLock(p, embedded, allowedCats) : p;
+}
+
 // ---------- static strings ----------
 
 function applyStrings() {
@@ -132,7 +135,7 @@ function applyStrings() {
     node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
   for (const node of document.querySelectorAll('[data-i18n-aria-label]'))
     node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
-  $('lang-switch').setAttribute('lang', lang() === 'fr' ? 'en' : 'fr');
+  $('lang-switch')?.setAttribute('lang', lang() === 'fr' ? 'en' : 'fr');
   updatePanelToggle();
 }
 
@@ -141,7 +144,9 @@ function applyStrings() {
 function buildFilters() {
   const tree = $('category-tree');
   tree.replaceChildren();
-  for (const root of categories.filter((c) => !c.parent)) {
+  // An embed locked to some categories offers those and their subcategories only.
+  const isRoot = allowedCats ? (c) => allowedCats.has(c.slug) && !allowedCats.has(c.parent) : (c) => !c.parent;
+  for (const root of categories.filter(isRoot)) {
     const children = categories.filter((c) => c.parent === root.slug);
     const subId = `sub-${root.slug}`;
     const expanded = children.some((c) => state.categories.includes(c.slug));
@@ -184,8 +189,10 @@ function buildFilters() {
   $('open-now').checked = state.openNow;
   $('hide-demo').checked = state.hideDemo;
   const radius = $('near-radius');
-  radius.replaceChildren(...RADII_KM.map((r) => el('option', { value: String(r), text: `${r} km` })));
-  radius.value = String(state.radiusKm);
+  if (radius) {
+    radius.replaceChildren(...RADII_KM.map((r) => el('option', { value: String(r), text: `${r} km` })));
+    radius.value = String(state.radiusKm);
+  }
   const legend = $('legend-list');
   legend.replaceChildren(
     ...categories
@@ -285,7 +292,7 @@ function attributions() {
 async function chooseStyle() {
   const origin = location.origin;
   const fallback = offlineStyle(origin, t('attribution.outlines'));
-  if (!config.basemap_style) return fallback;
+  if (!config.basemap_style || embedded?.basemap === 'offline') return fallback;
   try {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), 6000);
@@ -337,6 +344,7 @@ function addOverlay() {
   }
   for (const layer of o.layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
   map.getSource('territory').setData(territoryFeature ?? EMPTY);
+  if (embedded?.theme) map.setPaintProperty('territory-line', 'line-color', embedded.theme);
   drawNear();
   drawSelected();
 }
@@ -379,7 +387,14 @@ async function createMap() {
       dragRotate: false,
       pitchWithRotate: false,
       maxZoom: 19,
+      // In another site's page, the wheel scrolls that page; Ctrl + wheel or two fingers move the map.
+      cooperativeGestures: Boolean(embedded),
       locale: {
+        'CooperativeGesturesHandler.WindowsHelpText': t('embed.gestures.windows'),
+        'CooperativeGesturesHandler.MacHelpText': t('embed.gestures.mac'),
+        'CooperativeGesturesHandler.MobileHelpText': t('embed.gestures.mobile'),
+        'FullscreenControl.Enter': t('embed.fullscreen.enter'),
+        'FullscreenControl.Exit': t('embed.fullscreen.exit'),
         'Map.Title': t('map.label'),
         'NavigationControl.ZoomIn': t('map.zoomin'),
         'NavigationControl.ZoomOut': t('map.zoomout'),
@@ -396,11 +411,18 @@ async function createMap() {
   map.touchZoomRotate.disableRotation();
   syncPadding();
   window.addEventListener('resize', syncPadding);
-  if (!new URLSearchParams(location.search).has('lat')) {
+  const viewAsked = embedded ? embedded.view || embedded.bbox || embedded.territory : new URLSearchParams(location.search).has('lat');
+  if (embedded?.bbox) {
+    const [w, s, e, n] = embedded.bbox;
+    map.fitBounds([[w, s], [e, n]], { padding: 10, animate: false });
+  } else if (!viewAsked) {
     // No view asked for: show the whole of metropolitan France whatever the screen size.
     map.fitBounds(FRANCE, { padding: 10, animate: false });
   }
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  const control = (name) => !embedded || embedded.controls.includes(name);
+  if (control('zoom')) map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  if (embedded && control('fullscreen')) map.addControl(new maplibregl.FullscreenControl(), 'top-right');
+  if (embedded && control('geolocation')) map.addControl(locateControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   setAttribution();
   map.on('error', (e) => {
@@ -488,7 +510,7 @@ function setHover(id, from) {
 async function loadActors() {
   const seq = ++pointsSeq;
   try {
-    const data = await api('/api/v1/map/points', filterParams(state));
+    const data = await api('/api/v1/map/points', queryParams());
     if (seq !== pointsSeq) return;
     if (data.truncated) {
       setActorsMode('clusters');
@@ -511,7 +533,7 @@ async function refreshView() {
   const seq = ++viewSeq;
   const box = viewBox();
   const bbox = box.map(fixed).join(',');
-  const filters = filterParams(state);
+  const filters = queryParams();
   const withBox = new URLSearchParams(filters);
   withBox.set('bbox', bbox);
   const jobs = [
@@ -674,7 +696,7 @@ function listItem(f) {
 
 function setPicking(on) {
   picking = on;
-  $('near-pick').setAttribute('aria-pressed', String(on));
+  $('near-pick')?.setAttribute('aria-pressed', String(on));
   document.body.classList.toggle('picking', on);
   announce('near-message', on ? t('near.pick.hint') : '');
   if (map) map.getCanvas().style.cursor = on ? 'crosshair' : '';
@@ -720,7 +742,7 @@ function setNear(point, push) {
 }
 
 async function loadNearList(seq) {
-  const p = filterParams(state);
+  const p = queryParams();
   p.set('lon', fixed(state.near.lon));
   p.set('lat', fixed(state.near.lat));
   p.set('radius', String(state.radiusKm * 1000));
@@ -760,9 +782,9 @@ function locate() {
 }
 
 function bindNear() {
-  $('near-locate').addEventListener('click', locate);
-  $('near-pick').addEventListener('click', () => setPicking(!picking));
-  $('near-radius').addEventListener('change', (e) => {
+  $('near-locate')?.addEventListener('click', locate);
+  $('near-pick')?.addEventListener('click', () => setPicking(!picking));
+  $('near-radius')?.addEventListener('change', (e) => {
     state.radiusKm = Number(e.currentTarget.value);
     if (state.near) {
       writeUrl(true);
@@ -791,6 +813,7 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   state.actor = id;
   writeUrl(push);
   const sheet = $('detail');
+  if (embedded) $('panel').hidden = false;
   sheet.hidden = false;
   $('results').hidden = true;
   $('panel').classList.add('detail-open');
@@ -817,7 +840,8 @@ function closeDetail(push) {
   state.actor = null;
   detailRecord = null;
   $('detail').hidden = true;
-  $('results').hidden = false;
+  $('results').hidden = Boolean(embedded) && !embedded.controls.includes('list');
+  if (embedded) $('panel').hidden = !embedPanelWanted();
   $('panel').classList.remove('detail-open');
   drawSelected();
   if (push !== null) writeUrl(push);
@@ -891,7 +915,9 @@ function renderDetail() {
       Number.isNaN(d.getTime()) ? p.updated_at : new Intl.DateTimeFormat(lang() === 'en' ? 'en-GB' : 'fr-FR', { dateStyle: 'long' }).format(d),
     );
   }
-  const shareUrl = `${location.origin}${location.pathname}${formatState(state)}`;
+  const shareUrl = embedded
+    ? new URL(embed.fullMapHref(embedded, state), location.origin).href
+    : `${location.origin}${location.pathname}${formatState(state)}`;
   const actions = el(
     'div',
     { class: 'actions' },
@@ -961,7 +987,12 @@ async function selectTerritory(ref, { push = false, fit = false } = {}) {
     if (map && fit && f.bbox) map.fitBounds([[f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]], { padding: 40, duration: 800 });
     $('territory-name').textContent = t('map.territory', { name: `${f.properties.name} (${t(`kind.${kind}`)})` });
     $('territory-chip').hidden = false;
-  } catch {
+  } catch (e) {
+    // Only a territory that does not exist lifts the lock; a failed request keeps it.
+    if (embedded?.territory && e.status === 404) {
+      console.warn(`Ancrage embed: parameter "territory" ignored: no territory ${ref}`);
+      embedded = { ...embedded, territory: null };
+    }
     clearTerritory(null);
   }
 }
@@ -1001,12 +1032,17 @@ function setActive(i) {
 async function suggest(q) {
   const seq = ++searchSeq;
   const [terr, actors] = await Promise.all([
-    api('/api/v1/territories/search', new URLSearchParams({ q, limit: '6' })).catch(() => ({ features: [] })),
-    api('/api/v1/actors', new URLSearchParams({ q, limit: '5' })).catch(() => ({ features: [] })),
+    api('/api/v1/territories/search', new URLSearchParams({ q, limit: embedded?.territory ? '50' : '6' })).catch(() => ({ features: [] })),
+    api('/api/v1/actors', embedded ? embed.applyLock(new URLSearchParams({ q, limit: '5' }), embedded, allowedCats) : new URLSearchParams({ q, limit: '5' })).catch(() => ({
+      features: [],
+    })),
   ]);
   if (seq !== searchSeq) return;
   options = [
-    ...terr.features.map((f) => ({ type: 'territory', f })),
+    ...terr.features
+      .filter((f) => !embedded || embed.insideTerritory(embedded, f.properties))
+      .slice(0, 6)
+      .map((f) => ({ type: 'territory', f })),
     ...actors.features.map((f) => ({ type: 'actor', f })),
   ];
   const list = $('search-list');
@@ -1052,7 +1088,10 @@ function choose(o) {
   closeSuggestions();
   const p = o.f.properties;
   $('search-input').value = p.name;
-  if (o.type === 'territory') {
+  if (o.type === 'territory' && embedded) {
+    // The embed keeps its own territory outlined: a place inside it is only shown.
+    if (map && o.f.bbox) map.fitBounds([[o.f.bbox[0], o.f.bbox[1]], [o.f.bbox[2], o.f.bbox[3]]], { padding: 30, duration: 600 });
+  } else if (o.type === 'territory') {
     selectTerritory(`${p.kind}:${p.code}`, { push: true, fit: true });
   } else {
     openDetail(o.f.id, { push: true, focus: true, fly: true });
@@ -1162,10 +1201,52 @@ async function applyState(previous) {
   else scheduleView(0);
 }
 
+// ---------- embed mode ----------
+
+function embedPanelWanted() {
+  return ['search', 'filters', 'list'].some((c) => embedded.controls.includes(c));
+}
+
+/** Shows the controls the embed asks for and hides the filters its lock fixes. */
+function applyEmbedChrome() {
+  const has = (c) => embedded.controls.includes(c);
+  $('panel').hidden = !embedPanelWanted();
+  $('search').hidden = !has('search');
+  $('filters').hidden = !has('filters');
+  $('results').hidden = !has('list');
+  $('family-row').hidden = Boolean(embedded.family);
+  $('tiers-row').hidden = embedded.tiersLieux;
+  $('demo-row').hidden = !embedded.demo;
+  if (embedded.theme) {
+    document.documentElement.style.setProperty('--accent', embedded.theme);
+    document.documentElement.style.setProperty('--accent-ink', embed.readableInk(embedded.theme));
+  }
+}
+
+/** The « Autour de moi » button of an embed, among the map's controls. */
+function locateControl() {
+  return {
+    onAdd() {
+      const button = el('button', { type: 'button', class: 'ancrage-locate-button', title: t('near.title'), 'aria-label': t('near.title'), onclick: locate });
+      // A fixed icon (a target), not data: safe as markup.
+      button.innerHTML =
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="7" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="12" r="2.5" fill="currentColor"/><path d="M12 1v4M12 19v4M1 12h4M19 12h4" stroke="currentColor" stroke-width="2"/></svg>';
+      return el('div', { class: 'maplibregl-ctrl maplibregl-ctrl-group ancrage-locate' }, button);
+    },
+    onRemove() {},
+  };
+}
+
+async function openEmbedDialog(e) {
+  const opener = e.currentTarget;
+  const { openEmbedDialog: open } = await import('./embed_dialog.mjs');
+  open({ state, territoryName: territoryFeature?.properties.name ?? null, opener });
+}
+
 // ---------- start ----------
 
 async function start() {
-  if (!new URLSearchParams(location.search).has('lang')) {
+  if (!embedded && !new URLSearchParams(location.search).has('lang')) {
     try {
       if (localStorage.getItem('ancrage.lang') === 'en') state.lang = 'en';
     } catch {
@@ -1177,21 +1258,23 @@ async function start() {
   bindSearch();
   bindFilters();
   bindNear();
-  $('lang-switch').addEventListener('click', switchLanguage);
+  $('lang-switch')?.addEventListener('click', switchLanguage);
+  $('embed-open')?.addEventListener('click', openEmbedDialog);
   $('map-message-close').addEventListener('click', () => showMapMessage(''));
   $('detail').addEventListener('keydown', (e) => {
     if (e.key === 'Escape') $('detail').querySelector('button')?.click();
   });
   $('panel-toggle').addEventListener('click', () => setPanel(panelState() === 'closed' ? 'half' : 'closed'));
-  $('territory-clear').addEventListener('click', () => {
+  $('territory-clear')?.addEventListener('click', () => {
     clearTerritory(true);
     $('search-input').focus();
   });
-  window.addEventListener('popstate', () => {
-    const previous = state;
-    state = parseState(location.search);
-    applyState(previous);
-  });
+  if (!embedded)
+    window.addEventListener('popstate', () => {
+      const previous = state;
+      state = parseState(location.search);
+      applyState(previous);
+    });
   try {
     const [cfg, cats] = await Promise.all([api('/api/v1/map/config'), api('/api/v1/categories')]);
     config = cfg;
@@ -1200,10 +1283,20 @@ async function start() {
   } catch {
     announce('list-status', t('list.error'), true);
   }
+  if (embedded) {
+    // Without the catalogue no category can be checked, and the lock stays as asked.
+    if (categories.length) embedded = embed.knownCategories(embedded, categories, (m) => console.warn(m));
+    allowedCats = embed.allowedCategories(embedded, categories);
+    applyEmbedChrome();
+  }
   buildFilters();
   await createMap();
   writeUrl(false);
-  if (state.territory) selectTerritory(state.territory);
+  if (embedded && state.territory) {
+    // The lock is checked before any query uses it; the view fits it unless one was asked.
+    await selectTerritory(state.territory, { fit: !embedded.view && !embedded.bbox });
+    if (!embedded.territory && !embedded.view && !embedded.bbox) map?.fitBounds(FRANCE, { padding: 10, animate: false });
+  } else if (state.territory) selectTerritory(state.territory);
   if (state.near) drawNear();
   if (state.actor !== null) openDetail(state.actor);
   await loadActors();

@@ -4,6 +4,9 @@
 /** Radii offered by "Autour de moi", kilometres. */
 export const RADII_KM = [1, 2, 5, 10, 20, 50];
 
+/** Legal families of actors (the API's `family` values). */
+export const FAMILIES = ['association', 'cooperative', 'mutuelle', 'fondation', 'entreprise-ess', 'autre'];
+
 /** The view of metropolitan France when nothing else is asked. */
 export const DEFAULT_VIEW = { lon: 2.4, lat: 46.6, zoom: 5 };
 

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod categories;
 pub mod coverage;
+pub mod discovery;
 pub mod docs;
 pub mod export;
 pub mod geojson;

@@ -41,21 +41,39 @@ struct Oembed {
     cache_age: u32,
 }
 
-/// Query parameters of the map that carry over to the embed.
-const KEPT: [&str; 12] = [
-    "lon",
-    "lat",
-    "z",
+/// The parameters `/embed` reads; the map's own parameters of the same name mean the same, so
+/// they carry over. `frontend/js/embed_config.mjs` lists the same (a test checks).
+pub const EMBED_PARAMS: [&str; 16] = [
+    "territory",
+    "kind",
+    "code",
     "cat",
     "fam",
     "tl",
     "open",
     "demo",
-    "territory",
+    "lon",
+    "lat",
+    "z",
+    "bbox",
     "lang",
+    "basemap",
     "controls",
     "theme",
 ];
+
+/// Whether `path` is a page oEmbed can embed: the map, the embed page or a territory page
+/// (`/territoire/{kind}/{code}`, checked for shape only).
+#[must_use]
+pub fn is_shared_page(path: &str) -> bool {
+    match path.trim_end_matches('/') {
+        "" | "/embed" => true,
+        p => matches!(
+            p.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice(),
+            ["territoire", kind, code] if !kind.is_empty() && !code.is_empty()
+        ),
+    }
+}
 
 /// The origin (`scheme://host`) requests come to.
 fn origin(req: &HttpRequest) -> String {
@@ -63,7 +81,8 @@ fn origin(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
-fn escape_attr(s: &str) -> String {
+/// `s` escaped for an HTML attribute value in double quotes.
+pub(crate) fn escape_attr(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
@@ -133,11 +152,35 @@ pub async fn oembed(
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let path = path.split('#').next().unwrap_or("");
     let query = query.split('#').next().unwrap_or("");
+    if !is_shared_page(path) {
+        return Err(ApiError::NotFound(format!(
+            "'{url}' is not a map, embed or territory page"
+        )));
+    }
     let snap = state.snapshot.load();
-    let mut kept: Vec<(String, String)> = url_pairs(query)
-        .into_iter()
-        .filter(|(k, _)| KEPT.contains(&k.as_str()))
+    let pairs = url_pairs(query);
+    let mut kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| EMBED_PARAMS.contains(&k.as_str()) && k != "kind" && k != "code")
+        .cloned()
         .collect();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if !kept.iter().any(|(k, _)| k == "territory") {
+        // The embed's `kind`+`code`, or the territory selected on the map (`terr`).
+        let territory = match (value("kind"), value("code")) {
+            (Some(kind), Some(code)) => Some(format!("{kind}:{code}")),
+            _ if path.trim_end_matches('/').is_empty() => value("terr"),
+            _ => None,
+        };
+        if let Some(t) = territory {
+            kept.push(("territory".into(), t));
+        }
+    }
     let mut title = "Carte de l'économie sociale et solidaire".to_owned();
     match path.trim_end_matches('/') {
         "" | "/embed" => {}
@@ -247,7 +290,8 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn encode(s: &str) -> String {
+/// `s` percent-encoded for a query string (`:` and `,` kept, as the map writes them).
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~:,".contains(&b) {

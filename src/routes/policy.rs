@@ -6,7 +6,7 @@
 //!   old browsers).
 //! - Cross-origin reads: the read API (`GET`/`HEAD` under `/api/v1/`, the `POST` query of
 //!   `/api/v1/actors/within`, and `/oembed`) answers with `Access-Control-Allow-Origin: *`
-//!   and its preflight is answered. Anything else (the write endpoints) gets no CORS header,
+//!   and its preflight is answered; so does `/widget.js`, a module script other sites load. Anything else (the write endpoints) gets no CORS header,
 //!   so browsers refuse cross-origin writes. No credentials are ever allowed.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -22,7 +22,7 @@ fn is_embed(path: &str) -> bool {
 
 /// Whether a request of `method` on `path` is a read other sites may make.
 fn is_cross_origin_read(method: &Method, path: &str) -> bool {
-    let read_path = path.starts_with("/api/v1/") || path == "/oembed";
+    let read_path = path.starts_with("/api/v1/") || path == "/oembed" || path == "/widget.js";
     (read_path && (method == Method::GET || method == Method::HEAD))
         || (method == Method::POST && path == "/api/v1/actors/within")
 }
@@ -98,9 +98,8 @@ pub async fn apply(
     }
     let cross_origin = is_cross_origin_read(req.method(), &path);
     let policy = req
-        .app_data::<actix_web::web::Data<FramePolicy>>()
-        .map(|p| p.embed_ancestors.clone())
-        .unwrap_or_else(|| "*".into());
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .map_or_else(|| "*".into(), |s| s.frame_policy.embed_ancestors.clone());
     let mut res = next.call(req).await?.map_into_boxed_body();
     let h = res.headers_mut();
     if cross_origin {
@@ -148,6 +147,7 @@ mod tests {
         assert!(is_cross_origin_read(&Method::GET, "/api/v1/actors"));
         assert!(is_cross_origin_read(&Method::HEAD, "/api/v1/categories"));
         assert!(is_cross_origin_read(&Method::GET, "/oembed"));
+        assert!(is_cross_origin_read(&Method::GET, "/widget.js"));
         assert!(is_cross_origin_read(&Method::POST, "/api/v1/actors/within"));
         assert!(!is_cross_origin_read(&Method::POST, "/api/v1/actors"));
         assert!(!is_cross_origin_read(&Method::PUT, "/api/v1/actors/1"));

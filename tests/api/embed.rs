@@ -1,6 +1,6 @@
 //! Framing and cross-origin headers, and oEmbed.
 
-use crate::helpers::{get, send, spawn_app};
+use crate::helpers::{get, send, spawn_app, spawn_app_with};
 use actix_web::test::TestRequest;
 
 #[actix_web::test]
@@ -179,4 +179,159 @@ async fn oembed_refuses_what_it_cannot_embed() {
         .problem(400, Some("maxheight"));
     let r = get(&svc, "/oembed?url=http://localhost:8080/&format=xml").await;
     assert_eq!(r.status, 501);
+}
+
+#[actix_web::test]
+async fn the_allow_list_limits_who_may_frame_the_embed_page() {
+    let app = spawn_app_with(|s| {
+        s.embed_origins = vec![
+            "https://mairie.example".into(),
+            "http://localhost:3000".into(),
+        ];
+    })
+    .await;
+    let svc = app.service().await;
+    let r = get(&svc, "/embed?territory=epci:244400404").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-security-policy").as_deref(),
+        Some("frame-ancestors 'self' https://mairie.example http://localhost:3000")
+    );
+    assert_eq!(r.header("x-frame-options"), None);
+    // Other pages stay framed by the site only.
+    assert_eq!(
+        get(&svc, "/")
+            .await
+            .header("content-security-policy")
+            .as_deref(),
+        Some("frame-ancestors 'self'")
+    );
+}
+
+#[actix_web::test]
+async fn the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let r = get(&svc, "/embed?cat=alimentation").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let html = String::from_utf8_lossy(&r.bytes);
+    assert!(html.contains(r#"data-page="embed""#), "{html}");
+    assert!(html.contains(r#"<script type="module" src="/js/app.mjs">"#));
+    // Nothing is loaded from elsewhere: every absolute address is the site's own.
+    for (at, _) in html.match_indices("http") {
+        assert!(
+            html[at..].starts_with("http://localhost:8080/")
+                || html[at..].starts_with("http:%2F%2Flocalhost:8080%2F"),
+            "third-party address in the embed page: {}",
+            &html[at..(at + 40).min(html.len())]
+        );
+    }
+}
+
+#[actix_web::test]
+async fn widget_js_is_a_cacheable_module_other_sites_may_load() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let r = send(
+        &svc,
+        TestRequest::get()
+            .uri("/widget.js")
+            .insert_header(("origin", "https://journal.example")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("public, max-age=3600")
+    );
+    let etag = r.header("etag").expect("etag");
+    let body = String::from_utf8_lossy(&r.bytes);
+    assert!(
+        body.contains("customElements.define('ancrage-map'"),
+        "{body}"
+    );
+    assert!(body.contains("import.meta.url"));
+    let again = send(
+        &svc,
+        TestRequest::get()
+            .uri("/widget.js")
+            .insert_header(("if-none-match", etag.as_str())),
+    )
+    .await;
+    assert_eq!(again.status, 304);
+}
+
+#[actix_web::test]
+async fn shared_pages_name_their_oembed_address_in_their_html() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    for (page, encoded) in [
+        ("/", "http:%2F%2Flocalhost:8080%2F"),
+        (
+            "/?cat=alimentation&z=9",
+            "http:%2F%2Flocalhost:8080%2F%3Fcat%3Dalimentation%26z%3D9",
+        ),
+        (
+            "/embed?territory=epci:244400404",
+            "http:%2F%2Flocalhost:8080%2Fembed%3Fterritory%3Depci:244400404",
+        ),
+    ] {
+        let r = get(&svc, page).await;
+        assert_eq!(r.status, 200, "{page}");
+        let html = String::from_utf8_lossy(&r.bytes);
+        let link = format!(
+            r#"<link rel="alternate" type="application/json+oembed" href="http://localhost:8080/oembed?format=json&amp;url={encoded}" title="Ancrage (oEmbed)">"#
+        );
+        let at = html
+            .find(&link)
+            .unwrap_or_else(|| panic!("{link} in {page}:\n{html}"));
+        assert!(at < html.find("</head>").expect("head"), "{page}");
+    }
+    // The link leads to a working oEmbed answer.
+    let r = get(
+        &svc,
+        "/oembed?format=json&url=http:%2F%2Flocalhost:8080%2F%3Fcat%3Dalimentation%26z%3D9",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Pages that are not maps get none.
+    for page in ["/api/v1/docs", "/js/app.mjs"] {
+        let html = String::from_utf8_lossy(&get(&svc, page).await.bytes).into_owned();
+        assert!(!html.contains("json+oembed"), "{page}");
+    }
+}
+
+#[actix_web::test]
+async fn oembed_reads_the_territory_of_kind_and_code_or_of_the_map_selection() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    for url in [
+        "http://localhost:8080/embed?kind=epci%26code=244400404%26controls=list",
+        "http://localhost:8080/?terr=epci:244400404%26controls=list",
+    ] {
+        let b = get(&svc, &format!("/oembed?url={url}")).await.json();
+        let html = b["html"].as_str().expect("html");
+        assert!(
+            html.contains("/embed?controls=list&amp;territory=epci:244400404\""),
+            "{url}: {html}"
+        );
+        assert!(
+            b["title"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("Nantes Métropole")),
+            "{b}"
+        );
+    }
 }

@@ -70,11 +70,18 @@ pub struct TestApp {
 
 /// Copies the template store and loads the application state from it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with settings changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let template = template();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ancrage.db");
     std::fs::copy(&template, &path).expect("copy template store");
-    let state = AppState::load(&settings_for(&path))
+    let mut settings = settings_for(&path);
+    adjust(&mut settings);
+    let state = AppState::load(&settings)
         .await
         .expect("loading the test store");
     TestApp { state, dir }
@@ -91,6 +98,9 @@ impl TestApp {
     > {
         test::init_service(
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    ancrage::routes::discovery::link,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     ancrage::routes::policy::apply,
                 ))
