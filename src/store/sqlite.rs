@@ -178,40 +178,7 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(actors.len());
         for (a, status) in actors {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
-                 commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
-                 source_ref, demo, status) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&a.name)
-            .bind(&a.description)
-            .bind(a.categories.join(" "))
-            .bind(a.family.as_str())
-            .bind(a.kinds.has(Kind::TiersLieu))
-            .bind(a.kinds.has(Kind::Ptce))
-            .bind(a.kinds.has(Kind::Reseau))
-            .bind(a.siret.as_ref().map(Siret::as_str))
-            .bind(&a.street)
-            .bind(&a.postcode)
-            .bind(a.commune.as_str())
-            .bind(a.location.quantized().lon())
-            .bind(a.location.quantized().lat())
-            .bind(a.location.to_e7()[0])
-            .bind(a.location.to_e7()[1])
-            .bind(a.precision.as_str())
-            .bind(&a.website)
-            .bind(&a.email)
-            .bind(&a.phone)
-            .bind(&a.opening_hours)
-            .bind(&a.accessibility)
-            .bind(&a.source)
-            .bind(&a.source_ref)
-            .bind(a.demo)
-            .bind(status.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(ActorId(id));
+            ids.push(insert_actor(&mut tx, a, *status, None).await?);
         }
         if let Some((name, detail)) = seed_step {
             sqlx::query("INSERT INTO seed_runs (name, detail) VALUES (?, ?)")
@@ -527,48 +494,64 @@ impl SqliteImport {
     }
 }
 
+/// Binds the content columns of an actor, in the order of [`INSERT_ACTOR`] and
+/// [`UPDATE_ACTOR`].
+macro_rules! bind_content {
+    ($query:expr, $a:expr) => {{
+        let a: &ActorFields = $a;
+        let [lon_e7, lat_e7] = a.location.to_e7();
+        let q = a.location.quantized();
+        $query
+            .bind(&a.name)
+            .bind(&a.description)
+            .bind(a.categories.join(" "))
+            .bind(a.family.as_str())
+            .bind(a.kinds.has(Kind::TiersLieu))
+            .bind(a.kinds.has(Kind::Ptce))
+            .bind(a.kinds.has(Kind::Reseau))
+            .bind(a.siret.as_ref().map(Siret::as_str))
+            .bind(&a.street)
+            .bind(&a.postcode)
+            .bind(a.commune.as_str())
+            .bind(q.lon())
+            .bind(q.lat())
+            .bind(lon_e7)
+            .bind(lat_e7)
+            .bind(a.precision.as_str())
+            .bind(&a.website)
+            .bind(&a.email)
+            .bind(&a.phone)
+            .bind(&a.opening_hours)
+            .bind(&a.accessibility)
+    }};
+}
+
+/// A new actor: the content columns, then source, reference, demo, status and location flag.
+const INSERT_ACTOR: &str = "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, \
+     siret, street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, \
+     accessibility, source, source_ref, demo, status, location_flag) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+/// Every content column of an actor, then status, location flag, and the id.
+const UPDATE_ACTOR: &str = "UPDATE actors SET name = ?, description = ?, categories = ?, family = ?, is_tiers_lieu = ?, \
+     is_ptce = ?, is_reseau = ?, siret = ?, street = ?, postcode = ?, commune_code = ?, lon = ?, lat = ?, lon_e7 = ?, \
+     lat_e7 = ?, precision = ?, website = ?, email = ?, phone = ?, opening_hours = ?, accessibility = ?, status = ?, \
+     location_flag = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
+
 async fn insert_actor(
     conn: &mut sqlx::SqliteConnection,
     a: &ActorFields,
     status: Status,
     location_flag: Option<&str>,
 ) -> Result<ActorId> {
-    let [lon_e7, lat_e7] = a.location.to_e7();
-    let q = a.location.quantized();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, \
-         commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
-         source_ref, demo, status, location_flag) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&a.name)
-    .bind(&a.description)
-    .bind(a.categories.join(" "))
-    .bind(a.family.as_str())
-    .bind(a.kinds.has(Kind::TiersLieu))
-    .bind(a.kinds.has(Kind::Ptce))
-    .bind(a.kinds.has(Kind::Reseau))
-    .bind(a.siret.as_ref().map(Siret::as_str))
-    .bind(&a.street)
-    .bind(&a.postcode)
-    .bind(a.commune.as_str())
-    .bind(q.lon())
-    .bind(q.lat())
-    .bind(lon_e7)
-    .bind(lat_e7)
-    .bind(a.precision.as_str())
-    .bind(&a.website)
-    .bind(&a.email)
-    .bind(&a.phone)
-    .bind(&a.opening_hours)
-    .bind(&a.accessibility)
-    .bind(&a.source)
-    .bind(&a.source_ref)
-    .bind(a.demo)
-    .bind(status.as_str())
-    .bind(location_flag)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id: i64 = bind_content!(sqlx::query_scalar(INSERT_ACTOR), a)
+        .bind(&a.source)
+        .bind(&a.source_ref)
+        .bind(a.demo)
+        .bind(status.as_str())
+        .bind(location_flag)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(ActorId(id))
 }
 
@@ -578,41 +561,12 @@ async fn update_actor(
     id: i64,
     r: UpsertRecord<'_>,
 ) -> Result<()> {
-    let a = r.fields;
-    let [lon_e7, lat_e7] = a.location.to_e7();
-    let q = a.location.quantized();
-    sqlx::query(
-        "UPDATE actors SET name = ?, description = ?, categories = ?, family = ?, is_tiers_lieu = ?, is_ptce = ?, \
-         is_reseau = ?, siret = ?, street = ?, postcode = ?, commune_code = ?, lon = ?, lat = ?, lon_e7 = ?, lat_e7 = ?, \
-         precision = ?, website = ?, email = ?, phone = ?, opening_hours = ?, accessibility = ?, status = ?, \
-         location_flag = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-    )
-    .bind(&a.name)
-    .bind(&a.description)
-    .bind(a.categories.join(" "))
-    .bind(a.family.as_str())
-    .bind(a.kinds.has(Kind::TiersLieu))
-    .bind(a.kinds.has(Kind::Ptce))
-    .bind(a.kinds.has(Kind::Reseau))
-    .bind(a.siret.as_ref().map(Siret::as_str))
-    .bind(&a.street)
-    .bind(&a.postcode)
-    .bind(a.commune.as_str())
-    .bind(q.lon())
-    .bind(q.lat())
-    .bind(lon_e7)
-    .bind(lat_e7)
-    .bind(a.precision.as_str())
-    .bind(&a.website)
-    .bind(&a.email)
-    .bind(&a.phone)
-    .bind(&a.opening_hours)
-    .bind(&a.accessibility)
-    .bind(r.status.as_str())
-    .bind(r.location_flag)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    bind_content!(sqlx::query(UPDATE_ACTOR), r.fields)
+        .bind(r.status.as_str())
+        .bind(r.location_flag)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
