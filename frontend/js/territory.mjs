@@ -118,7 +118,7 @@ function formatIndicator(key, v) {
     case 'population':
       return int(v);
     case 'actors_per_10000':
-      return dec(v, 1);
+      return dec(v, 2);
     case 'median_nearest_m':
       return distance(v);
     default:
@@ -263,7 +263,7 @@ function renderFigures() {
     item('area', km2(f.area_m2)),
     item('communes', int(f.communes)),
     item('actors', int(f.actors)),
-    item('actors_per_10000', dec(f.actors_per_10000, 1)),
+    item('actors_per_10000', dec(f.actors_per_10000, 2)),
     item('communes_covered_share', pct(f.communes_covered_share), t('terr.fig.communes_covered.detail', { n: int(f.communes_covered), total: int(f.communes) })),
     item('population_covered_share', pct(f.population_covered_share), t('terr.fig.population_covered.detail', { n: int(f.population_covered) })),
   );
@@ -382,7 +382,7 @@ function figureColumns() {
 }
 
 function figureCells(f) {
-  return [int(f.population), int(f.actors), dec(f.actors_per_10000, 1), pct(f.communes_covered_share), pct(f.population_covered_share)];
+  return [int(f.population), int(f.actors), dec(f.actors_per_10000, 2), pct(f.communes_covered_share), pct(f.population_covered_share)];
 }
 
 function renderChildren() {
@@ -636,7 +636,7 @@ async function createMap() {
   window.ancrage = { map };
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   map.addControl(
     new maplibregl.AttributionControl({ compact: false, customAttribution: [t('attribution.actors'), t('attribution.cog'), ...(offline ? [] : [t('attribution.outlines')])] }),
     'bottom-right',
@@ -723,7 +723,7 @@ function renderLegend(l) {
       el('span', { text: zonesOnMap ? t('terr.legend.zones', { d: state.distanceKm }) : t('terr.legend.zones.toomany', { d: state.distanceKm }) }),
     ),
   );
-  items.push(el('li', {}, swatch(`border-color:${OUTLINE_COLOUR}`, 'legend-swatch outline'), el('span', { text: t('terr.legend.outline') })));
+  if (outline) items.push(el('li', {}, swatch(`border-color:${OUTLINE_COLOUR}`, 'legend-swatch outline'), el('span', { text: t('terr.legend.outline') })));
   $('terr-legend-list').replaceChildren(...items);
 }
 

@@ -73,7 +73,7 @@ function formats(locale) {
   const nf = (o) => new Intl.NumberFormat(locale, o);
   return {
     int: (n) => nf({ maximumFractionDigits: 0 }).format(n),
-    dec: (n) => nf({ minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n),
+    dec: (n) => nf({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n),
     pct: (s) => nf({ style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(s),
   };
 }
@@ -144,6 +144,14 @@ test('a département opened by URL shows the API’s key figures, a choropleth w
   assert.equal(await page.locator('#terr-access-table tbody tr').count(), report.access.length);
   assert.equal(await page.locator('#terr-families-table tbody tr').count(), report.by_family.length);
   await screenshot(page, 'territory-departement');
+  // The key figures and the map together, for the README.
+  const figuresBox = await page.locator('section:has(#terr-figures)').boundingBox();
+  const mapBox = await page.locator('section:has(#terr-map)').boundingBox();
+  await page.screenshot({
+    path: path.join(ARTIFACTS, 'territory-figures-map.png'),
+    fullPage: true,
+    clip: { x: figuresBox.x - 8, y: figuresBox.y - 8, width: figuresBox.width + 16, height: mapBox.y + mapBox.height - figuresBox.y + 16 },
+  });
   assert.deepEqual(await axeViolations(page), []);
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -302,7 +310,9 @@ test('the printed report shows the map image, figures, tables, date, filters and
   assert.ok(image.width > 300, `printed ${image.width} px wide`);
   assert.ok(image.colours > 5, `${image.colours} colours in the map image`);
   assert.match(image.alt, /Carte de Loire-Atlantique/);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'territory-print.png'), fullPage: true });
+  // The first A4 page, and the whole report.
+  await screenshot(page, 'territory-print');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'territory-print-full.png'), fullPage: true });
   // And as a PDF on A4, the way a browser prints it.
   const pdf = await page.pdf({ format: 'A4', printBackground: true });
   assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
