@@ -200,7 +200,7 @@ function bindControls() {
   const filter = (apply) => (e) => {
     apply(e.currentTarget);
     writeUrl(true);
-    refresh();
+    load();
   };
   $('terr-category').addEventListener('change', filter((n) => (state.category = n.value)));
   $('terr-family').addEventListener('change', filter((n) => (state.family = n.value)));
@@ -741,6 +741,12 @@ async function load() {
     data = await api(base, params);
   } catch (e) {
     if (mine !== seq) return false;
+    delete document.body.dataset.loading;
+    if (report) {
+      // A failed refresh keeps the last report on screen and says so.
+      $('terr-status').textContent = t('terr.error.refresh');
+      return false;
+    }
     if (e.status === 404) showError(t('terr.error.notfound', { kind: kindLabel(kind).toLowerCase(), code }));
     else if (e.status === 400) showError(t('terr.error.code', { kind: kindLabel(kind).toLowerCase(), code }));
     else showError(t('terr.error.network'));
@@ -769,10 +775,6 @@ async function load() {
   delete document.body.dataset.loading;
   document.body.dataset.version = String(++version);
   return true;
-}
-
-async function refresh() {
-  await load();
 }
 
 function switchLanguage() {
@@ -840,7 +842,7 @@ async function start() {
       applyStrings();
     }
     buildControls();
-    refresh();
+    load();
   });
   window.addEventListener('beforeprint', refreshMapImage);
   const outlineReq = where.kind === 'france' ? Promise.resolve(null) : api(`/api/v1/map/outlines/${where.kind}/${encodeURIComponent(where.code)}`).catch(() => null);

@@ -434,3 +434,16 @@ test('an unknown kind or code gets a clear French message, not a blank page', as
     await page.context().close();
   }
 });
+
+test('a failed update keeps the last report on screen and says so', async () => {
+  const page = await open('/territoire/departement/44');
+  const actors = await figure(page, 'actors');
+  await page.route(/\/coverage\?/, (route) => route.abort('failed'));
+  await page.locator('#terr-category').selectOption('alimentation');
+  await page.waitForFunction(() => document.getElementById('terr-status').textContent.length > 0);
+  assert.match(await page.locator('#terr-status').textContent(), /La mise à jour des chiffres a échoué/);
+  assert.equal(await figure(page, 'actors'), actors);
+  assert.ok(await page.locator('#terr-figures').isVisible());
+  assert.equal(await page.locator('#terr-error').isHidden(), true);
+  await page.context().close();
+});

@@ -234,5 +234,6 @@ export default {
   'terr.error.notfound': 'No {kind} has the code “{code}”.',
   'terr.error.path': 'This address does not name an area: it should look like /territoire/departement/44.',
   'terr.error.network': 'Loading the figures failed. Check your connection, then reload the page.',
+  'terr.error.refresh': 'Updating the figures failed; the figures shown are those of the previous filters. Try again.',
   'terr.error.map': 'Back to the map to choose an area',
 };

@@ -234,5 +234,6 @@ export default {
   'terr.error.notfound': 'Aucun territoire de type {kind} n’a le code « {code} ».',
   'terr.error.path': 'Cette adresse ne désigne pas un territoire : elle doit être de la forme /territoire/departement/44.',
   'terr.error.network': 'Le chargement des chiffres a échoué. Vérifiez votre connexion puis rechargez la page.',
+  'terr.error.refresh': 'La mise à jour des chiffres a échoué ; les chiffres affichés sont ceux des filtres précédents. Réessayez.',
   'terr.error.map': 'Retour à la carte pour choisir un territoire',
 };
