@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { legend, colourOf } from '../../frontend/js/classify.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -177,6 +178,7 @@ test('the children table sorts by clicking or pressing its headers, like the API
   await page.locator('#terr-children-table button[data-sort="name"]').focus();
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.dataset.sort), 'name');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'solid', 'visible focus');
   assert.equal(await page.locator('#terr-children-table th:has(button[data-sort="name"])').getAttribute('aria-sort'), 'ascending');
   assert.deepEqual(await rowCodes(page, 'terr-children-table'), await byApi('sort=name&order=asc'));
   await page.keyboard.press('Space');
@@ -215,6 +217,36 @@ test('changing the category filter updates the figures, the URL and the download
   await redraw(page, () => page.goBack());
   assert.equal(await page.locator('#terr-demo').isChecked(), true);
   await assertFigures(page, food.figures);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the choropleth’s indicator and classes can be changed, colour the map as the legend says, and stay in the URL', async () => {
+  const page = await open('/territoire/departement/44');
+  await page.locator('#terr-indicator').selectOption('access_share');
+  await page.locator('#terr-method').selectOption('jenks');
+  assert.match(page.url(), /ind=access_share&cls=jenks/);
+  assert.equal(
+    await page.locator('#terr-legend-caption').textContent(),
+    'Population à moins de 10 km d’une structure (Toutes les catégories)',
+  );
+  for (const line of await page.locator('#terr-legend-list .legend-class').allTextContents()) assert.match(line, /%/, line);
+  // Each EPCI has the colour of the Jenks class of its own access share, as the API gives it.
+  const report = await api(DEP);
+  const share = (c) => c.access?.share ?? null;
+  const l = legend(report.children.map(share), 'jenks', 5);
+  const expected = new Map(report.children.map((c) => [c.code, colourOf(share(c), l)]));
+  assert.ok(new Set(expected.values()).size >= 3);
+  await mapIdle(page);
+  const drawn = await page.evaluate(() =>
+    window.ancrage.map.queryRenderedFeatures({ layers: ['children-fill'] }).map((f) => [f.properties.code, f.properties.fill]),
+  );
+  assert.equal(new Set(drawn.map(([code]) => code)).size, report.children.length);
+  for (const [code, fill] of drawn) assert.equal(fill, expected.get(code), code);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.locator('#terr-indicator').inputValue(), 'access_share');
+  assert.equal(await page.locator('#terr-method').inputValue(), 'jenks');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
