@@ -853,6 +853,8 @@ async function start() {
   }
   outline = await outlineReq;
   await createMap();
+  // A remote basemap's own credits are known once its style is loaded.
+  renderSources();
   if (map) await new Promise((resolve) => (map.loaded() && !map.isMoving() ? resolve() : map.once('idle', resolve)));
   refreshMapImage();
   document.body.dataset.ready = '1';

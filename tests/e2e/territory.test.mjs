@@ -479,3 +479,45 @@ test('a failed update keeps the last report on screen and says so', async () => 
   assert.equal(await page.locator('#terr-error').isHidden(), true);
   await page.context().close();
 });
+
+test('over a remote basemap, the report credits its sources (e.g. OpenStreetMap) and still prints the map', async () => {
+  const remote = await startServer({ ANCRAGE_BASEMAP_STYLE: 'https://tiles.example.invalid/styles/osm.json' });
+  try {
+    const page = await newPage(browser, remote, { viewport: DESKTOP });
+    await page.context().route('https://tiles.example.invalid/**', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: JSON.stringify({
+          version: 8,
+          sources: {
+            land: {
+              type: 'geojson',
+              data: { type: 'FeatureCollection', features: [] },
+              attribution: '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            },
+          },
+          layers: [
+            { id: 'remote-background', type: 'background', paint: { 'background-color': '#e3ecd9' } },
+            { id: 'remote-land', type: 'fill', source: 'land' },
+          ],
+        }),
+      }),
+    );
+    await page.goto(`${remote.url}/territoire/departement/44`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 90_000 });
+    const sources = await page.locator('#terr-sources li').allTextContents();
+    assert.ok(sources.includes('© OpenStreetMap contributors'), sources.join(' | '));
+    assert.ok(sources.some((s) => s.includes('IGN ADMIN EXPRESS')));
+    assert.match(await page.locator('.maplibregl-ctrl-attrib').textContent(), /OpenStreetMap/);
+    assert.ok(await page.evaluate(() => window.ancrage.map.getStyle().layers.some((l) => l.id === 'remote-background')));
+    assert.ok(await page.evaluate(() => window.ancrage.map.getStyle().layers.some((l) => l.id === 'children-fill')));
+    await page.emulateMedia({ media: 'print' });
+    assert.ok(await page.locator('#terr-map-image').isVisible());
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await remote.stop();
+  }
+});
