@@ -26,15 +26,28 @@ fn media_type(path: &str) -> String {
     }
 }
 
+/// Whether a path is a territory page, `/territoire/{kind}/{code}`. Any two segments get the
+/// page: it reads the coverage API and explains itself when the territory does not exist.
+fn is_territory_page(path: &str) -> bool {
+    path.strip_prefix("/territoire/")
+        .map(|rest| rest.strip_suffix('/').unwrap_or(rest))
+        .is_some_and(|rest| {
+            let segments: Vec<&str> = rest.split('/').collect();
+            segments.len() == 2 && segments.iter().all(|s| !s.is_empty())
+        })
+}
+
 /// Serves an embedded file; `/` is `index.html`, `/embed` the embeddable map, `/api/v1/docs`
-/// the API documentation page. Vendored libraries are cached for a day, the embeddable
-/// `widget.js` for an hour; the pages and their own code are revalidated with their `ETag` on
-/// every use, so a new version is picked up at once.
+/// the API documentation page, `/territoire/{kind}/{code}` the territory page. Vendored
+/// libraries are cached for a day, the embeddable `widget.js` for an hour; the pages and their
+/// own code are revalidated with their `ETag` on every use, so a new version is picked up at
+/// once.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = match req.path() {
         "/" => "index.html",
         "/api/v1/docs" | "/api/v1/docs/" => "docs.html",
         "/embed" | "/embed/" => "embed.html",
+        p if is_territory_page(p) => "territoire.html",
         p => p.trim_start_matches('/'),
     };
     match Frontend::get(path) {
@@ -78,7 +91,49 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::media_type;
+    use super::{is_territory_page, media_type, serve};
+    use actix_web::body::MessageBody;
+    use actix_web::http::{StatusCode, header};
+    use actix_web::test::TestRequest;
+
+    async fn get(uri: &str) -> (StatusCode, String, String) {
+        let res = serve(TestRequest::get().uri(uri).to_http_request()).await;
+        let status = res.status();
+        let mime = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = res.into_body().try_into_bytes().unwrap_or_default();
+        (status, mime, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[test]
+    fn territory_pages_are_two_segments_under_territoire() {
+        assert!(is_territory_page("/territoire/departement/44"));
+        assert!(is_territory_page("/territoire/commune/2A004/"));
+        assert!(is_territory_page("/territoire/canton/1"));
+        assert!(!is_territory_page("/territoire/departement"));
+        assert!(!is_territory_page("/territoire/departement/"));
+        assert!(!is_territory_page("/territoire//44"));
+        assert!(!is_territory_page("/territoire/departement/44/plus"));
+        assert!(!is_territory_page("/territoires/departement/44"));
+    }
+
+    #[actix_web::test]
+    async fn a_territory_path_serves_the_territory_page() {
+        let (status, mime, body) = get("/territoire/departement/44").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(mime, "text/html; charset=utf-8");
+        assert!(body.contains("/js/territory.mjs"), "the page's module");
+        // An unknown kind still gets the page, which says in French what is wrong.
+        let (status, _, other) = get("/territoire/canton/1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(other, body);
+        let (status, _, _) = get("/territoire/departement").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
 
     #[test]
     fn modules_styles_and_pages_get_their_types_with_charset() {

@@ -987,6 +987,7 @@ async function selectTerritory(ref, { push = false, fit = false } = {}) {
     if (map && fit && f.bbox) map.fitBounds([[f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]], { padding: 40, duration: 800 });
     $('territory-name').textContent = t('map.territory', { name: `${f.properties.name} (${t(`kind.${kind}`)})` });
     $('territory-chip').hidden = false;
+    updateCoverageLink();
   } catch (e) {
     // Only a territory that does not exist lifts the lock; a failed request keeps it.
     if (embedded?.territory && e.status === 404) {
@@ -1002,7 +1003,17 @@ function clearTerritory(push) {
   state.territory = null;
   if (map && map.getSource('territory')) map.getSource('territory').setData(EMPTY);
   $('territory-chip').hidden = true;
+  updateCoverageLink();
   if (push !== null) writeUrl(push);
+}
+
+/** The link from the chosen territory to its coverage page, in the page's language. */
+function updateCoverageLink() {
+  const link = $('territory-coverage');
+  link.hidden = !state.territory;
+  if (!state.territory) return;
+  const [kind, code] = state.territory.split(':');
+  link.href = `/territoire/${kind}/${encodeURIComponent(code)}${lang() === 'en' ? '?lang=en' : ''}`;
 }
 
 // ---------- search (ARIA combobox) ----------
@@ -1177,6 +1188,7 @@ function switchLanguage() {
     const [kind] = state.territory.split(':');
     $('territory-name').textContent = t('map.territory', { name: `${territoryFeature.properties.name} (${t(`kind.${kind}`)})` });
   }
+  updateCoverageLink();
   scheduleView(0);
 }
 

@@ -1,0 +1,863 @@
+// The territory page: how well the actors cover a commune, EPCI, département, région or France.
+// Key figures, a choropleth of the child territories with the zones blanches, charts and tables
+// (the text alternative to the map), downloads, and a printable report. The coverage API does
+// the arithmetic; this module lays it out. Filters and display choices live in the URL.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { t, setLang, lang } from './i18n.mjs';
+import { offlineStyle, labelPoints } from './style.mjs';
+import { formatDistance } from './format.mjs';
+import { legend as makeLegend, colourOf, NO_DATA } from './classify.mjs';
+import * as ts from './territory_state.mjs';
+
+const $ = (id) => document.getElementById(id);
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const FAMILIES = ['association', 'cooperative', 'mutuelle', 'fondation', 'entreprise-ess', 'autre'];
+/** Zones blanches drawn on the map at most (the table lists them all). */
+const ZONES_ON_MAP_MAX = 2000;
+/** Rows of the zones blanches table shown at once; the CSV has them all. */
+const ZONES_ROWS = 200;
+const ZONE_COLOUR = '#c2410c';
+const OUTLINE_COLOUR = '#111827';
+
+const where = ts.parsePath(location.pathname);
+let state = ts.parseState(location.search);
+let config = { basemap_style: null };
+let categories = [];
+let catBySlug = new Map();
+let report = null;
+/** Outlines of the child territories (fetched once: they do not depend on the filters). */
+let childrenShapes = null;
+let zonesGeo = EMPTY;
+let zonesOnMap = true;
+let outline = null;
+let map = null;
+let offline = true;
+let remoteCredits = [];
+let seq = 0;
+let version = 0;
+
+// ---------- helpers ----------
+
+async function api(path, params) {
+  const query = params && String(params) ? `?${params}` : '';
+  const res = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
+  if (!res.ok) {
+    const err = new Error(`${res.status} ${path}`);
+    err.status = res.status;
+    throw err;
+  }
+  return res.json();
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+const locale = () => (lang() === 'en' ? 'en-GB' : 'fr-FR');
+const nf = (options) => new Intl.NumberFormat(locale(), options);
+const missing = () => t('terr.na');
+
+/** A whole number: « 1 234 567 ». */
+function int(n) {
+  return typeof n === 'number' && Number.isFinite(n) ? nf({ maximumFractionDigits: 0 }).format(n) : missing();
+}
+
+/** A number with `digits` decimals: « 12,3 ». */
+function dec(n, digits = 1) {
+  return typeof n === 'number' && Number.isFinite(n)
+    ? nf({ minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n)
+    : missing();
+}
+
+/** A share (0 to 1) as a percentage with one decimal: « 79,4 % ». */
+function pct(share) {
+  return typeof share === 'number' && Number.isFinite(share) ? nf({ style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(share) : missing();
+}
+
+/** An area in square kilometres. */
+function km2(m2) {
+  const v = m2 / 1e6;
+  return `${v >= 100 ? int(v) : dec(v, 1)} km²`;
+}
+
+function distance(m) {
+  return typeof m === 'number' && Number.isFinite(m) ? formatDistance(m, lang()) : missing();
+}
+
+function label(cat) {
+  return lang() === 'en' ? cat.label_en : cat.label_fr;
+}
+
+function categoryLabel(slug) {
+  if (!slug) return t('terr.any');
+  const c = catBySlug.get(slug);
+  return c ? label(c) : slug;
+}
+
+function kindLabel(kind) {
+  return kind === 'france' ? t('terr.kind.france') : t(`kind.${kind}`);
+}
+
+function territoryName(n) {
+  return n.name ?? t('terr.outside.epci');
+}
+
+/** Indicator values are shares, counts, ratios or distances: each its own format. */
+function formatIndicator(key, v) {
+  switch (key) {
+    case 'actors':
+    case 'population':
+      return int(v);
+    case 'actors_per_10000':
+      return dec(v, 2);
+    case 'median_nearest_m':
+      return distance(v);
+    default:
+      return pct(v);
+  }
+}
+
+function indicatorLabel(key) {
+  return t(`terr.ind.${key}`, { d: state.distanceKm, category: categoryLabel(state.category) });
+}
+
+// ---------- URL and strings ----------
+
+function writeUrl(push) {
+  const url = `${location.pathname}${ts.formatState(state)}`;
+  if (url === `${location.pathname}${location.search}`) return;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+function applyStrings() {
+  document.documentElement.lang = lang();
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-aria-label]'))
+    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
+  $('lang-switch').setAttribute('lang', lang() === 'fr' ? 'en' : 'fr');
+  const back = new URLSearchParams();
+  if (where.kind && where.kind !== 'france' && !where.error) back.set('terr', `${where.kind}:${where.code}`);
+  if (lang() === 'en') back.set('lang', 'en');
+  $('terr-back').href = `/${String(back) ? `?${String(back).replaceAll('%3A', ':')}` : ''}`;
+}
+
+function showError(message) {
+  $('terr-report').hidden = true;
+  $('terr-status').textContent = '';
+  const box = $('terr-error');
+  box.hidden = false;
+  box.replaceChildren(
+    el('p', { text: message }),
+    el('p', {}, el('a', { href: $('terr-back').href, text: t('terr.error.map') })),
+  );
+  $('terr-title').textContent = t('terr.error.title');
+  document.title = `${t('terr.error.title')} — Ancrage`;
+}
+
+// ---------- filters ----------
+
+function buildControls() {
+  const category = $('terr-category');
+  category.replaceChildren(
+    el('option', { value: '', text: t('terr.any') }),
+    ...categories.map((c) =>
+      el('option', { value: c.slug, text: c.parent ? `\u00a0\u00a0— ${label(c)}` : label(c) }),
+    ),
+  );
+  category.value = state.category;
+  const family = $('terr-family');
+  family.replaceChildren(
+    el('option', { value: '', text: t('filters.family.all') }),
+    ...FAMILIES.map((f) => el('option', { value: f, text: t(`family.${f}`) })),
+  );
+  family.value = state.family;
+  const dist = $('terr-distance');
+  dist.replaceChildren(...ts.DISTANCES_KM.map((d) => el('option', { value: String(d), text: `${d} km` })));
+  dist.value = String(state.distanceKm);
+  $('terr-demo').checked = !state.hideDemo;
+  const indicator = $('terr-indicator');
+  indicator.replaceChildren(...ts.INDICATORS.map((k) => el('option', { value: k, text: indicatorLabel(k) })));
+  indicator.value = state.indicator;
+  const method = $('terr-method');
+  method.replaceChildren(
+    el('option', { value: 'quantile', text: t('terr.method.quantile') }),
+    el('option', { value: 'jenks', text: t('terr.method.jenks') }),
+  );
+  method.value = state.method;
+}
+
+function bindControls() {
+  const filter = (apply) => (e) => {
+    apply(e.currentTarget);
+    writeUrl(true);
+    load();
+  };
+  $('terr-category').addEventListener('change', filter((n) => (state.category = n.value)));
+  $('terr-family').addEventListener('change', filter((n) => (state.family = n.value)));
+  $('terr-distance').addEventListener('change', filter((n) => (state.distanceKm = Number(n.value))));
+  $('terr-demo').addEventListener('change', filter((n) => (state.hideDemo = !n.checked)));
+  $('terr-indicator').addEventListener('change', (e) => {
+    state.indicator = e.currentTarget.value;
+    writeUrl(true);
+    drawChoropleth();
+  });
+  $('terr-method').addEventListener('change', (e) => {
+    state.method = e.currentTarget.value;
+    writeUrl(true);
+    drawChoropleth();
+  });
+  $('terr-filters').addEventListener('submit', (e) => e.preventDefault());
+  $('terr-print').addEventListener('click', () => {
+    refreshMapImage();
+    window.print();
+  });
+}
+
+/** Drops filters the catalogue does not know, so a damaged link still shows a report. */
+function sanitiseState() {
+  if (state.category && !catBySlug.has(state.category)) state.category = '';
+  if (state.family && !FAMILIES.includes(state.family)) state.family = '';
+}
+
+function activeFilters() {
+  const colon = t('terr.colon');
+  return [
+    `${t('terr.filter.category')}${colon}${categoryLabel(state.category)}`,
+    `${t('filters.family')}${colon}${state.family ? t(`family.${state.family}`) : t('filters.family.all')}`,
+    t(state.hideDemo ? 'terr.meta.demo.off' : 'terr.meta.demo.on'),
+    t('terr.meta.distance', { d: state.distanceKm }),
+  ].join(' ; ');
+}
+
+// ---------- rendering: figures, charts, tables ----------
+
+function renderHead() {
+  const n = report.territory;
+  const name = territoryName(n);
+  $('terr-kind').textContent = n.kind === 'france' ? kindLabel(n.kind) : `${kindLabel(n.kind)} · ${n.code}`;
+  $('terr-title').textContent = name;
+  document.title = t('terr.page.title', { name });
+  const date = new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
+  $('terr-meta').replaceChildren(
+    el('span', { class: 'terr-date', text: t('terr.meta.date', { date }) }),
+    el('span', { class: 'terr-active-filters', text: `${t('terr.meta.filters')}${t('terr.colon')}${activeFilters()}` }),
+  );
+}
+
+function renderFigures() {
+  const f = report.figures;
+  const item = (key, value, detail) =>
+    el('div', { class: 'figure', 'data-figure': key }, el('dt', { text: t(`terr.fig.${key}`) }), el('dd', {}, el('span', { class: 'figure-value', text: value }), detail ? el('span', { class: 'figure-detail', text: detail }) : null));
+  $('terr-figures').replaceChildren(
+    item('population', int(f.population)),
+    item('area', km2(f.area_m2)),
+    item('communes', int(f.communes)),
+    item('actors', int(f.actors)),
+    item('actors_per_10000', dec(f.actors_per_10000, 2)),
+    item('communes_covered_share', pct(f.communes_covered_share), t('terr.fig.communes_covered.detail', { n: int(f.communes_covered), total: int(f.communes) })),
+    item('population_covered_share', pct(f.population_covered_share), t('terr.fig.population_covered.detail', { n: int(f.population_covered) })),
+  );
+  $('terr-summary').textContent =
+    report.territory.kind === 'commune'
+      ? t(f.actors > 0 ? 'terr.summary.commune' : 'terr.summary.commune.none', { n: int(f.actors) })
+      : t('terr.summary', { communes: pct(f.communes_covered_share), population: pct(f.population_covered_share) });
+}
+
+function bars(id, caption, lines) {
+  const max = Math.max(0, ...lines.map((l) => l.value ?? 0));
+  return el(
+    'figure',
+    { class: 'chart' },
+    el('figcaption', { id, text: caption }),
+    el(
+      'ul',
+      { class: 'bars', 'aria-labelledby': id },
+      lines.map((l) =>
+        el(
+          'li',
+          { 'data-slug': l.slug },
+          el('span', { class: 'bar-label', text: l.label }),
+          el(
+            'span',
+            { class: 'bar-track', 'aria-hidden': 'true' },
+            el('span', { class: 'bar', style: `width:${max > 0 ? ((l.value ?? 0) / max) * 100 : 0}%;background:${l.colour}` }),
+          ),
+          el('span', { class: 'bar-value', text: l.text }),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderCharts() {
+  const top = report.by_category.filter((l) => !l.parent);
+  const colour = (slug) => catBySlug.get(slug)?.colour ?? '#4b5563';
+  $('terr-charts').replaceChildren(
+    bars(
+      'terr-chart-actors',
+      t('terr.chart.actors'),
+      top.map((l) => ({
+        slug: l.slug,
+        label: categoryLabel(l.slug),
+        value: l.actors,
+        colour: colour(l.slug),
+        text: t('terr.chart.actors.value', { n: int(l.actors), per: dec(l.actors_per_10000, 2) }),
+      })),
+    ),
+    bars(
+      'terr-chart-covered',
+      t('terr.chart.covered'),
+      top.map((l) => ({
+        slug: l.slug,
+        label: categoryLabel(l.slug),
+        value: l.population_covered_share,
+        colour: colour(l.slug),
+        text: pct(l.population_covered_share),
+      })),
+    ),
+  );
+}
+
+/**
+ * A table in a focusable scrolling region (keyboard users can scroll it on small screens).
+ * `columns`: `{ label, num, sort }`; `rows`: arrays of cells (text or nodes), with an optional
+ * `attrs` property for the row.
+ */
+function table(id, caption, columns, rows, sortable = null) {
+  const captionId = `${id}-caption`;
+  const head = columns.map((c) => {
+    const attrs = { scope: 'col', class: c.num ? 'num' : null };
+    if (!sortable || !c.sort) return el('th', { ...attrs, text: c.label });
+    const active = sortable.key === c.sort;
+    const arrow = active ? (sortable.order === 'asc' ? '▲' : '▼') : '↕';
+    return el(
+      'th',
+      { ...attrs, 'aria-sort': active ? (sortable.order === 'asc' ? 'ascending' : 'descending') : null },
+      el(
+        'button',
+        { type: 'button', class: 'sort', 'data-sort': c.sort, onclick: () => sortable.onSort(c.sort) },
+        c.label,
+        el('span', { class: 'sort-arrow', 'aria-hidden': 'true', text: ` ${arrow}` }),
+      ),
+    );
+  });
+  const body = rows.map((r) =>
+    el(
+      'tr',
+      r.attrs ?? {},
+      r.map((cell, i) => (i === 0 ? el('th', { scope: 'row' }, cell) : el('td', { class: columns[i].num ? 'num' : null }, cell))),
+    ),
+  );
+  return el(
+    'div',
+    { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': captionId },
+    el('table', { id }, el('caption', { id: captionId, text: caption }), el('thead', {}, el('tr', {}, head)), el('tbody', {}, body)),
+  );
+}
+
+function territoryLink(n) {
+  if (!n.code || n.kind === 'france') return territoryName(n);
+  const href = `${ts.pagePath(n.kind, n.code)}${ts.formatState({ ...ts.emptyState(), category: state.category, family: state.family, hideDemo: state.hideDemo, distanceKm: state.distanceKm, lang: state.lang })}`;
+  return el('a', { href, text: territoryName(n) });
+}
+
+function figureColumns() {
+  return [
+    { label: t('terr.col.population'), num: true, sort: 'population' },
+    { label: t('terr.col.actors'), num: true, sort: 'actors' },
+    { label: t('terr.col.per10000'), num: true, sort: 'actors_per_10000' },
+    { label: t('terr.col.communes_covered'), num: true, sort: 'communes_covered_share' },
+    { label: t('terr.col.population_covered'), num: true, sort: 'population_covered_share' },
+  ];
+}
+
+function figureCells(f) {
+  return [int(f.population), int(f.actors), dec(f.actors_per_10000, 2), pct(f.communes_covered_share), pct(f.population_covered_share)];
+}
+
+function renderChildren() {
+  const section = $('terr-children-section');
+  if (!report.children_kind) {
+    section.hidden = true;
+    return;
+  }
+  section.hidden = false;
+  const columns = [
+    { label: t(`terr.children.col.${report.children_kind}`), sort: 'name' },
+    ...figureColumns(),
+    { label: t('terr.col.access', { d: state.distanceKm }), num: true, sort: 'access_share' },
+    { label: t('terr.col.median'), num: true, sort: 'median_nearest_m' },
+  ];
+  const rows = ts.sortChildren(report.children, state.sort, state.order).map((c) => {
+    const r = [territoryLink(c), ...figureCells(c), pct(c.access?.share), distance(c.access?.median_nearest_m)];
+    r.attrs = { 'data-code': c.code ?? '' };
+    return r;
+  });
+  $('terr-children').replaceChildren(
+    table('terr-children-table', t('terr.children.caption', { kind: t(`terr.children.col.${report.children_kind}`), name: territoryName(report.territory) }), columns, rows, {
+      key: state.sort,
+      order: state.order,
+      onSort: (key) => {
+        state.order = state.sort === key ? (state.order === 'asc' ? 'desc' : 'asc') : ts.defaultOrder(key);
+        state.sort = key;
+        writeUrl(false);
+        renderChildren();
+        renderDownloads();
+        document.querySelector(`#terr-children-table button[data-sort="${key}"]`)?.focus();
+      },
+    }),
+  );
+}
+
+function renderParents() {
+  const columns = [{ label: t('terr.col.territory') }, ...figureColumns()];
+  const self = [el('span', {}, el('strong', { text: territoryName(report.territory) }), ` (${kindLabel(report.territory.kind)})`), ...figureCells(report.figures)];
+  self.attrs = { class: 'self' };
+  const rows = [self, ...report.parents.map((p) => [el('span', {}, territoryLink(p), ` (${kindLabel(p.kind)})`), ...figureCells(p)])];
+  $('terr-parents').replaceChildren(table('terr-parents-table', t('terr.parents.caption'), columns, rows));
+}
+
+function renderCategoryTables() {
+  const columns = [{ label: t('terr.col.category') }, ...figureColumns().slice(1)];
+  const rows = report.by_category.map((l) => {
+    const r = [el('span', { class: l.parent ? 'sub' : null, text: categoryLabel(l.slug) }), int(l.actors), dec(l.actors_per_10000, 2), pct(l.communes_covered_share), pct(l.population_covered_share)];
+    r.attrs = { 'data-slug': l.slug };
+    return r;
+  });
+  const families = report.by_family.map((l) => [t(`family.${l.slug}`), int(l.actors), dec(l.actors_per_10000, 2), pct(l.communes_covered_share), pct(l.population_covered_share)]);
+  const access = report.access.map((a) => {
+    const r = [categoryLabel(a.category), ...a.within.map((w) => pct(w.share)), distance(a.median_nearest_m)];
+    r.attrs = { 'data-slug': a.category ?? '' };
+    return r;
+  });
+  const steps = report.access[0]?.within.map((w) => w.distance_m / 1000) ?? [1, 5, 10, 20];
+  $('terr-categories').replaceChildren(table('terr-categories-table', t('terr.categories.caption'), columns, rows));
+  $('terr-access').replaceChildren(
+    table(
+      'terr-access-table',
+      t('terr.access.caption'),
+      [{ label: t('terr.col.category') }, ...steps.map((d) => ({ label: t('terr.col.within', { d }), num: true })), { label: t('terr.col.median'), num: true }],
+      access,
+    ),
+  );
+  $('terr-families').replaceChildren(
+    table('terr-families-table', t('terr.families.caption'), [{ label: t('filters.family') }, ...figureColumns().slice(1)], families),
+  );
+}
+
+function renderZones() {
+  const zones = report.zones_blanches;
+  const d = state.distanceKm;
+  const category = state.category ? t('terr.zones.of', { category: categoryLabel(state.category) }) : '';
+  const summary = $('terr-zones-summary');
+  if (report.territory.kind === 'commune') {
+    const nearest = report.access[0]?.median_nearest_m;
+    summary.textContent = zones.length
+      ? t('terr.zones.commune.yes', { d, category, nearest: distance(zones[0].nearest_m) })
+      : t('terr.zones.commune.no', { d, category, nearest: distance(nearest) });
+    summary.className = zones.length ? 'zone-status is-zone' : 'zone-status';
+    $('terr-zones').replaceChildren();
+    return;
+  }
+  summary.className = '';
+  if (!zones.length) {
+    summary.textContent = t('terr.zones.none', { d, category });
+    $('terr-zones').replaceChildren();
+    return;
+  }
+  const population = zones.reduce((s, z) => s + z.population, 0);
+  summary.textContent = t('terr.zones.summary', { n: int(zones.length), population: int(population), d, category });
+  const shown = zones.slice(0, ZONES_ROWS);
+  const rows = shown.map((z) => {
+    const r = [el('a', { href: `${ts.pagePath('commune', z.code)}${ts.formatState({ ...ts.emptyState(), lang: state.lang })}`, text: z.name }), z.code, int(z.population), distance(z.nearest_m)];
+    r.attrs = { 'data-code': z.code };
+    return r;
+  });
+  $('terr-zones').replaceChildren(
+    table(
+      'terr-zones-table',
+      t('terr.zones.caption', { d }),
+      [{ label: t('terr.col.commune') }, { label: t('terr.col.code') }, { label: t('terr.col.population'), num: true }, { label: t('terr.col.nearest'), num: true }],
+      rows,
+    ),
+    ...(zones.length > shown.length ? [el('p', { class: 'hint', text: t('terr.zones.more', { shown: int(shown.length), n: int(zones.length) }) })] : []),
+  );
+}
+
+function renderDownloads() {
+  const { kind, code } = report.territory;
+  const links = [
+    ...ts.CSV_FILES.map((f) => [`${f}.csv`, t(`terr.file.${f}`), 'CSV']),
+    ...ts.GEOJSON_FILES.map((f) => [`${f}.geojson`, t(`terr.file.${f}`), 'GeoJSON']),
+  ].filter(([file]) => report.children_kind || !file.startsWith('children'));
+  $('terr-downloads').replaceChildren(
+    ...links.map(([file, name, format]) =>
+      el('li', {}, el('a', { class: 'button', href: ts.exportUrl(kind, code, file, state), download: true, 'data-export': file, text: `${name} (${format})` })),
+    ),
+  );
+  $('terr-downloads-hint').textContent = t(lang() === 'en' ? 'terr.downloads.hint.en' : 'terr.downloads.hint');
+}
+
+function renderSources() {
+  const items = [t('attribution.cog'), t('attribution.outlines'), t('attribution.actors')];
+  if (!state.hideDemo) items.push(t('terr.source.demo'));
+  items.push(...remoteCredits);
+  items.push(t('terr.source.method'));
+  $('terr-sources').replaceChildren(...items.map((s) => el('li', { text: s })));
+}
+
+function renderAll() {
+  renderHead();
+  renderFigures();
+  renderCharts();
+  renderZones();
+  renderChildren();
+  renderParents();
+  renderCategoryTables();
+  renderDownloads();
+  renderSources();
+  drawChoropleth();
+}
+
+// ---------- map ----------
+
+async function chooseStyle() {
+  const fallback = offlineStyle(location.origin, t('attribution.outlines'));
+  if (!config.basemap_style) return fallback;
+  try {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), 6000);
+    const res = await fetch(config.basemap_style, { signal: ctrl.signal });
+    clearTimeout(timer);
+    if (!res.ok) throw new Error(String(res.status));
+    const style = await res.json();
+    if (!style || style.version !== 8) throw new Error('not a style');
+    offline = false;
+    // The printed report names the basemap's sources as the map shows them (e.g. OpenStreetMap).
+    remoteCredits = [
+      ...new Set(
+        Object.values(style.sources ?? {})
+          .map((s) => (typeof s.attribution === 'string' ? new DOMParser().parseFromString(s.attribution, 'text/html').body.textContent.trim() : ''))
+          .filter(Boolean),
+      ),
+    ];
+    return style;
+  } catch {
+    $('terr-status').textContent = t('map.fallback');
+    return fallback;
+  }
+}
+
+/** A diagonal hatch for the zones blanches, drawn once in a canvas (no sprite to fetch). */
+function hatchImage() {
+  const size = 12;
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d');
+  ctx.strokeStyle = ZONE_COLOUR;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  for (const o of [-size, 0, size]) {
+    ctx.moveTo(o, size);
+    ctx.lineTo(o + size, 0);
+  }
+  ctx.stroke();
+  return ctx.getImageData(0, 0, size, size);
+}
+
+function fitBounds() {
+  if (!map) return;
+  let box = outline?.bbox;
+  if (!box) {
+    const b = [180, 90, -180, -90];
+    const visit = (c) => {
+      if (typeof c[0] === 'number') {
+        b[0] = Math.min(b[0], c[0]);
+        b[1] = Math.min(b[1], c[1]);
+        b[2] = Math.max(b[2], c[0]);
+        b[3] = Math.max(b[3], c[1]);
+      } else c.forEach(visit);
+    };
+    for (const f of childrenShapes?.features ?? []) if (f.geometry) visit(f.geometry.coordinates);
+    if (b[0] > b[2]) return;
+    // France with its overseas regions would be a world map: keep to the metropole.
+    box = report.territory.kind === 'france' ? [-5.2, 41.3, 9.6, 51.1] : b;
+  }
+  map.fitBounds(
+    [
+      [box[0], box[1]],
+      [box[2], box[3]],
+    ],
+    { padding: 24, animate: false },
+  );
+}
+
+async function createMap() {
+  const style = await chooseStyle();
+  try {
+    map = new maplibregl.Map({
+      container: 'terr-map',
+      style,
+      center: [2.4, 46.6],
+      zoom: 5,
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      cooperativeGestures: true,
+      maxZoom: 16,
+      // The printed report copies the drawn map into an image.
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+      locale: {
+        'Map.Title': t('terr.map.label'),
+        'NavigationControl.ZoomIn': t('map.zoomin'),
+        'NavigationControl.ZoomOut': t('map.zoomout'),
+        'AttributionControl.ToggleAttribution': t('map.attribution.toggle'),
+        'CooperativeGesturesHandler.WindowsHelpText': t('terr.map.gesture.windows'),
+        'CooperativeGesturesHandler.MacHelpText': t('terr.map.gesture.mac'),
+        'CooperativeGesturesHandler.MobileHelpText': t('terr.map.gesture.mobile'),
+      },
+    });
+  } catch {
+    map = null;
+    $('terr-status').textContent = t('map.nowebgl');
+    return;
+  }
+  window.ancrage = { map };
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  map.addControl(
+    new maplibregl.AttributionControl({ compact: false, customAttribution: [t('attribution.actors'), t('attribution.cog'), ...(offline ? [] : [t('attribution.outlines')])] }),
+    'bottom-right',
+  );
+  map.on('error', (e) => console.error('map error:', e && e.error ? e.error.message : e));
+  await new Promise((resolve) => map.once('load', resolve));
+  map.addImage('zone-hatch', hatchImage());
+  map.addSource('children', { type: 'geojson', data: EMPTY });
+  map.addSource('zones', { type: 'geojson', data: EMPTY });
+  map.addSource('outline', { type: 'geojson', data: outline ?? EMPTY });
+  map.addLayer({ id: 'children-fill', type: 'fill', source: 'children', paint: { 'fill-color': ['coalesce', ['get', 'fill'], NO_DATA], 'fill-opacity': 0.85 } });
+  map.addLayer({ id: 'children-line', type: 'line', source: 'children', paint: { 'line-color': '#ffffff', 'line-width': 1 } });
+  map.addLayer({ id: 'zones-hatch', type: 'fill', source: 'zones', paint: { 'fill-pattern': 'zone-hatch' } });
+  map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', paint: { 'line-color': ZONE_COLOUR, 'line-width': 1.5 } });
+  map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': OUTLINE_COLOUR, 'line-width': 2.5 } });
+  if (offline) {
+    api('/api/v1/map/outlines/departements')
+      .then((data) => map.getSource('departement-labels')?.setData(labelPoints(data)))
+      .catch(() => {});
+  }
+  map.on('idle', refreshMapImage);
+  drawChoropleth();
+  drawZones();
+  fitBounds();
+}
+
+/** The drawn map as an image, for the printed report (the canvas itself does not print). */
+function refreshMapImage() {
+  if (!map) return;
+  try {
+    $('terr-map-image').src = map.getCanvas().toDataURL('image/png');
+  } catch {
+    // A tainted canvas (a remote basemap without CORS): the report prints without the map.
+  }
+}
+
+/** The children's outlines with the fill colour of the chosen indicator. */
+function drawChoropleth() {
+  if (!report) return;
+  const l = makeLegend(
+    report.children.map((c) => ts.indicatorValue(c, state.indicator)),
+    state.method,
+    5,
+  );
+  const byCode = new Map(report.children.map((c) => [c.code ?? '', c]));
+  const features = (childrenShapes?.features ?? []).map((f) => {
+    const child = byCode.get(f.properties.code ?? '');
+    return {
+      type: 'Feature',
+      geometry: f.geometry,
+      properties: { code: f.properties.code, fill: child ? colourOf(ts.indicatorValue(child, state.indicator), l) : NO_DATA },
+    };
+  });
+  if (map && map.getSource('children')) map.getSource('children').setData({ type: 'FeatureCollection', features });
+  renderLegend(l);
+  $('terr-map-image').alt = t('terr.map.image', { name: territoryName(report.territory), indicator: indicatorLabel(state.indicator) });
+}
+
+function drawZones() {
+  if (map && map.getSource('zones')) map.getSource('zones').setData(zonesOnMap ? zonesGeo : EMPTY);
+}
+
+function swatch(style, cls = 'legend-swatch') {
+  return el('span', { class: cls, style, 'aria-hidden': 'true' });
+}
+
+function renderLegend(l) {
+  const items = [];
+  const hasChildren = Boolean(report.children_kind);
+  $('terr-legend-caption').textContent = hasChildren ? indicatorLabel(state.indicator) : '';
+  $('terr-indicator').closest('.terr-indicator').hidden = !hasChildren;
+  if (hasChildren) {
+    for (const c of l.classes) {
+      const range = c.from === c.to ? formatIndicator(state.indicator, c.to) : t('terr.legend.range', { from: formatIndicator(state.indicator, c.from), to: formatIndicator(state.indicator, c.to) });
+      items.push(el('li', { class: 'legend-class' }, swatch(`background:${c.colour}`), el('span', { text: `${range} (${t('terr.legend.count', { n: c.count })})` })));
+    }
+    if (l.missing) items.push(el('li', {}, swatch(`background:${NO_DATA}`), el('span', { text: t('terr.legend.missing', { n: l.missing }) })));
+  }
+  items.push(
+    el(
+      'li',
+      { class: 'legend-zones' },
+      swatch(`border-color:${ZONE_COLOUR}`, 'legend-swatch hatch'),
+      el('span', { text: zonesOnMap ? t('terr.legend.zones', { d: state.distanceKm }) : t('terr.legend.zones.toomany', { d: state.distanceKm }) }),
+    ),
+  );
+  if (outline) items.push(el('li', {}, swatch(`border-color:${OUTLINE_COLOUR}`, 'legend-swatch outline'), el('span', { text: t('terr.legend.outline') })));
+  $('terr-legend-list').replaceChildren(...items);
+}
+
+// ---------- loading ----------
+
+async function load() {
+  const mine = ++seq;
+  const { kind, code } = where;
+  const params = ts.coverageParams(state);
+  const base = ts.coveragePath(kind, code);
+  $('terr-status').textContent = t('terr.loading');
+  document.body.dataset.loading = '1';
+  let data;
+  try {
+    data = await api(base, params);
+  } catch (e) {
+    if (mine !== seq) return false;
+    delete document.body.dataset.loading;
+    if (report) {
+      // A failed refresh keeps the last report on screen and says so.
+      $('terr-status').textContent = t('terr.error.refresh');
+      return false;
+    }
+    if (e.status === 404) showError(t('terr.error.notfound', { kind: kindLabel(kind).toLowerCase(), code }));
+    else if (e.status === 400) showError(t('terr.error.code', { kind: kindLabel(kind).toLowerCase(), code }));
+    else showError(t('terr.error.network'));
+    return false;
+  }
+  const shapes =
+    data.children_kind && !childrenShapes
+      ? api(`${base}/children.geojson`, params)
+          .then((fc) => ({ type: 'FeatureCollection', features: fc.features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: { code: f.properties.code } })) }))
+          .catch(() => null)
+      : Promise.resolve(childrenShapes);
+  const zonesOnMapNow = data.zones_blanches.length <= ZONES_ON_MAP_MAX;
+  const [children, zones] = await Promise.all([
+    shapes,
+    data.zones_blanches.length && zonesOnMapNow ? api(`${base}/zones-blanches.geojson`, params).catch(() => EMPTY) : EMPTY,
+  ]);
+  if (mine !== seq) return false;
+  report = data;
+  childrenShapes = children;
+  zonesGeo = zones;
+  zonesOnMap = zonesOnMapNow;
+  $('terr-status').textContent = '';
+  $('terr-report').hidden = false;
+  renderAll();
+  drawZones();
+  delete document.body.dataset.loading;
+  document.body.dataset.version = String(++version);
+  return true;
+}
+
+function switchLanguage() {
+  state.lang = lang() === 'fr' ? 'en' : 'fr';
+  setLang(state.lang);
+  try {
+    localStorage.setItem('ancrage.lang', state.lang);
+  } catch {
+    // Private browsing: the URL keeps the choice.
+  }
+  applyStrings();
+  buildControls();
+  writeUrl(true);
+  if (report) {
+    renderAll();
+    document.body.dataset.version = String(++version);
+  }
+}
+
+// ---------- start ----------
+
+async function start() {
+  if (!new URLSearchParams(location.search).has('lang')) {
+    try {
+      if (localStorage.getItem('ancrage.lang') === 'en') state.lang = 'en';
+    } catch {
+      // No storage: French.
+    }
+  }
+  setLang(state.lang);
+  applyStrings();
+  $('lang-switch').addEventListener('click', switchLanguage);
+  if (where.error) {
+    const kinds = ts.KINDS.join(', ');
+    showError(
+      where.error === 'kind'
+        ? t('terr.error.kind', { kind: where.kind, kinds })
+        : where.error === 'code'
+          ? t('terr.error.code', { kind: kindLabel(where.kind).toLowerCase(), code: where.code })
+          : t('terr.error.path'),
+    );
+    document.body.dataset.ready = '1';
+    return;
+  }
+  try {
+    const [cfg, cats] = await Promise.all([api('/api/v1/map/config'), api('/api/v1/categories')]);
+    config = cfg;
+    categories = cats.categories;
+    catBySlug = new Map(categories.map((c) => [c.slug, c]));
+  } catch {
+    showError(t('terr.error.network'));
+    document.body.dataset.ready = '1';
+    return;
+  }
+  sanitiseState();
+  buildControls();
+  bindControls();
+  writeUrl(false);
+  window.addEventListener('popstate', () => {
+    const previous = state;
+    state = ts.parseState(location.search);
+    sanitiseState();
+    if (previous.lang !== state.lang) {
+      setLang(state.lang);
+      applyStrings();
+    }
+    buildControls();
+    load();
+  });
+  window.addEventListener('beforeprint', refreshMapImage);
+  const outlineReq = where.kind === 'france' ? Promise.resolve(null) : api(`/api/v1/map/outlines/${where.kind}/${encodeURIComponent(where.code)}`).catch(() => null);
+  const ok = await load();
+  if (!ok) {
+    document.body.dataset.ready = '1';
+    return;
+  }
+  outline = await outlineReq;
+  await createMap();
+  // A remote basemap's own credits are known once its style is loaded.
+  renderSources();
+  if (map) await new Promise((resolve) => (map.loaded() && !map.isMoving() ? resolve() : map.once('idle', resolve)));
+  refreshMapImage();
+  document.body.dataset.ready = '1';
+}
+
+start();

@@ -1,0 +1,199 @@
+// The territory page's state: which territory (from the path), its filters and display choices
+// (from the query string, so that a reload or a shared link restores them), the API URLs they
+// make, and the children's indicators and order. Pure functions: no DOM, tested with node.
+
+/** Kinds of territory a page can show (`france/FR` is the whole country). */
+export const KINDS = ['commune', 'epci', 'departement', 'region', 'france'];
+
+/** Distances offered for the zones blanches and the children's access figure, kilometres. */
+export const DISTANCES_KM = [2, 5, 10, 15, 20, 30, 50];
+
+/** Default distance, kilometres (the API's default too). */
+export const DEFAULT_DISTANCE_KM = 10;
+
+/** Indicators the choropleth can show; the first is the default. */
+export const INDICATORS = [
+  'actors_per_10000',
+  'access_share',
+  'population_covered_share',
+  'communes_covered_share',
+  'actors',
+  'median_nearest_m',
+];
+
+/** Columns the children table can be sorted by (the API's `sort` values). */
+export const SORT_KEYS = [
+  'name',
+  'population',
+  'actors',
+  'actors_per_10000',
+  'communes_covered_share',
+  'population_covered_share',
+  'access_share',
+  'median_nearest_m',
+];
+
+/** Every CSV table of the coverage export, and the GeoJSON ones. */
+export const CSV_FILES = ['figures', 'categories', 'families', 'access', 'parents', 'children', 'zones-blanches'];
+export const GEOJSON_FILES = ['children', 'zones-blanches'];
+
+const SLUG = /^[a-z0-9-]{1,60}$/;
+const CODE = /^[0-9A-Za-z]{1,12}$/;
+
+/**
+ * The territory named by a page path `/territoire/{kind}/{code}`: `{ kind, code }`, or
+ * `{ error: 'kind' | 'code' | 'path', kind, code }` when it cannot be one.
+ * @param {string} pathname
+ */
+export function parsePath(pathname) {
+  const parts = pathname.replace(/\/+$/, '').split('/').slice(1);
+  if (parts.length !== 3 || parts[0] !== 'territoire') return { error: 'path', kind: '', code: '' };
+  let kind;
+  let code;
+  try {
+    kind = decodeURIComponent(parts[1]);
+    code = decodeURIComponent(parts[2]);
+  } catch {
+    return { error: 'path', kind: parts[1], code: parts[2] };
+  }
+  if (!KINDS.includes(kind)) return { error: 'kind', kind, code };
+  if (!CODE.test(code)) return { error: 'code', kind, code };
+  return { kind, code: code.toUpperCase() };
+}
+
+/** The page path of a territory. */
+export function pagePath(kind, code) {
+  return `/territoire/${encodeURIComponent(kind)}/${encodeURIComponent(code)}`;
+}
+
+/** A state with every field at its default. */
+export function emptyState() {
+  return {
+    category: '',
+    family: '',
+    hideDemo: false,
+    distanceKm: DEFAULT_DISTANCE_KM,
+    indicator: INDICATORS[0],
+    method: 'quantile',
+    sort: 'population',
+    order: 'desc',
+    lang: 'fr',
+  };
+}
+
+/** The natural order of a sort key: names A to Z, figures largest first. */
+export function defaultOrder(key) {
+  return key === 'name' ? 'asc' : 'desc';
+}
+
+/**
+ * Reads a state from a query string; unknown or malformed values are ignored, so a damaged
+ * link still opens the page. `cat`, `fam`, `demo` and `lang` mean what they mean on the map.
+ * @param {string} search
+ */
+export function parseState(search) {
+  const p = new URLSearchParams(search);
+  const s = emptyState();
+  const cat = p.get('cat') ?? '';
+  if (SLUG.test(cat)) s.category = cat;
+  const fam = p.get('fam') ?? '';
+  if (SLUG.test(fam)) s.family = fam;
+  s.hideDemo = p.get('demo') === '0';
+  const d = Number(p.get('dist'));
+  if (DISTANCES_KM.includes(d)) s.distanceKm = d;
+  const ind = p.get('ind') ?? '';
+  if (INDICATORS.includes(ind)) s.indicator = ind;
+  if (p.get('cls') === 'jenks') s.method = 'jenks';
+  const sort = p.get('sort') ?? '';
+  if (SORT_KEYS.includes(sort)) s.sort = sort;
+  const order = p.get('order');
+  s.order = order === 'asc' || order === 'desc' ? order : defaultOrder(s.sort);
+  if (p.get('lang') === 'en') s.lang = 'en';
+  return s;
+}
+
+/**
+ * Writes a state as a query string (with its `?`, empty when everything is at its default).
+ * @param {ReturnType<typeof emptyState>} s
+ */
+export function formatState(s) {
+  const p = new URLSearchParams();
+  if (s.category) p.set('cat', s.category);
+  if (s.family) p.set('fam', s.family);
+  if (s.hideDemo) p.set('demo', '0');
+  if (s.distanceKm !== DEFAULT_DISTANCE_KM) p.set('dist', String(s.distanceKm));
+  if (s.indicator !== INDICATORS[0]) p.set('ind', s.indicator);
+  if (s.method !== 'quantile') p.set('cls', s.method);
+  if (s.sort !== 'population' || s.order !== defaultOrder(s.sort)) {
+    p.set('sort', s.sort);
+    p.set('order', s.order);
+  }
+  if (s.lang !== 'fr') p.set('lang', s.lang);
+  const q = p.toString();
+  return q ? `?${q}` : '';
+}
+
+/**
+ * The query of the coverage API for a state: filters, distance (metres) and children order.
+ * @param {ReturnType<typeof emptyState>} s
+ * @returns {URLSearchParams}
+ */
+export function coverageParams(s) {
+  const p = new URLSearchParams();
+  if (s.category) p.set('category', s.category);
+  if (s.family) p.set('family', s.family);
+  if (s.hideDemo) p.set('demo', 'exclude');
+  p.set('distance', String(s.distanceKm * 1000));
+  p.set('sort', s.sort);
+  p.set('order', s.order);
+  return p;
+}
+
+/** The coverage API path of a territory. */
+export function coveragePath(kind, code) {
+  return `/api/v1/territories/${encodeURIComponent(kind)}/${encodeURIComponent(code)}/coverage`;
+}
+
+/**
+ * The download URL of one export (`children.csv`, `zones-blanches.geojson`…) with the page's
+ * filters. In English, CSV columns are named in English and separated by commas (what English
+ * spreadsheet software expects); in French, `;` and decimal commas (the API's default).
+ */
+export function exportUrl(kind, code, file, s) {
+  const p = coverageParams(s);
+  if (file.endsWith('.csv') && s.lang === 'en') {
+    p.set('lang', 'en');
+    p.set('sep', 'comma');
+  }
+  return `${coveragePath(kind, code)}/${file}?${p}`;
+}
+
+/**
+ * The value of an indicator (or sort key) for a child line of the coverage API; `null` when
+ * missing. Shares are 0 to 1, distances metres.
+ */
+export function indicatorValue(child, key) {
+  const v = key === 'access_share' ? child.access?.share : key === 'median_nearest_m' ? child.access?.median_nearest_m : child[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Children in a table order: by name (French collation) or by a figure, missing values last
+ * whatever the direction, like the API.
+ * @param {object[]} children
+ * @param {string} key one of {@link SORT_KEYS}
+ * @param {'asc'|'desc'} order
+ */
+export function sortChildren(children, key, order) {
+  const collator = new Intl.Collator('fr', { sensitivity: 'base', numeric: true });
+  const sign = order === 'desc' ? -1 : 1;
+  return [...children].sort((a, b) => {
+    if (key === 'name') return sign * collator.compare(a.name ?? '~', b.name ?? '~');
+    const x = indicatorValue(a, key);
+    const y = indicatorValue(b, key);
+    if (x === null && y === null) return 0;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return sign * (x - y);
+  });
+}

