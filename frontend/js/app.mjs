@@ -1010,6 +1010,7 @@ function clearTerritory(push) {
 /** The link from the chosen territory to its coverage page, in the page's language. */
 function updateCoverageLink() {
   const link = $('territory-coverage');
+  if (!link) return; // The embed page has no coverage link.
   link.hidden = !state.territory;
   if (!state.territory) return;
   const [kind, code] = state.territory.split(':');
