@@ -64,7 +64,7 @@ def main():
                 "denominationUniteLegale,categorieJuridiqueUniteLegale,activitePrincipaleUniteLegale,"
                 "economieSocialeSolidaireUniteLegale,etatAdministratifUniteLegale\n")
         for i in range(units):
-            siren = luhn_complete(str(100000000 + i * 7)[:8], 9)
+            siren = luhn_complete(str(10000000 + i), 9)
             sirens.append(siren)
             ess = "O" if rnd.random() < 0.6 else "N"
             diff = "O" if rnd.random() < 0.98 else "P"

@@ -320,6 +320,11 @@ impl SqliteStore {
 
     pub(super) async fn begin_import(&self) -> Result<SqliteImport> {
         let mut conn = self.pool.acquire().await?;
+        // A large import touches many pages: a bigger page cache (128 MiB, bounded) keeps
+        // SQLite from spilling them to the log one by one before the commit.
+        sqlx::query("PRAGMA cache_size = -131072")
+            .execute(&mut *conn)
+            .await?;
         // Take the write lock now: a concurrent writer waits for the busy timeout rather
         // than failing halfway through the import.
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
