@@ -625,7 +625,15 @@ pub fn phone(v: Option<&str>) -> Result<Option<String>, InputError> {
         return Ok(Some(pairs(&digits)));
     }
     let intl = digits.strip_prefix("00").unwrap_or(&digits);
-    if plus && intl.starts_with("33") && intl.len() == 11 {
+    // "+33 (0)2 40…": the bracketed trunk prefix is written by habit, not dialled.
+    let intl = match intl.strip_prefix("330") {
+        Some(rest) if intl.len() == 12 => format!("33{rest}"),
+        _ => intl.to_owned(),
+    };
+    if plus && intl.starts_with("33") {
+        if intl.len() != 11 {
+            return Err(bad());
+        }
         return Ok(Some(format!("+33 {} {}", &intl[2..3], pairs(&intl[3..]))));
     }
     if plus && (6..=15).contains(&intl.len()) {
@@ -645,9 +653,12 @@ mod tests {
             Ok(Some("02 40 12 34 56".into()))
         );
         assert_eq!(
-            phone(Some("+33 (0)2 40 12 34 56")).map_err(|e| e.field),
-            Err("phone".to_owned()),
-            "+33 (0)… has 12 digits: refused rather than guessed"
+            phone(Some("+33 (0)2 40 12 34 56")),
+            Ok(Some("+33 2 40 12 34 56".into()))
+        );
+        assert!(
+            phone(Some("+33 2 40 12 34")).is_err(),
+            "a French number too short"
         );
         assert_eq!(
             phone(Some("+33240123456")),
