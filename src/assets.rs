@@ -26,13 +26,15 @@ fn media_type(path: &str) -> String {
     }
 }
 
-/// Serves an embedded file; `/` is `index.html`, `/api/v1/docs` the API documentation page.
+/// Serves an embedded file; `/` is `index.html`, `/api/v1/docs` the API documentation page,
+/// `/admin` the administration page.
 /// Vendored libraries are cached for a day; the page and its own code are revalidated with
 /// their `ETag` on every use, so a new version is picked up at once.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = match req.path() {
         "/" => "index.html",
         "/api/v1/docs" | "/api/v1/docs/" => "docs.html",
+        "/admin" | "/admin/" => "admin.html",
         p => p.trim_start_matches('/'),
     };
     match Frontend::get(path) {

@@ -18,7 +18,12 @@ pub struct Settings {
     pub basemap_style: Option<String>,
     /// Address of the map's "Signaler une erreur" link; `None` hides the link.
     pub report_email: Option<String>,
+    /// Public contributions accepted per client address per hour.
+    pub contributions_per_hour: u32,
 }
+
+/// Default of [`Settings::contributions_per_hour`].
+pub const CONTRIBUTIONS_PER_HOUR: u32 = 20;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -28,6 +33,7 @@ impl Default for Settings {
             demo_actors: 5_000,
             basemap_style: None,
             report_email: None,
+            contributions_per_hour: CONTRIBUTIONS_PER_HOUR,
         }
     }
 }
@@ -41,6 +47,7 @@ struct FileSettings {
     demo_actors: Option<usize>,
     basemap_style: Option<String>,
     report_email: Option<String>,
+    contributions_per_hour: Option<u32>,
 }
 
 /// Why settings could not be loaded.
@@ -115,6 +122,7 @@ impl Settings {
             s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
             s.basemap_style = f.basemap_style.or(s.basemap_style);
             s.report_email = f.report_email.or(s.report_email);
+            s.contributions_per_hour = f.contributions_per_hour.unwrap_or(s.contributions_per_hour);
         }
         if let Some(v) = env("ANCRAGE_BIND") {
             s.bind = v;
@@ -133,6 +141,12 @@ impl Settings {
         }
         if let Some(v) = env("ANCRAGE_REPORT_EMAIL") {
             s.report_email = Some(v);
+        }
+        if let Some(v) = env("ANCRAGE_CONTRIBUTIONS_PER_HOUR") {
+            s.contributions_per_hour = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "ANCRAGE_CONTRIBUTIONS_PER_HOUR",
+                message: format!("'{v}' is not a whole number"),
+            })?;
         }
         if let Some(v) = &overrides.bind {
             s.bind.clone_from(v);
@@ -163,6 +177,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.contributions_per_hour == 0 {
+            return Err(ConfigError::Invalid {
+                name: "contributions_per_hour",
+                message: "must be at least 1".into(),
+            });
+        }
         let port_ok = self
             .bind
             .rsplit_once(':')

@@ -22,6 +22,8 @@ pub struct AppState {
     pub map: Arc<routes::map::MapState>,
     /// The store's revision when the current actors were read (see [`watch_store`]).
     pub revision: Arc<std::sync::atomic::AtomicI64>,
+    /// Rate limit of public contributions, per client address.
+    pub contribution_limit: Arc<routes::limit::RateLimiter>,
 }
 
 impl AppState {
@@ -61,6 +63,9 @@ impl AppState {
             snapshot: Arc::new(snapshot),
             map: Arc::new(routes::map::MapState::new(settings)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
+            contribution_limit: Arc::new(routes::limit::RateLimiter::per_hour(
+                settings.contributions_per_hour,
+            )),
         })
     }
 
