@@ -70,11 +70,18 @@ pub struct TestApp {
 
 /// Copies the template store and loads the application state from it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `adjust` (a low rate limit, say).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let template = template();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ancrage.db");
     std::fs::copy(&template, &path).expect("copy template store");
-    let state = AppState::load(&settings_for(&path))
+    let mut settings = settings_for(&path);
+    adjust(&mut settings);
+    let state = AppState::load(&settings)
         .await
         .expect("loading the test store");
     TestApp { state, dir }
@@ -199,4 +206,16 @@ pub fn feature_ids(body: &Value) -> Vec<i64> {
         .iter()
         .map(|f| f["id"].as_i64().expect("id"))
         .collect()
+}
+
+/// Creates an administrator token named `name` in the app's store.
+pub async fn admin_token(app: &TestApp, name: &str) -> String {
+    ancrage::admin::token::create(&app.state.store, name)
+        .await
+        .expect("creating a token")
+}
+
+/// A request carrying an administrator token.
+pub fn with_token(req: test::TestRequest, token: &str) -> test::TestRequest {
+    req.insert_header(("Authorization", format!("Bearer {token}")))
 }
