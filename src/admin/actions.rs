@@ -356,7 +356,7 @@ async fn proposal(
         let v = validate(&snap, CONTRIBUTION_SOURCE, &draft_from(&public(values))?)?;
         let mut out = values_of(&v.fields, v.status);
         out.remove("status");
-        out.retain(|_, v| !v.is_null());
+        out.retain(|_, v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
         return Ok((None, out));
     }
     let id = actor_id.ok_or_else(|| {
