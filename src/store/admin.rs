@@ -433,15 +433,20 @@ impl SqliteStore {
     }
 
     async fn write_actor(&self, write: ActorWrite<'_>, audit: Audit<'_>) -> Result<WriteOutcome> {
-        let mut tx = self.pool.begin().await?;
-        if let Some((contribution, _)) = audit.approves {
-            let pending: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM contributions WHERE id = ? AND status = 'pending'",
+        // The write lock from the start: of two moderators approving the same contribution,
+        // the second waits for the first, then finds it decided.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some((contribution, applied)) = audit.approves {
+            let decided = sqlx::query(
+                "UPDATE contributions SET status = 'approved', decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), \
+                 decided_by = ?, applied = ? WHERE id = ? AND status = 'pending'",
             )
+            .bind(audit.author)
+            .bind(applied.to_string())
             .bind(contribution)
-            .fetch_optional(&mut *tx)
+            .execute(&mut *tx)
             .await?;
-            if pending.is_none() {
+            if decided.rows_affected() == 0 {
                 return Ok(WriteOutcome::AlreadyDecided);
             }
         }
@@ -497,17 +502,12 @@ impl SqliteStore {
         .bind(audit.changes.to_string())
         .execute(&mut *tx)
         .await?;
-        if let Some((contribution, applied)) = audit.approves {
-            sqlx::query(
-                "UPDATE contributions SET status = 'approved', decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), \
-                 decided_by = ?, applied = ?, result_actor_id = ? WHERE id = ?",
-            )
-            .bind(audit.author)
-            .bind(applied.to_string())
-            .bind(id.0)
-            .bind(contribution)
-            .execute(&mut *tx)
-            .await?;
+        if let Some((contribution, _)) = audit.approves {
+            sqlx::query("UPDATE contributions SET result_actor_id = ? WHERE id = ?")
+                .bind(id.0)
+                .bind(contribution)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(WriteOutcome::Done(id))
