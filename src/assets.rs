@@ -38,7 +38,8 @@ fn is_territory_page(path: &str) -> bool {
 }
 
 /// Serves an embedded file; `/` is `index.html`, `/embed` the embeddable map, `/api/v1/docs`
-/// the API documentation page, `/territoire/{kind}/{code}` the territory page. Vendored
+/// the API documentation page, `/territoire/{kind}/{code}` the territory page, `/admin` the
+/// administration page. Vendored
 /// libraries are cached for a day, the embeddable `widget.js` for an hour; the pages and their
 /// own code are revalidated with their `ETag` on every use, so a new version is picked up at
 /// once.
@@ -48,6 +49,7 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
         "/api/v1/docs" | "/api/v1/docs/" => "docs.html",
         "/embed" | "/embed/" => "embed.html",
         p if is_territory_page(p) => "territoire.html",
+        "/admin" | "/admin/" => "admin.html",
         p => p.trim_start_matches('/'),
     };
     match Frontend::get(path) {

@@ -52,6 +52,29 @@ pub enum Command {
     Import(ImportArgs),
     /// Export published actors (demonstration data excluded unless --demo).
     Export(ExportArgs),
+    /// Manage administrator tokens (the administration API and the /admin page).
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+/// Subcommands of `ancrage admin`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a token and print it, once: only its hash is stored.
+    CreateToken {
+        /// Who the token is for (recorded as the author of every change made with it).
+        name: String,
+    },
+    /// List tokens: name, creation, last use, revocation.
+    ListTokens,
+    /// Revoke the active token of NAME.
+    RevokeToken {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Arguments of `ancrage import`.

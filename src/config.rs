@@ -20,7 +20,12 @@ pub struct Settings {
     pub report_email: Option<String>,
     /// Origins (`https://host[:port]`) allowed to frame the embed page; empty: any site.
     pub embed_origins: Vec<String>,
+    /// Public contributions accepted per client address per hour.
+    pub contributions_per_hour: u32,
 }
+
+/// Default of [`Settings::contributions_per_hour`].
+pub const CONTRIBUTIONS_PER_HOUR: u32 = 20;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -31,6 +36,7 @@ impl Default for Settings {
             basemap_style: None,
             report_email: None,
             embed_origins: Vec::new(),
+            contributions_per_hour: CONTRIBUTIONS_PER_HOUR,
         }
     }
 }
@@ -44,6 +50,7 @@ struct FileSettings {
     demo_actors: Option<usize>,
     basemap_style: Option<String>,
     report_email: Option<String>,
+    contributions_per_hour: Option<u32>,
     embed_origins: Option<OriginList>,
 }
 
@@ -142,6 +149,7 @@ impl Settings {
             if let Some(o) = f.embed_origins {
                 embed_origins = o.into_text();
             }
+            s.contributions_per_hour = f.contributions_per_hour.unwrap_or(s.contributions_per_hour);
         }
         if let Some(v) = env("ANCRAGE_BIND") {
             s.bind = v;
@@ -163,6 +171,12 @@ impl Settings {
         }
         if let Some(v) = env("ANCRAGE_EMBED_ORIGINS") {
             embed_origins = v;
+        }
+        if let Some(v) = env("ANCRAGE_CONTRIBUTIONS_PER_HOUR") {
+            s.contributions_per_hour = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "ANCRAGE_CONTRIBUTIONS_PER_HOUR",
+                message: format!("'{v}' is not a whole number"),
+            })?;
         }
         if let Some(v) = &overrides.bind {
             s.bind.clone_from(v);
@@ -197,6 +211,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.contributions_per_hour == 0 {
+            return Err(ConfigError::Invalid {
+                name: "contributions_per_hour",
+                message: "must be at least 1".into(),
+            });
+        }
         let port_ok = self
             .bind
             .rsplit_once(':')

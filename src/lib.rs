@@ -5,6 +5,7 @@
 //! snapshot that answers radius, nearest, bounding-box, polygon and territory queries, served
 //! by the [`routes`]. Coordinates are WGS84 `[lon, lat]`, distances great-circle metres.
 
+pub mod admin;
 pub mod assets;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,6 @@
 //! The `ancrage` binary: parses the command line and runs the library.
 
-use ancrage::cli::{Cli, Command, ExportArgs, ImportArgs};
+use ancrage::cli::{AdminCommand, Cli, Command, ExportArgs, ImportArgs};
 use ancrage::config::Settings;
 use ancrage::ingest::run::ImportRequest;
 use ancrage::startup::{AppState, Application};
@@ -47,6 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Import(args)) => import(&settings, args).await?,
         Some(Command::Export(args)) => export(&settings, args).await?,
+        Some(Command::Admin { action }) => admin(&settings, action).await?,
     }
     Ok(())
 }
@@ -111,6 +112,46 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         tracing::info!("{} actors written to {}", ids.len(), p.display());
     }
     Ok(())
+}
+
+async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> {
+    use ancrage::admin::token;
+    let store = Store::open(&settings.database_url).await?;
+    let result = async {
+        let mut out = std::io::stdout().lock();
+        match action {
+            AdminCommand::CreateToken { name } => {
+                let secret = token::create(&store, &name).await?;
+                writeln!(out, "{secret}")?;
+                tracing::info!(
+                    "token '{}' created: keep it now, it cannot be shown again",
+                    name.trim()
+                );
+            }
+            AdminCommand::ListTokens => {
+                writeln!(out, "name\tcreated\tlast used\trevoked")?;
+                for t in store.tokens().await? {
+                    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        t.name,
+                        t.created_at,
+                        or_dash(t.last_used_at),
+                        or_dash(t.revoked_at)
+                    )?;
+                }
+            }
+            AdminCommand::RevokeToken { name } => {
+                token::revoke(&store, &name).await?;
+                tracing::info!("token '{}' revoked", name.trim());
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    result
 }
 
 fn display_addr(bind: &str, port: u16) -> String {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub revision: Arc<std::sync::atomic::AtomicI64>,
     /// Who may frame the embed page.
     pub frame_policy: Arc<routes::policy::FramePolicy>,
+    /// Rate limit of public contributions, per client address.
+    pub contribution_limit: Arc<routes::limit::RateLimiter>,
 }
 
 impl AppState {
@@ -64,6 +66,9 @@ impl AppState {
             map: Arc::new(routes::map::MapState::new(settings)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
             frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
+            contribution_limit: Arc::new(routes::limit::RateLimiter::per_hour(
+                settings.contributions_per_hour,
+            )),
         })
     }
 

@@ -15,6 +15,7 @@ import {
   reportMailto,
   safeHttpUrl,
 } from './format.mjs';
+import { openContribution } from './contribute.mjs';
 import { offlineStyle, overlay, pointsToFeatures, labelPoints, COMMUNES_MIN_ZOOM } from './style.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -936,6 +937,8 @@ function renderDetail() {
           text: t('detail.report'),
         })
       : null,
+    el('button', { type: 'button', class: 'button', id: 'suggest', text: t('contrib.suggest'), onclick: () => contribute('correction', f) }),
+    el('button', { type: 'button', class: 'button', id: 'report-closed', text: t('contrib.closed'), onclick: () => contribute('closure', f) }),
   );
   const distance = state.near ? distanceM([state.near.lon, state.near.lat], [lon, lat]) : null;
   sheet.replaceChildren(
@@ -950,6 +953,10 @@ function renderDetail() {
     el('p', { id: 'share-message', class: 'message', role: 'status', 'aria-live': 'polite' }),
     ].filter(Boolean),
   );
+}
+
+function contribute(kind, actor = null) {
+  openContribution({ kind, actor, categories, labelOf: label });
 }
 
 async function share(url, title) {
@@ -1273,6 +1280,7 @@ async function start() {
   bindNear();
   $('lang-switch')?.addEventListener('click', switchLanguage);
   $('embed-open')?.addEventListener('click', openEmbedDialog);
+  $('propose')?.addEventListener('click', () => contribute('new'));
   $('map-message-close').addEventListener('click', () => showMapMessage(''));
   $('detail').addEventListener('keydown', (e) => {
     if (e.key === 'Escape') $('detail').querySelector('button')?.click();

@@ -2,13 +2,16 @@
 //! Handlers parse input into domain types, ask the snapshot or the store, and serialise.
 
 pub mod actors;
+pub mod admin;
 pub mod categories;
+pub mod contributions;
 pub mod coverage;
 pub mod discovery;
 pub mod docs;
 pub mod export;
 pub mod geojson;
 pub mod health;
+pub mod limit;
 pub mod map;
 pub mod oembed;
 pub mod params;
@@ -69,6 +72,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/locate", web::get().to(territories::locate))
                 .configure(map::configure)
+                .configure(admin::configure)
+                .configure(contributions::configure)
                 .default_service(web::to(api_not_found)),
         )
         .default_service(web::to(crate::assets::serve));

@@ -6,8 +6,10 @@
 //!   old browsers).
 //! - Cross-origin reads: the read API (`GET`/`HEAD` under `/api/v1/`, the `POST` query of
 //!   `/api/v1/actors/within`, and `/oembed`) answers with `Access-Control-Allow-Origin: *`
-//!   and its preflight is answered; so does `/widget.js`, a module script other sites load. Anything else (the write endpoints) gets no CORS header,
-//!   so browsers refuse cross-origin writes. No credentials are ever allowed.
+//!   and its preflight is answered; so does `/widget.js`, a module script other sites load.
+//!   Anything else (the write endpoints) gets no CORS header, so browsers refuse cross-origin
+//!   writes. The administration API (`/api/v1/admin/`) gets none either, reads included. No
+//!   credentials are ever allowed.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -22,7 +24,10 @@ fn is_embed(path: &str) -> bool {
 
 /// Whether a request of `method` on `path` is a read other sites may make.
 fn is_cross_origin_read(method: &Method, path: &str) -> bool {
-    let read_path = path.starts_with("/api/v1/") || path == "/oembed" || path == "/widget.js";
+    // The administration API is for the site's own administration page only.
+    let admin = path == "/api/v1/admin" || path.starts_with("/api/v1/admin/");
+    let read_path =
+        (path.starts_with("/api/v1/") && !admin) || path == "/oembed" || path == "/widget.js";
     (read_path && (method == Method::GET || method == Method::HEAD))
         || (method == Method::POST && path == "/api/v1/actors/within")
 }
@@ -153,6 +158,14 @@ mod tests {
         assert!(!is_cross_origin_read(&Method::PUT, "/api/v1/actors/1"));
         assert!(!is_cross_origin_read(&Method::DELETE, "/api/v1/actors/1"));
         assert!(!is_cross_origin_read(&Method::GET, "/"));
+        assert!(!is_cross_origin_read(
+            &Method::GET,
+            "/api/v1/admin/contributions"
+        ));
+        assert!(!is_cross_origin_read(
+            &Method::POST,
+            "/api/v1/contributions"
+        ));
     }
 
     #[test]

@@ -23,6 +23,18 @@ pub enum ApiError {
     /// Nothing at this address (404).
     #[error("{0}")]
     NotFound(String),
+    /// A request body broke several rules, each listed (422).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<InputError>),
+    /// No valid administrator token was presented (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The resource is not in a state that allows this (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many requests from this client: retry after so many seconds (429).
+    #[error("too many requests: retry in {0} s")]
+    TooManyRequests(u64),
     /// Anything unexpected (500): logged with its cause, answered without it.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -42,6 +54,10 @@ impl ApiError {
             Self::MalformedBody(_) => ("malformed-body", "Malformed request body"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             Self::NotFound(_) => ("not-found", "Not found"),
+            Self::InvalidFields(_) => ("invalid-body", "Invalid request body"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -51,7 +67,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidParameter(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidBody(_) | Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -72,8 +91,26 @@ impl ResponseError for ApiError {
                 body["field"] = json!(e.field);
                 body["rule"] = json!(e.rule);
             }
-            Self::MalformedBody(d) | Self::PayloadTooLarge(d) | Self::NotFound(d) => {
+            Self::MalformedBody(d)
+            | Self::PayloadTooLarge(d)
+            | Self::NotFound(d)
+            | Self::Unauthorized(d)
+            | Self::Conflict(d) => {
                 body["detail"] = json!(d);
+            }
+            Self::InvalidFields(errors) => {
+                body["detail"] = json!(self.to_string());
+                if let Some(first) = errors.first() {
+                    body["field"] = json!(first.field);
+                    body["rule"] = json!(first.rule);
+                }
+                body["errors"] = errors
+                    .iter()
+                    .map(|e| json!({"field": e.field, "rule": e.rule}))
+                    .collect();
+            }
+            Self::TooManyRequests(_) => {
+                body["detail"] = json!(self.to_string());
             }
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
@@ -81,9 +118,21 @@ impl ResponseError for ApiError {
                     json!("The server could not answer this request. It has been logged.");
             }
         }
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .body(body.to_string())
+        let mut res = HttpResponse::build(status);
+        res.content_type("application/problem+json");
+        match self {
+            Self::Unauthorized(_) => {
+                res.insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"ancrage-admin\"",
+                ));
+            }
+            Self::TooManyRequests(seconds) => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+            }
+            _ => {}
+        }
+        res.body(body.to_string())
     }
 }
 

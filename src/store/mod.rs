@@ -3,6 +3,7 @@
 //! Backends are variants of one enum rather than trait objects: async methods stay plain
 //! `async fn`s and every backend offers exactly the same operations.
 
+pub mod admin;
 pub mod sqlite;
 
 use crate::domain::actor::{ActorFields, ActorRecord};

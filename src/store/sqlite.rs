@@ -26,7 +26,7 @@ const ACTOR_BATCH: i64 = 4096;
 /// A SQLite store (connection pool).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -336,11 +336,11 @@ impl SqliteStore {
 }
 
 /// Columns read into an [`ActorRecord`] by [`record_from_row`].
-const RECORD_COLUMNS: &str = "id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, \
+pub(super) const RECORD_COLUMNS: &str = "id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, \
      postcode, commune_code, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
      source_ref, demo, status, created_at, updated_at";
 
-fn record_from_row(r: &SqliteRow) -> Result<ActorRecord> {
+pub(super) fn record_from_row(r: &SqliteRow) -> Result<ActorRecord> {
     let categories: Vec<String> = r
         .try_get::<&str, _>("categories")?
         .split_whitespace()
@@ -543,7 +543,7 @@ const UPDATE_ACTOR: &str = "UPDATE actors SET name = ?, description = ?, categor
      lat_e7 = ?, precision = ?, website = ?, email = ?, phone = ?, opening_hours = ?, accessibility = ?, status = ?, \
      location_flag = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
 
-async fn insert_actor(
+pub(super) async fn insert_actor(
     conn: &mut sqlx::SqliteConnection,
     a: &ActorFields,
     status: Status,
@@ -561,7 +561,7 @@ async fn insert_actor(
 }
 
 /// Replaces every value of an actor by a record of its own source.
-async fn update_actor(
+pub(super) async fn update_actor(
     conn: &mut sqlx::SqliteConnection,
     id: i64,
     r: UpsertRecord<'_>,

@@ -210,3 +210,15 @@ pub fn feature_ids(body: &Value) -> Vec<i64> {
         .map(|f| f["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// Creates an administrator token named `name` in the app's store.
+pub async fn admin_token(app: &TestApp, name: &str) -> String {
+    ancrage::admin::token::create(&app.state.store, name)
+        .await
+        .expect("creating a token")
+}
+
+/// A request carrying an administrator token.
+pub fn with_token(req: test::TestRequest, token: &str) -> test::TestRequest {
+    req.insert_header(("Authorization", format!("Bearer {token}")))
+}

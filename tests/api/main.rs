@@ -3,7 +3,9 @@
 mod helpers;
 
 mod actors;
+mod admin;
 mod assets;
+mod contributions;
 mod coverage;
 mod embed;
 mod errors;

@@ -54,6 +54,8 @@ export async function startServer(env = {}) {
   });
   return {
     url,
+    /** The store's URL, for commands run against the same store (`ancrage admin …`). */
+    databaseUrl: `sqlite://${path.join(dir, 'ancrage.db')}`,
     async stop() {
       child.removeAllListeners('exit');
       child.kill('SIGTERM');

@@ -1,0 +1,627 @@
+//! The administration API: tokens, authentication, audited create/update/archive.
+
+use crate::helpers::{Reply, admin_token, get, send, spawn_app, with_token};
+use actix_web::test::TestRequest;
+use ancrage::admin::token;
+use ancrage::ingest::{ActorDraft, DraftError, Strictness, Validator};
+use serde_json::{Value, json};
+
+fn nantes_place(name: &str) -> Value {
+    json!({
+        "name": name,
+        "description": "Épicerie associative du quartier",
+        "categories": ["epicerie-solidaire"],
+        "family": "association",
+        "street": "2 rue de la Paix",
+        "postcode": "44000",
+        "commune": "44109",
+        "lon": -1.5536,
+        "lat": 47.2184,
+        "phone": "02 40 00 00 00",
+    })
+}
+
+async fn db(app: &crate::helpers::TestApp) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        app.dir.path().join("ancrage.db").display()
+    ))
+    .await
+    .expect("store")
+}
+
+#[actix_web::test]
+async fn tokens_are_stored_as_hashes_listed_and_revoked() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let secret = token::create(store, "camille").await.expect("created");
+    assert!(
+        secret.len() >= token::PREFIX.len() + 32,
+        "at least 128 bits"
+    );
+    let pool = db(&app).await;
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM admin_tokens")
+        .fetch_all(&pool)
+        .await
+        .expect("hashes");
+    assert_eq!(stored, vec![token::hash(&secret)]);
+    let whole_row: String =
+        sqlx::query_scalar("SELECT name || created_at || token_hash FROM admin_tokens")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+    assert!(!whole_row.contains(&secret[token::PREFIX.len()..]));
+
+    assert!(matches!(
+        token::create(store, "camille").await,
+        Err(token::TokenError::Taken(_))
+    ));
+    let listed = store.tokens().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "camille");
+    assert_eq!(listed[0].last_used_at, None);
+
+    let svc = app.service().await;
+    let r = send(
+        &svc,
+        with_token(TestRequest::get().uri("/api/v1/admin/session"), &secret),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["name"], "camille");
+    assert!(
+        store.tokens().await.expect("list")[0]
+            .last_used_at
+            .is_some()
+    );
+
+    token::revoke(store, "camille").await.expect("revoked");
+    let r = send(
+        &svc,
+        with_token(TestRequest::get().uri("/api/v1/admin/session"), &secret),
+    )
+    .await;
+    r.problem(401, None);
+    assert!(store.tokens().await.expect("list")[0].revoked_at.is_some());
+    assert!(matches!(
+        token::revoke(store, "camille").await,
+        Err(token::TokenError::Unknown(_))
+    ));
+    // The name is free again once revoked.
+    let again = token::create(store, "camille").await.expect("new token");
+    assert_ne!(again, secret);
+}
+
+#[test]
+fn the_command_line_prints_a_token_once_lists_and_revokes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("ancrage.db").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ancrage"))
+            .args(["--database-url", &url, "admin"])
+            .args(args)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("running ancrage");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, printed, _) = run(&["create-token", "dominique"]);
+    assert!(ok);
+    let secret = printed.trim();
+    assert!(secret.starts_with(token::PREFIX) && secret.len() == token::PREFIX.len() + 64);
+    let (ok, listed, _) = run(&["list-tokens"]);
+    assert!(ok);
+    assert!(
+        listed.lines().any(|l| l.starts_with("dominique\t")),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "the list never shows a token");
+    let (ok, _, err) = run(&["create-token", "dominique"]);
+    assert!(!ok && err.contains("already named"), "{err}");
+    let (ok, _, _) = run(&["revoke-token", "dominique"]);
+    assert!(ok);
+    let (_, listed, _) = run(&["list-tokens"]);
+    let row: Vec<&str> = listed
+        .lines()
+        .find(|l| l.starts_with("dominique\t"))
+        .expect("row")
+        .split('\t')
+        .collect();
+    assert_ne!(row[3], "-", "revocation time shown: {listed}");
+    let (ok, _, err) = run(&["revoke-token", "nobody"]);
+    assert!(!ok && err.contains("no active token"), "{err}");
+}
+
+#[actix_web::test]
+async fn admin_requests_without_a_valid_token_get_a_401_problem() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let good = admin_token(&app, "alex").await;
+    let forged = format!("{}{}", token::PREFIX, "0".repeat(64));
+    let requests = || {
+        [
+            TestRequest::get().uri("/api/v1/admin/actors"),
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(nantes_place("Sans jeton")),
+            TestRequest::patch()
+                .uri("/api/v1/admin/actors/1")
+                .set_json(json!({"name": "x"})),
+            TestRequest::post().uri("/api/v1/admin/actors/1/archive"),
+            TestRequest::get().uri("/api/v1/admin/actors/1/history"),
+            TestRequest::get().uri("/api/v1/admin/contributions?status=pending"),
+            TestRequest::post().uri("/api/v1/admin/contributions/1/approve"),
+        ]
+    };
+    for header in [
+        None,
+        Some("Bearer".to_owned()),
+        Some(format!("Bearer {forged}")),
+        Some(format!("Basic {good}")),
+    ] {
+        for req in requests() {
+            let req = match &header {
+                Some(h) => req.insert_header(("Authorization", h.as_str())),
+                None => req,
+            };
+            let r = send(&svc, req).await;
+            let body = r.problem(401, None);
+            assert_eq!(body["type"], "/api/v1/docs#problem-unauthorized");
+            assert!(
+                r.header("www-authenticate")
+                    .is_some_and(|h| h.starts_with("Bearer"))
+            );
+        }
+    }
+    // Nothing was written by the refused requests.
+    assert!(
+        app.state
+            .store
+            .history(ancrage::domain::ActorId(1))
+            .await
+            .expect("history")
+            .is_empty()
+    );
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri("/api/v1/admin/actors?limit=1"),
+            &good,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+/// What the import's validation (strict) says of a draft.
+fn import_errors(app: &crate::helpers::TestApp, body: &Value) -> Vec<(String, String)> {
+    let draft: ActorDraft = serde_json::from_value(body.clone()).expect("a draft");
+    let snap = app.state.snapshot.load();
+    let v = Validator {
+        catalog: &snap.catalog,
+        territories: &snap.territories,
+        geocoder: None,
+        source: "admin",
+        strictness: Strictness::Strict,
+    };
+    match v.validate(&draft) {
+        Err(DraftError::Invalid(errors)) => errors.into_iter().map(|e| (e.field, e.rule)).collect(),
+        other => panic!("expected errors, got {other:?}"),
+    }
+}
+
+fn errors_of(r: &Reply) -> Vec<(String, String)> {
+    let body = r.problem(422, None);
+    body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().expect("field").to_owned(),
+                e["rule"].as_str().expect("rule").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn creation_is_validated_like_an_import_and_lists_every_broken_rule() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let secret = admin_token(&app, "alex").await;
+    let bad = json!({
+        "description": "<script>alert(1)</script>",
+        "categories": ["pas-une-categorie"],
+        "family": "sarl",
+        "website": "pas un site",
+        "phone": "appelez-nous",
+        "commune": "44109",
+    });
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(&bad),
+            &secret,
+        ),
+    )
+    .await;
+    let got = errors_of(&r);
+    assert_eq!(
+        got,
+        import_errors(&app, &bad),
+        "the same rules as the import's"
+    );
+    let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+    for f in [
+        "name",
+        "description",
+        "categories",
+        "family",
+        "website",
+        "phone",
+    ] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    // Unknown fields are refused by name, as in the import's drafts.
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(json!({"nom": "X"})),
+            &secret,
+        ),
+    )
+    .await;
+    assert_eq!(r.problem(422, Some("nom"))["errors"][0]["field"], "nom");
+    assert_eq!(
+        app.state
+            .store
+            .admin_actors(None, Some("Épicerie du Test"), 10, 0)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(nantes_place("Épicerie du Test")),
+            &secret,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    let created = r.json();
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(created["source"], "admin");
+    assert_eq!(created["status"], "published");
+    assert_eq!(created["values"]["phone"], "02 40 00 00 00");
+    // Public at once, without waiting for the store watcher.
+    let public = get(&svc, &format!("/api/v1/actors/{id}")).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.json()["properties"]["name"], "Épicerie du Test");
+    let h = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri(&format!("/api/v1/admin/actors/{id}/history")),
+            &secret,
+        ),
+    )
+    .await
+    .json();
+    let entries = h["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["author"], "alex");
+    assert_eq!(entries[0]["action"], "create");
+    assert_eq!(
+        entries[0]["changes"]["name"],
+        json!({"before": null, "after": "Épicerie du Test"})
+    );
+    assert!(entries[0]["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[actix_web::test]
+async fn updates_record_who_changed_which_field_from_what_to_what() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let alex = admin_token(&app, "alex").await;
+    let sam = admin_token(&app, "sam").await;
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(nantes_place("La Cagette")),
+            &alex,
+        ),
+    )
+    .await;
+    let id = r.json()["id"].as_i64().expect("id");
+    let uri = format!("/api/v1/admin/actors/{id}");
+
+    let r = send(
+        &svc,
+        with_token(TestRequest::patch().uri(&uri).set_json(json!({"name": "La Cagette nantaise", "phone": "0240123456", "website": "www.cagette.example.org"})), &sam),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(
+        r.json()["values"]["website"],
+        "https://www.cagette.example.org"
+    );
+    // The same values again change nothing and record nothing.
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::patch()
+                .uri(&uri)
+                .set_json(json!({"name": "La Cagette nantaise"})),
+            &sam,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Invalid values: 422, nothing written.
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::patch()
+                .uri(&uri)
+                .set_json(json!({"name": "<b>x</b>", "email": "nope"})),
+            &sam,
+        ),
+    )
+    .await;
+    let errs = errors_of(&r);
+    assert_eq!(
+        errs.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+        vec!["name", "email"]
+    );
+    assert!(errs[0].1.contains("HTML"), "{errs:?}");
+
+    let h = send(
+        &svc,
+        with_token(TestRequest::get().uri(&format!("{uri}/history")), &alex),
+    )
+    .await
+    .json();
+    let entries = h["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{h}");
+    let update = &entries[1];
+    assert_eq!(update["author"], "sam");
+    assert_eq!(update["action"], "update");
+    assert_eq!(
+        update["changes"],
+        json!({
+            "name": {"before": "La Cagette", "after": "La Cagette nantaise"},
+            "phone": {"before": "02 40 00 00 00", "after": "02 40 12 34 56"},
+            "website": {"before": null, "after": "https://www.cagette.example.org"},
+        })
+    );
+    let public = get(&svc, &format!("/api/v1/actors/{id}")).await.json();
+    assert_eq!(public["properties"]["name"], "La Cagette nantaise");
+    assert_eq!(public["properties"]["phone"], "02 40 12 34 56");
+
+    // PUT replaces every value: those left out are emptied.
+    let mut all = nantes_place("La Cagette nantaise");
+    all["phone"] = Value::Null;
+    all["description"] = Value::Null;
+    let r = send(
+        &svc,
+        with_token(TestRequest::put().uri(&uri).set_json(&all), &alex),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let values = &r.json()["values"];
+    assert_eq!(
+        (values["phone"].clone(), values["website"].clone()),
+        (Value::Null, Value::Null)
+    );
+    let h = send(
+        &svc,
+        with_token(TestRequest::get().uri(&format!("{uri}/history")), &alex),
+    )
+    .await
+    .json();
+    let last = &h["entries"][2]["changes"];
+    assert_eq!(last["phone"]["after"], Value::Null);
+    assert_eq!(
+        last["description"]["before"],
+        "Épicerie associative du quartier"
+    );
+}
+
+#[actix_web::test]
+async fn archived_and_pending_actors_are_hidden_publicly_but_read_by_administrators() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let secret = admin_token(&app, "alex").await;
+    let mut pending = nantes_place("Tiers-lieu en attente");
+    pending["status"] = json!("pending");
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(&pending),
+            &secret,
+        ),
+    )
+    .await;
+    let pending_id = r.json()["id"].as_i64().expect("id");
+    get(&svc, &format!("/api/v1/actors/{pending_id}"))
+        .await
+        .problem(404, None);
+
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(nantes_place("Ressourcerie fermée")),
+            &secret,
+        ),
+    )
+    .await;
+    let id = r.json()["id"].as_i64().expect("id");
+    assert_eq!(get(&svc, &format!("/api/v1/actors/{id}")).await.status, 200);
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post().uri(&format!("/api/v1/admin/actors/{id}/archive")),
+            &secret,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "archived");
+    get(&svc, &format!("/api/v1/actors/{id}"))
+        .await
+        .problem(404, None);
+    let found = get(&svc, "/api/v1/actors?q=ressourcerie%20fermee")
+        .await
+        .json();
+    assert_eq!(found["features"].as_array().map(Vec::len), Some(0));
+
+    let one = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri(&format!("/api/v1/admin/actors/{id}")),
+            &secret,
+        ),
+    )
+    .await;
+    assert_eq!(one.json()["status"], "archived");
+    let list = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri("/api/v1/admin/actors?status=archived"),
+            &secret,
+        ),
+    )
+    .await
+    .json();
+    // Newest changes first: the one just archived leads, every one listed is archived.
+    assert_eq!(list["actors"][0]["id"], id);
+    let statuses = list["actors"]
+        .as_array()
+        .expect("actors")
+        .iter()
+        .map(|a| a["status"].clone());
+    assert!(statuses.into_iter().all(|s| s == "archived"));
+    let list = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri("/api/v1/admin/actors?status=pending&q=ATTENTE"),
+            &secret,
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(list["actors"][0]["id"], pending_id);
+    let h = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri(&format!("/api/v1/admin/actors/{id}/history")),
+            &secret,
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(h["entries"][1]["action"], "archive");
+    assert_eq!(
+        h["entries"][1]["changes"]["status"],
+        json!({"before": "published", "after": "archived"})
+    );
+    // Archiving twice records nothing more; unknown actors are 404.
+    send(
+        &svc,
+        with_token(
+            TestRequest::post().uri(&format!("/api/v1/admin/actors/{id}/archive")),
+            &secret,
+        ),
+    )
+    .await;
+    let h = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri(&format!("/api/v1/admin/actors/{id}/history")),
+            &secret,
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(h["entries"].as_array().map(Vec::len), Some(2));
+    send(
+        &svc,
+        with_token(
+            TestRequest::post().uri("/api/v1/admin/actors/999999999/archive"),
+            &secret,
+        ),
+    )
+    .await
+    .problem(404, None);
+    send(
+        &svc,
+        with_token(
+            TestRequest::get().uri("/api/v1/admin/actors?status=gone"),
+            &secret,
+        ),
+    )
+    .await
+    .problem(400, Some("status"));
+}
+
+#[actix_web::test]
+async fn the_administration_api_sends_no_cors_headers() {
+    let app = spawn_app().await;
+    let svc = app.service().await;
+    let secret = admin_token(&app, "alex").await;
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::get().uri("/api/v1/admin/actors?limit=1"),
+            &secret,
+        )
+        .insert_header(("Origin", "https://elsewhere.example")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = send(
+        &svc,
+        with_token(
+            TestRequest::post()
+                .uri("/api/v1/admin/actors")
+                .set_json(nantes_place("Cors")),
+            &secret,
+        )
+        .insert_header(("Origin", "https://elsewhere.example")),
+    )
+    .await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let preflight = send(
+        &svc,
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/admin/actors")
+            .insert_header(("Origin", "https://elsewhere.example"))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header(("Access-Control-Request-Headers", "authorization")),
+    )
+    .await;
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+    assert_eq!(preflight.header("access-control-allow-methods"), None);
+}
