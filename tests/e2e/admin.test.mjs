@@ -65,7 +65,7 @@ test('a place proposed and a correction suggested on the map are approved on /ad
   await page.locator('#contrib-done').waitFor();
   await screenshot(page, 'contribution-sent');
   await dialog.getByRole('button', { name: 'Fermer' }).click();
-  assert.equal(await page.locator('#contrib-dialog').count(), 0);
+  await page.locator('#contrib-dialog').waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement.id), 'propose', 'focus goes back to the button');
   const search = await json('/api/v1/actors?q=ressourcerie%20des%20essais');
   assert.equal(search.body.features.length, 0, 'not public before moderation');
