@@ -111,6 +111,9 @@ impl ImportReport {
     }
 }
 
+/// Messages handed from the reading thread to the writer at once.
+const BATCH: usize = 512;
+
 /// A message from the reading thread to the writer.
 enum Msg {
     Record {
@@ -234,7 +237,8 @@ pub async fn run(
         )
     });
 
-    let (send, mut receive) = tokio::sync::mpsc::channel::<Msg>(4096);
+    // Batches of messages: one hand-over between threads per batch, not per record.
+    let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<Msg>>(16);
     let reader = {
         let req = req.clone();
         let counters = Arc::clone(&counters);
@@ -260,79 +264,81 @@ pub async fn run(
     let mut failure: Option<anyhow::Error> = None;
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
-    loop {
-        let msg = tokio::select! {
+    'batches: loop {
+        let batch = tokio::select! {
             m = receive.recv() => m,
             _ = &mut interrupt => {
                 failure = Some(anyhow::anyhow!("interrupted: nothing was imported"));
                 break;
             }
         };
-        let Some(msg) = msg else { break };
-        match msg {
-            Msg::Record { line, v, hash } => {
-                counts.read += 1;
-                counters.records.fetch_add(1, Ordering::Relaxed);
-                if v.location_flag.is_some() {
-                    flagged += 1;
+        let Some(batch) = batch else { break };
+        for msg in batch {
+            match msg {
+                Msg::Record { line, v, hash } => {
+                    counts.read += 1;
+                    counters.records.fetch_add(1, Ordering::Relaxed);
+                    if v.location_flag.is_some() {
+                        flagged += 1;
+                    }
+                    for w in &v.warnings {
+                        warnings += 1;
+                        rejects.write(line, v.fields.source_ref.as_deref(), "warning", w)?;
+                    }
+                    let record = UpsertRecord {
+                        fields: &v.fields,
+                        status: v.status,
+                        location_flag: v.location_flag,
+                        hash: &hash,
+                    };
+                    match tx.upsert(record).await {
+                        Ok(Upserted::Created(_)) => counts.created += 1,
+                        Ok(Upserted::Updated(_) | Upserted::Merged(_)) => counts.updated += 1,
+                        Ok(Upserted::Unchanged(_)) => counts.unchanged += 1,
+                        Err(StoreError::Database(sqlx::Error::Database(e)))
+                            if e.is_check_violation() || e.is_unique_violation() =>
+                        {
+                            counts.rejected += 1;
+                            rejects.write(
+                                line,
+                                v.fields.source_ref.as_deref(),
+                                "rejected",
+                                &format!("refused by the store: {}", e.message()),
+                            )?;
+                        }
+                        Err(e) => {
+                            failure = Some(e.into());
+                            break 'batches;
+                        }
+                    }
                 }
-                for w in &v.warnings {
+                Msg::Reject {
+                    line,
+                    source_ref,
+                    reason,
+                } => {
+                    counts.read += 1;
+                    counts.rejected += 1;
+                    counters.records.fetch_add(1, Ordering::Relaxed);
+                    rejects.write(line, source_ref.as_deref(), "rejected", &reason)?;
+                }
+                Msg::Warning {
+                    line,
+                    source_ref,
+                    text,
+                } => {
                     warnings += 1;
-                    rejects.write(line, v.fields.source_ref.as_deref(), "warning", w)?;
+                    rejects.write(line, source_ref.as_deref(), "warning", &text)?;
                 }
-                let record = UpsertRecord {
-                    fields: &v.fields,
-                    status: v.status,
-                    location_flag: v.location_flag,
-                    hash: &hash,
-                };
-                match tx.upsert(record).await {
-                    Ok(Upserted::Created(_)) => counts.created += 1,
-                    Ok(Upserted::Updated(_) | Upserted::Merged(_)) => counts.updated += 1,
-                    Ok(Upserted::Unchanged(_)) => counts.unchanged += 1,
-                    Err(StoreError::Database(sqlx::Error::Database(e)))
-                        if e.is_check_violation() || e.is_unique_violation() =>
-                    {
-                        counts.rejected += 1;
-                        rejects.write(
-                            line,
-                            v.fields.source_ref.as_deref(),
-                            "rejected",
-                            &format!("refused by the store: {}", e.message()),
-                        )?;
-                    }
-                    Err(e) => {
-                        failure = Some(e.into());
-                        break;
-                    }
+                Msg::Skip(reason) => {
+                    counts.read += 1;
+                    counters.records.fetch_add(1, Ordering::Relaxed);
+                    *skipped.entry(reason).or_default() += 1;
                 }
-            }
-            Msg::Reject {
-                line,
-                source_ref,
-                reason,
-            } => {
-                counts.read += 1;
-                counts.rejected += 1;
-                counters.records.fetch_add(1, Ordering::Relaxed);
-                rejects.write(line, source_ref.as_deref(), "rejected", &reason)?;
-            }
-            Msg::Warning {
-                line,
-                source_ref,
-                text,
-            } => {
-                warnings += 1;
-                rejects.write(line, source_ref.as_deref(), "warning", &text)?;
-            }
-            Msg::Skip(reason) => {
-                counts.read += 1;
-                counters.records.fetch_add(1, Ordering::Relaxed);
-                *skipped.entry(reason).or_default() += 1;
-            }
-            Msg::Failed(problem) => {
-                failure = Some(anyhow::anyhow!("{problem}: nothing was imported"));
-                break;
+                Msg::Failed(problem) => {
+                    failure = Some(anyhow::anyhow!("{problem}: nothing was imported"));
+                    break 'batches;
+                }
             }
         }
     }
@@ -374,7 +380,7 @@ fn read_and_validate(
     territories: &Territories,
     source: &str,
     counters: &Arc<Counters>,
-    send: &tokio::sync::mpsc::Sender<Msg>,
+    send: &tokio::sync::mpsc::Sender<Vec<Msg>>,
 ) {
     let geocoder = req
         .geocoder
@@ -388,6 +394,15 @@ fn read_and_validate(
         strictness: Strictness::Lenient,
     };
     let closed = || InputFailure("the import stopped".into());
+    let mut batch: Vec<Msg> = Vec::with_capacity(BATCH);
+    let push = |msg: Msg, batch: &mut Vec<Msg>| -> Result<(), InputFailure> {
+        batch.push(msg);
+        if batch.len() >= BATCH {
+            send.blocking_send(std::mem::replace(batch, Vec::with_capacity(BATCH)))
+                .map_err(|_| closed())?;
+        }
+        Ok(())
+    };
     let mut sink = |item: Item| -> Result<(), InputFailure> {
         let msg = match item {
             Item::Skip(reason) => Msg::Skip(reason),
@@ -402,12 +417,14 @@ fn read_and_validate(
             },
             Item::Record { line, draft, notes } => {
                 for text in notes {
-                    send.blocking_send(Msg::Warning {
-                        line,
-                        source_ref: draft.source_ref.clone(),
-                        text,
-                    })
-                    .map_err(|_| closed())?;
+                    push(
+                        Msg::Warning {
+                            line,
+                            source_ref: draft.source_ref.clone(),
+                            text,
+                        },
+                        &mut batch,
+                    )?;
                 }
                 match validator.validate(&draft) {
                     Ok(mut v) => {
@@ -447,7 +464,7 @@ fn read_and_validate(
                 }
             }
         };
-        send.blocking_send(msg).map_err(|_| closed())
+        push(msg, &mut batch)
     };
     let counters = Some(counters);
     let result = match req.format {
@@ -465,9 +482,10 @@ fn read_and_validate(
         }
     };
     if let Err(e) = result {
-        // When the writer has gone, it already knows why.
-        let _ = send.blocking_send(Msg::Failed(e.0));
+        batch.push(Msg::Failed(e.0));
     }
+    // When the writer has gone, it already knows why.
+    let _ = send.blocking_send(batch);
     // Give the progress reporter a last look before the writer finishes.
     std::thread::sleep(Duration::from_millis(1));
 }

@@ -325,6 +325,11 @@ impl SqliteStore {
         sqlx::query("PRAGMA cache_size = -131072")
             .execute(&mut *conn)
             .await?;
+        // Every row fires the revision trigger, so every statement keeps a statement journal
+        // to undo itself: in memory rather than in a temporary file, one write per page.
+        sqlx::query("PRAGMA temp_store = MEMORY")
+            .execute(&mut *conn)
+            .await?;
         // Take the write lock now: a concurrent writer waits for the busy timeout rather
         // than failing halfway through the import.
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
@@ -425,15 +430,21 @@ impl SqliteImport {
             StoreError::Corrupt("an imported record needs a source reference".into())
         })?;
         let conn = self.conn()?;
-        let known: Option<(i64, String)> = sqlx::query_as(
-            "SELECT actor_id, fields_hash FROM actor_sources WHERE source = ? AND source_ref = ?",
-        )
-        .bind(&a.source)
-        .bind(source_ref)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some((id, hash)) = known {
-            if hash == r.hash {
+        // One round trip for both lookups: this source's record, and an actor with the SIRET.
+        let (known_id, known_hash, same_siret): (Option<i64>, Option<String>, Option<i64>) =
+            sqlx::query_as(
+                "SELECT s.actor_id, s.fields_hash, \
+                 (SELECT id FROM actors WHERE ? IS NOT NULL AND siret = ? AND status <> 'archived' ORDER BY id LIMIT 1) \
+                 FROM (SELECT 1) LEFT JOIN actor_sources s ON s.source = ? AND s.source_ref = ?",
+            )
+            .bind(a.siret.as_ref().map(Siret::as_str))
+            .bind(a.siret.as_ref().map(Siret::as_str))
+            .bind(&a.source)
+            .bind(source_ref)
+            .fetch_one(&mut *conn)
+            .await?;
+        if let Some(id) = known_id {
+            if known_hash.as_deref() == Some(r.hash) {
                 return Ok(Upserted::Unchanged(ActorId(id)));
             }
             let owner: Option<(String, Option<String>)> =
@@ -452,18 +463,10 @@ impl SqliteImport {
             touch_source(conn, &a.source, source_ref, id, r.hash).await?;
             return Ok(Upserted::Updated(ActorId(id)));
         }
-        if let Some(siret) = &a.siret {
-            let same: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM actors WHERE siret = ? AND status <> 'archived' ORDER BY id LIMIT 1",
-            )
-            .bind(siret.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(id) = same {
-                fill_gaps(conn, id, a).await?;
-                touch_source(conn, &a.source, source_ref, id, r.hash).await?;
-                return Ok(Upserted::Merged(ActorId(id)));
-            }
+        if let Some(id) = same_siret {
+            fill_gaps(conn, id, a).await?;
+            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
+            return Ok(Upserted::Merged(ActorId(id)));
         }
         let id = insert_actor(conn, a, r.status, r.location_flag).await?;
         touch_source(conn, &a.source, source_ref, id.0, r.hash).await?;
