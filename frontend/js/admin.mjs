@@ -3,6 +3,7 @@
 // status, an editor with the same fields as the import, and each place's history.
 // Every value from the server is written with textContent or as a form value, never as HTML.
 import { t, setLang, lang } from './i18n.mjs';
+import { el } from './dom.mjs';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'ancrage.admin.token';
@@ -36,18 +37,6 @@ const FIELDS = [
 let categories = [];
 let tab = 'queue';
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 function token() {
   try {

@@ -5,7 +5,7 @@ import { t, setLang, lang } from './i18n.mjs';
 import * as hours from './opening_hours.mjs';
 import { parseState, formatState, filterParams, RADII_KM, FAMILIES } from './state.mjs';
 import * as embed from './embed_config.mjs';
-import { el } from './dom.mjs';
+import { el, api } from './dom.mjs';
 import {
   formatDistance,
   distanceM,
@@ -52,16 +52,6 @@ let pointsSeq = 0;
 
 // ---------- helpers ----------
 
-async function api(path, params) {
-  const query = params && String(params) ? `?${params}` : '';
-  const res = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
-  if (!res.ok) {
-    const err = new Error(`${res.status} ${path}`);
-    err.status = res.status;
-    throw err;
-  }
-  return res.json();
-}
 
 function label(cat) {
   return lang() === 'en' ? cat.label_en : cat.label_fr;

@@ -2,6 +2,7 @@
 // place, or report that it has closed. Nothing changes on the map until a moderator approves.
 // Every value is shown with textContent or as a form value, never as HTML.
 import { t } from './i18n.mjs';
+import { el } from './dom.mjs';
 
 const FAMILIES = ['association', 'cooperative', 'mutuelle', 'fondation', 'entreprise-ess', 'autre'];
 
@@ -20,18 +21,6 @@ const FIELDS = [
   { key: 'description', type: 'textarea' },
 ];
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
 
 /** The current values of a place (a feature of `/api/v1/actors/{id}`) as the form shows them. */
 function initialValues(actor) {

@@ -4,6 +4,7 @@
 // the arithmetic; this module lays it out. Filters and display choices live in the URL.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, setLang, lang } from './i18n.mjs';
+import { el, api } from './dom.mjs';
 import { offlineStyle, labelPoints } from './style.mjs';
 import { formatDistance } from './format.mjs';
 import { legend as makeLegend, colourOf, NO_DATA } from './classify.mjs';
@@ -38,29 +39,7 @@ let version = 0;
 
 // ---------- helpers ----------
 
-async function api(path, params) {
-  const query = params && String(params) ? `?${params}` : '';
-  const res = await fetch(`${path}${query}`, { headers: { Accept: 'application/json' } });
-  if (!res.ok) {
-    const err = new Error(`${res.status} ${path}`);
-    err.status = res.status;
-    throw err;
-  }
-  return res.json();
-}
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
-  return node;
-}
 
 const locale = () => (lang() === 'en' ? 'en-GB' : 'fr-FR');
 const nf = (options) => new Intl.NumberFormat(locale(), options);
