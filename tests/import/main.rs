@@ -118,6 +118,16 @@ impl TestStore {
             .expect(sql)
     }
 
+    /// The records of the actors whose ids a query selects, in its order.
+    async fn records(&self, ids_sql: &str) -> Vec<ancrage::domain::actor::ActorRecord> {
+        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(ids_sql.to_owned()))
+            .fetch_all(&self.pool)
+            .await
+            .expect(ids_sql);
+        let ids: Vec<_> = ids.into_iter().map(ancrage::domain::ActorId).collect();
+        self.store.actor_records(&ids).await.expect("records")
+    }
+
     /// One actor of a source, by its reference: (name, commune, precision, lon, lat).
     async fn actor(
         &self,
@@ -705,25 +715,19 @@ async fn rows_without_coordinates_are_geocoded_by_a_ban_compatible_service() {
 
 /// Fields compared by the round trips: everything but ids, timestamps and the source name.
 async fn imported(t: &TestStore, source: &str) -> Vec<serde_json::Value> {
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM actors WHERE source = ? ORDER BY source_ref")
-            .bind(source)
-            .fetch_all(&t.pool)
-            .await
-            .expect("ids");
-    let ids: Vec<_> = ids.into_iter().map(ancrage::domain::ActorId).collect();
-    t.store
-        .actor_records(&ids)
-        .await
-        .expect("records")
-        .into_iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(&r.fields).expect("json");
-            v.as_object_mut().expect("object").remove("source");
-            v["status"] = r.status.as_str().into();
-            v
-        })
-        .collect()
+    // The sources are the tests' own constants.
+    t.records(&format!(
+        "SELECT id FROM actors WHERE source = '{source}' ORDER BY source_ref"
+    ))
+    .await
+    .into_iter()
+    .map(|r| {
+        let mut v = serde_json::to_value(&r.fields).expect("json");
+        v.as_object_mut().expect("object").remove("source");
+        v["status"] = r.status.as_str().into();
+        v
+    })
+    .collect()
 }
 
 #[tokio::test]
@@ -741,21 +745,9 @@ async fn csv_and_geojson_exports_import_back_unchanged() {
         Some("gogocarto.mapping.toml"),
     ))
     .await;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM actors WHERE source IN ('import', 'gogocarto') ORDER BY id",
-    )
-    .fetch_all(&a.pool)
-    .await
-    .expect("ids");
     let records = a
-        .store
-        .actor_records(
-            &ids.into_iter()
-                .map(ancrage::domain::ActorId)
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .expect("records");
+        .records("SELECT id FROM actors WHERE source IN ('import', 'gogocarto') ORDER BY id")
+        .await;
     assert_eq!(records.len(), 8);
     let mut original = Vec::new();
     for source in ["import", "gogocarto"] {
@@ -803,21 +795,9 @@ async fn the_mediation_numerique_export_imports_back_with_what_the_schema_carrie
         None,
     ))
     .await;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM actors WHERE source = 'mediation-numerique' ORDER BY id",
-    )
-    .fetch_all(&a.pool)
-    .await
-    .expect("ids");
     let records = a
-        .store
-        .actor_records(
-            &ids.into_iter()
-                .map(ancrage::domain::ActorId)
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .expect("records");
+        .records("SELECT id FROM actors WHERE source = 'mediation-numerique' ORDER BY id")
+        .await;
     let mut out = Vec::new();
     ancrage::export::mediation_header(&mut out).expect("header");
     ancrage::export::mediation_rows(&mut out, &records).expect("rows");
