@@ -22,6 +22,9 @@ pub struct Settings {
     pub embed_origins: Vec<String>,
     /// Public contributions accepted per client address per hour.
     pub contributions_per_hour: u32,
+    /// Reverse proxies in front of the server: for a connection from one of them, the client
+    /// is the address it reports in `X-Forwarded-For`. Empty: the connection's peer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Default of [`Settings::contributions_per_hour`].
@@ -37,6 +40,7 @@ impl Default for Settings {
             report_email: None,
             embed_origins: Vec::new(),
             contributions_per_hour: CONTRIBUTIONS_PER_HOUR,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -52,9 +56,11 @@ struct FileSettings {
     report_email: Option<String>,
     contributions_per_hour: Option<u32>,
     embed_origins: Option<OriginList>,
+    trusted_proxies: Option<OriginList>,
 }
 
-/// `embed_origins` in the file: one string (space- or comma-separated) or an array.
+/// `embed_origins` or `trusted_proxies` in the file: one string (space- or comma-separated)
+/// or an array.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum OriginList {
@@ -131,6 +137,7 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let mut s = Self::default();
         let mut embed_origins = String::new();
+        let mut trusted_proxies = String::new();
         let path = file.display().to_string();
         if required || file.exists() {
             let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
@@ -148,6 +155,9 @@ impl Settings {
             s.report_email = f.report_email.or(s.report_email);
             if let Some(o) = f.embed_origins {
                 embed_origins = o.into_text();
+            }
+            if let Some(p) = f.trusted_proxies {
+                trusted_proxies = p.into_text();
             }
             s.contributions_per_hour = f.contributions_per_hour.unwrap_or(s.contributions_per_hour);
         }
@@ -171,6 +181,9 @@ impl Settings {
         }
         if let Some(v) = env("ANCRAGE_EMBED_ORIGINS") {
             embed_origins = v;
+        }
+        if let Some(v) = env("ANCRAGE_TRUSTED_PROXIES") {
+            trusted_proxies = v;
         }
         if let Some(v) = env("ANCRAGE_CONTRIBUTIONS_PER_HOUR") {
             s.contributions_per_hour = v.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -197,6 +210,16 @@ impl Settings {
             embed_origins.clone_from(v);
         }
         s.embed_origins = parse_origins(&embed_origins)?;
+        s.trusted_proxies = trusted_proxies
+            .split([' ', ','])
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                p.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "trusted_proxies",
+                    message: format!("'{p}' is not an IP address"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
         // An empty value at any layer switches the feature off.
         s.basemap_style = s
             .basemap_style
@@ -511,6 +534,27 @@ mod tests {
             Vec::<String>::new()
         );
         assert!(Settings::default().embed_origins.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.2\", \"::1\"]\n").expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        let ip = |t: &str| t.parse::<std::net::IpAddr>().expect("ip");
+        assert_eq!(s.trusted_proxies, [ip("10.0.0.2"), ip("::1")]);
+        let env =
+            |k: &str| (k == "ANCRAGE_TRUSTED_PROXIES").then(|| "127.0.0.1, 10.0.0.9".to_owned());
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(s.trusted_proxies, [ip("127.0.0.1"), ip("10.0.0.9")]);
+        let bad = |k: &str| (k == "ANCRAGE_TRUSTED_PROXIES").then(|| "proxy.local".to_owned());
+        let e = Settings::load(&file, false, bad, &Overrides::default()).expect_err("not an IP");
+        assert!(
+            e.to_string().contains("'proxy.local' is not an IP address"),
+            "{e}"
+        );
+        assert!(Settings::default().trusted_proxies.is_empty());
     }
 
     #[test]

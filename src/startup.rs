@@ -24,6 +24,8 @@ pub struct AppState {
     pub revision: Arc<std::sync::atomic::AtomicI64>,
     /// Who may frame the embed page.
     pub frame_policy: Arc<routes::policy::FramePolicy>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Rate limit of public contributions, per client address.
     pub contribution_limit: Arc<routes::limit::RateLimiter>,
 }
@@ -66,6 +68,7 @@ impl AppState {
             map: Arc::new(routes::map::MapState::new(settings)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
             frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
+            trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
             contribution_limit: Arc::new(routes::limit::RateLimiter::per_hour(
                 settings.contributions_per_hour,
             )),

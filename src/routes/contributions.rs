@@ -31,10 +31,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The address the rate limit is keyed on: the peer of the connection.
-fn client(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+/// The address the rate limit is keyed on: the peer of the connection, or, when the peer is
+/// a trusted reverse proxy, the nearest address in `X-Forwarded-For` that is not one of them
+/// (entries further left are the client's own claims and could be forged).
+fn client(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    forwarded_client(
+        peer,
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok()),
+        trusted,
+    )
+}
+
+/// See [`client`]: `forwarded` are the header's values in order.
+fn forwarded_client<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 fn accepted() -> HttpResponse {
@@ -56,7 +90,10 @@ async fn submit(
     state: web::Data<AppState>,
     body: web::Json<ContributionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(wait) = state.contribution_limit.check(client(&req), Instant::now()) {
+    if let Err(wait) = state
+        .contribution_limit
+        .check(client(&req, &state.trusted_proxies), Instant::now())
+    {
         return Err(ApiError::TooManyRequests(wait.as_secs() + 1));
     }
     if body.is_bait_taken() {
@@ -72,5 +109,51 @@ async fn submit(
         Err(AdminError::NotFound(m)) => Err(ApiError::NotFound(m)),
         Err(AdminError::Conflict(m)) => Err(ApiError::Conflict(m)),
         Err(AdminError::Internal(e)) => Err(ApiError::Internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::forwarded_client;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse()
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_is_believed_and_only_for_its_own_hop() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy, ip("10.0.0.3")];
+        // A direct client: its header is ignored.
+        assert_eq!(
+            forwarded_client(ip("192.0.2.7"), ["198.51.100.1"].into_iter(), &trusted),
+            ip("192.0.2.7")
+        );
+        // Through the proxy: the address it appended.
+        assert_eq!(
+            forwarded_client(proxy, ["198.51.100.1"].into_iter(), &trusted),
+            ip("198.51.100.1")
+        );
+        // A forged entry further left is not believed; chained trusted proxies are skipped.
+        assert_eq!(
+            forwarded_client(
+                proxy,
+                ["203.0.113.9, 198.51.100.1, 10.0.0.3"].into_iter(),
+                &trusted
+            ),
+            ip("198.51.100.1")
+        );
+        // Several headers count as one list; garbage stops the walk at the proxy.
+        assert_eq!(
+            forwarded_client(proxy, ["203.0.113.9", "198.51.100.4"].into_iter(), &trusted),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            forwarded_client(proxy, ["nonsense"].into_iter(), &trusted),
+            proxy
+        );
+        assert_eq!(forwarded_client(proxy, std::iter::empty(), &trusted), proxy);
     }
 }

@@ -564,3 +564,49 @@ async fn contributions_are_same_origin_writes_without_cors_headers() {
     .await;
     assert_eq!(preflight.header("access-control-allow-origin"), None);
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = spawn_app_with(|s| {
+        s.contributions_per_hour = 1;
+        s.trusted_proxies = vec!["10.0.0.2".parse().expect("ip")];
+    })
+    .await;
+    let svc = app.service().await;
+    let via_proxy = |client: &str, name: &str| {
+        from("10.0.0.2:443", &new_place(name)).insert_header(("x-forwarded-for", client.to_owned()))
+    };
+    assert_eq!(
+        send(&svc, via_proxy("198.51.100.1", "Un")).await.status,
+        202
+    );
+    assert_eq!(
+        send(&svc, via_proxy("198.51.100.2", "Deux")).await.status,
+        202
+    );
+    send(&svc, via_proxy("198.51.100.1", "Trois"))
+        .await
+        .problem(429, None);
+    // A forged address further left does not buy a new allowance.
+    send(&svc, via_proxy("203.0.113.50, 198.51.100.2", "Quatre"))
+        .await
+        .problem(429, None);
+    // A client that is not the proxy cannot claim another address.
+    assert_eq!(
+        send(
+            &svc,
+            from("192.0.2.5:1234", &new_place("Cinq"))
+                .insert_header(("x-forwarded-for", "198.51.100.9"))
+        )
+        .await
+        .status,
+        202
+    );
+    send(
+        &svc,
+        from("192.0.2.5:1235", &new_place("Six"))
+            .insert_header(("x-forwarded-for", "198.51.100.10")),
+    )
+    .await
+    .problem(429, None);
+}
