@@ -2,7 +2,7 @@
 // moderation queue with each contribution's proposed and current values, the places of any
 // status, an editor with the same fields as the import, and each place's history.
 // Every value from the server is written with textContent or as a form value, never as HTML.
-import { t, setLang, lang } from './i18n.mjs';
+import { t, setLang, lang, toggleLang } from './i18n.mjs';
 import { el } from './dom.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -524,12 +524,7 @@ async function start() {
   setLang(chosen === 'en' ? 'en' : 'fr');
   applyStrings();
   $('lang-switch').addEventListener('click', () => {
-    setLang(lang() === 'fr' ? 'en' : 'fr');
-    try {
-      localStorage.setItem('ancrage.lang', lang());
-    } catch {
-      // Not kept.
-    }
+    toggleLang();
     applyStrings();
     if (!$('workspace').hidden) {
       $('who').textContent = t('admin.signed.in', { name: $('who').dataset.name ?? '' });

@@ -1,7 +1,7 @@
 // The citizen map: MapLibre map, search, "Autour de moi", filters with counts for the view,
 // a list synchronised with the map, a detail sheet, and the whole state in the URL.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { t, setLang, lang } from './i18n.mjs';
+import { t, setLang, lang, toggleLang } from './i18n.mjs';
 import * as hours from './opening_hours.mjs';
 import { parseState, formatState, filterParams, RADII_KM, FAMILIES } from './state.mjs';
 import * as embed from './embed_config.mjs';
@@ -1169,13 +1169,7 @@ function updatePanelToggle() {
 // ---------- language, history ----------
 
 function switchLanguage() {
-  state.lang = lang() === 'fr' ? 'en' : 'fr';
-  setLang(state.lang);
-  try {
-    localStorage.setItem('ancrage.lang', state.lang);
-  } catch {
-    // Private browsing: the URL keeps the choice.
-  }
+  state.lang = toggleLang();
   applyStrings();
   buildFilters();
   setAttribution();

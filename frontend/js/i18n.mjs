@@ -10,6 +10,20 @@ export function setLang(lang) {
   current = lang === 'en' ? 'en' : 'fr';
 }
 
+/**
+ * Switches between French and English and remembers the choice for the next visit (when the
+ * browser allows storage; the URL keeps it anyway). Returns the new language.
+ */
+export function toggleLang() {
+  setLang(current === 'fr' ? 'en' : 'fr');
+  try {
+    localStorage.setItem('ancrage.lang', current);
+  } catch {
+    // Private browsing: not kept.
+  }
+  return current;
+}
+
 /** The current language. */
 export function lang() {
   return current;

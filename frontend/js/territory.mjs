@@ -3,7 +3,7 @@
 // (the text alternative to the map), downloads, and a printable report. The coverage API does
 // the arithmetic; this module lays it out. Filters and display choices live in the URL.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { t, setLang, lang } from './i18n.mjs';
+import { t, setLang, lang, toggleLang } from './i18n.mjs';
 import { el, api } from './dom.mjs';
 import { offlineStyle, labelPoints } from './style.mjs';
 import { formatDistance } from './format.mjs';
@@ -757,13 +757,7 @@ async function load() {
 }
 
 function switchLanguage() {
-  state.lang = lang() === 'fr' ? 'en' : 'fr';
-  setLang(state.lang);
-  try {
-    localStorage.setItem('ancrage.lang', state.lang);
-  } catch {
-    // Private browsing: the URL keeps the choice.
-  }
+  state.lang = toggleLang();
   applyStrings();
   buildControls();
   writeUrl(true);
