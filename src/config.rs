@@ -9,8 +9,10 @@ use std::path::Path;
 pub struct Settings {
     /// Address to listen on, `host:port` (port 0 picks a free port).
     pub bind: String,
-    /// Store URL: `sqlite://PATH`.
+    /// Store URL: `sqlite://PATH` (the default) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     pub database_url: String,
+    /// Connection pool size, connect timeout and statement timeout of the store.
+    pub store: crate::store::StoreOptions,
     /// Demonstration actors generated on first start (0 for none).
     pub demo_actors: usize,
     /// URL of a remote MapLibre basemap style; `None` uses the offline style built from the
@@ -35,6 +37,7 @@ impl Default for Settings {
         Self {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/ancrage.db".into(),
+            store: crate::store::StoreOptions::default(),
             demo_actors: 5_000,
             basemap_style: None,
             report_email: None,
@@ -51,6 +54,9 @@ impl Default for Settings {
 struct FileSettings {
     bind: Option<String>,
     database_url: Option<String>,
+    db_pool_size: Option<u32>,
+    db_connect_timeout_s: Option<u64>,
+    db_statement_timeout_s: Option<u64>,
     demo_actors: Option<usize>,
     basemap_style: Option<String>,
     report_email: Option<String>,
@@ -150,6 +156,13 @@ impl Settings {
             })?;
             s.bind = f.bind.unwrap_or(s.bind);
             s.database_url = f.database_url.unwrap_or(s.database_url);
+            s.store.pool_size = f.db_pool_size.unwrap_or(s.store.pool_size);
+            if let Some(t) = f.db_connect_timeout_s {
+                s.store.connect_timeout = std::time::Duration::from_secs(t);
+            }
+            if let Some(t) = f.db_statement_timeout_s {
+                s.store.statement_timeout = std::time::Duration::from_secs(t);
+            }
             s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
             s.basemap_style = f.basemap_style.or(s.basemap_style);
             s.report_email = f.report_email.or(s.report_email);
@@ -166,6 +179,17 @@ impl Settings {
         }
         if let Some(v) = env("ANCRAGE_DATABASE_URL") {
             s.database_url = v;
+        }
+        if let Some(v) = env("ANCRAGE_DB_POOL_SIZE") {
+            s.store.pool_size = whole("ANCRAGE_DB_POOL_SIZE", &v)?;
+        }
+        if let Some(v) = env("ANCRAGE_DB_CONNECT_TIMEOUT_S") {
+            s.store.connect_timeout =
+                std::time::Duration::from_secs(whole("ANCRAGE_DB_CONNECT_TIMEOUT_S", &v)?);
+        }
+        if let Some(v) = env("ANCRAGE_DB_STATEMENT_TIMEOUT_S") {
+            s.store.statement_timeout =
+                std::time::Duration::from_secs(whole("ANCRAGE_DB_STATEMENT_TIMEOUT_S", &v)?);
         }
         if let Some(v) = env("ANCRAGE_DEMO_ACTORS") {
             s.demo_actors = v.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -274,17 +298,44 @@ impl Settings {
                 });
             }
         }
-        if !self.database_url.starts_with("sqlite:") {
+        if !(self.database_url.starts_with("sqlite:")
+            || crate::store::is_postgres_url(&self.database_url))
+        {
             return Err(ConfigError::Invalid {
                 name: "database_url",
                 message: format!(
-                    "'{}' is not supported: use sqlite://PATH",
-                    self.database_url
+                    "'{}' is not supported: use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+                    crate::store::redact_url(&self.database_url)
                 ),
             });
         }
+        if self.store.pool_size == 0 {
+            return Err(ConfigError::Invalid {
+                name: "db_pool_size",
+                message: "must be at least 1".into(),
+            });
+        }
+        for (name, t) in [
+            ("db_connect_timeout_s", self.store.connect_timeout),
+            ("db_statement_timeout_s", self.store.statement_timeout),
+        ] {
+            if t.is_zero() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: "must be at least 1 second".into(),
+                });
+            }
+        }
         Ok(())
     }
+}
+
+/// A whole number from the environment variable `name`.
+fn whole<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError::Invalid {
+        name,
+        message: format!("'{v}' is not a whole number"),
+    })
 }
 
 /// Parses a space- or comma-separated list of web origins (`https://mairie.example`,
@@ -395,6 +446,27 @@ mod tests {
         let env = |k: &str| (k == "ANCRAGE_DATABASE_URL").then(|| "sqlite://env.db".to_owned());
         let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
         assert_eq!(s.database_url, "sqlite://env.db");
+        for url in [
+            "postgres://ancrage:pw@127.0.0.1:5432/ess",
+            "postgresql://db/ess",
+        ] {
+            let env = |k: &str| match k {
+                "ANCRAGE_DATABASE_URL" => Some(url.to_owned()),
+                "ANCRAGE_DB_POOL_SIZE" => Some("32".to_owned()),
+                "ANCRAGE_DB_CONNECT_TIMEOUT_S" => Some("3".to_owned()),
+                "ANCRAGE_DB_STATEMENT_TIMEOUT_S" => Some("12".to_owned()),
+                _ => None,
+            };
+            let s = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+                .expect(url);
+            assert_eq!(s.database_url, url);
+            assert_eq!(s.store.pool_size, 32);
+            assert_eq!(s.store.connect_timeout, std::time::Duration::from_secs(3));
+            assert_eq!(
+                s.store.statement_timeout,
+                std::time::Duration::from_secs(12)
+            );
+        }
         assert_eq!(s.bind, "0.0.0.0:9000");
         let flags = Overrides {
             bind: Some("127.0.0.1:0".into()),
@@ -480,6 +552,22 @@ mod tests {
         let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
             .expect_err("bad url");
         assert!(e.to_string().contains("sqlite://"), "{e}");
+        assert!(e.to_string().contains("postgres://"), "{e}");
+        let env = |k: &str| match k {
+            "ANCRAGE_DATABASE_URL" => Some("mysql://ancrage:hunter2@db/ess".to_owned()),
+            _ => None,
+        };
+        let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+            .expect_err("bad url");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let env = |k: &str| (k == "ANCRAGE_DB_POOL_SIZE").then(|| "many".to_owned());
+        let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+            .expect_err("bad pool size");
+        assert!(e.to_string().contains("ANCRAGE_DB_POOL_SIZE"), "{e}");
+        let env = |k: &str| (k == "ANCRAGE_DB_STATEMENT_TIMEOUT_S").then(|| "0".to_owned());
+        let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+            .expect_err("zero timeout");
+        assert!(e.to_string().contains("db_statement_timeout_s"), "{e}");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("ancrage.toml");
         std::fs::write(&file, "bnid = \"x\"").expect("write");

@@ -4,7 +4,7 @@ use ancrage::cli::{AdminCommand, Cli, Command, ExportArgs, ImportArgs};
 use ancrage::config::Settings;
 use ancrage::ingest::run::ImportRequest;
 use ancrage::startup::{AppState, Application};
-use ancrage::store::Store;
+use ancrage::store::{AnyStore, Store};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
@@ -53,7 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
-    let store = Store::open(&settings.database_url).await?;
+    let store = AnyStore::open(&settings.database_url, settings.store).await?;
     let (catalog, territories) = ancrage::seed::ensure_seeded(&store, settings.demo_actors).await?;
     let territories = match territories {
         Some(t) => t,
@@ -80,7 +80,7 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
 
 async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     use ancrage::export::{self, ExportFormat};
-    let store = Store::open(&settings.database_url).await?;
+    let store = AnyStore::open(&settings.database_url, settings.store).await?;
     let ids = store.published_ids(args.demo).await?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -116,7 +116,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
 
 async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> {
     use ancrage::admin::token;
-    let store = Store::open(&settings.database_url).await?;
+    let store = AnyStore::open(&settings.database_url, settings.store).await?;
     let result = async {
         let mut out = std::io::stdout().lock();
         match action {

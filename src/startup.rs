@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::index::SnapshotHandle;
 use crate::routes;
-use crate::store::Store;
+use crate::store::{AnyStore, ChangeFeed, Store};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -15,7 +15,7 @@ use tracing_actix_web::TracingLogger;
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The source of truth.
-    pub store: Store,
+    pub store: AnyStore,
     /// The current query snapshot.
     pub snapshot: Arc<SnapshotHandle>,
     /// Map settings and outlines for the map page.
@@ -26,8 +26,11 @@ pub struct AppState {
     pub frame_policy: Arc<routes::policy::FramePolicy>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
-    /// Rate limit of public contributions, per client address.
-    pub contribution_limit: Arc<routes::limit::RateLimiter>,
+    /// Public contributions accepted per client per hour, counted in the store for every
+    /// instance at once.
+    pub contributions_per_hour: u32,
+    /// Notifications of changes made by other processes (PostgreSQL only).
+    pub feed: Arc<ChangeFeed>,
 }
 
 impl AppState {
@@ -37,7 +40,7 @@ impl AppState {
     /// When the store cannot be opened or seeded.
     pub async fn load(settings: &Settings) -> anyhow::Result<Self> {
         let started = std::time::Instant::now();
-        let store = Store::open(&settings.database_url).await?;
+        let store = AnyStore::open(&settings.database_url, settings.store).await?;
         let (catalog, seeded) = crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
         // Read before the actors: a write committed in between makes the watcher reload.
         let revision = store.revision().await?;
@@ -69,9 +72,8 @@ impl AppState {
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
             frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
             trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
-            contribution_limit: Arc::new(routes::limit::RateLimiter::per_hour(
-                settings.contributions_per_hour,
-            )),
+            contributions_per_hour: settings.contributions_per_hour,
+            feed: Arc::new(ChangeFeed::new()),
         })
     }
 
@@ -94,18 +96,23 @@ impl AppState {
 }
 
 /// How often a server checks whether another process (an import, another instance) changed
-/// the actors.
+/// the actors, whether or not it was notified.
 pub const STORE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Polls the store's revision counter and reloads the actors when it moved: imports run in
-/// another process and other instances share the store, so changes reach every server within
-/// one poll, without a restart.
+/// Reloads the actors when the store's revision counter moved: imports run in another
+/// process and other instances share the store. On PostgreSQL a notification wakes the
+/// watcher at once; the poll every `every` is the safety net for notifications lost while the
+/// listener reconnected (after which the listener signals once, so the instance resyncs).
 pub async fn watch_store(state: AppState, every: std::time::Duration) {
     use std::sync::atomic::Ordering;
+    state.store.listen(Arc::clone(&state.feed));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.feed.changed() => {}
+        }
         match state.store.revision().await {
             Ok(r) if r != state.revision.load(Ordering::Relaxed) => {
                 match state.refresh_actors().await {

@@ -8,6 +8,7 @@ use crate::domain::{ActorId, InputError, Status};
 use crate::index::Snapshot;
 use crate::ingest::draft::{self, DraftError, Strictness, Validated, Validator};
 use crate::startup::AppState;
+use crate::store::Store;
 use crate::store::StoreError;
 use crate::store::admin::{
     ActorWrite, Audit, Contribution, ContributionKind, HistoryAction, NewContribution, WriteOutcome,
@@ -38,6 +39,9 @@ pub enum AdminError {
     /// The contribution was already decided.
     #[error("{0}")]
     Conflict(String),
+    /// The store is busy or unreachable: the same request can succeed shortly.
+    #[error(transparent)]
+    Unavailable(StoreError),
     /// The store or the validation failed unexpectedly.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -45,7 +49,11 @@ pub enum AdminError {
 
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+        if e.is_transient() {
+            Self::Unavailable(e)
+        } else {
+            Self::Internal(e.into())
+        }
     }
 }
 

@@ -84,7 +84,7 @@ pub fn check_name(name: &str) -> Result<&str, InputError> {
 ///
 /// # Errors
 /// On a bad or taken name, a random number generator failure or a store error.
-pub async fn create(store: &Store, name: &str) -> Result<String, TokenError> {
+pub async fn create(store: &impl Store, name: &str) -> Result<String, TokenError> {
     let name = check_name(name).map_err(TokenError::Name)?;
     let token = generate()?;
     if store.create_token(name, &hash(&token)).await? {
@@ -98,7 +98,7 @@ pub async fn create(store: &Store, name: &str) -> Result<String, TokenError> {
 ///
 /// # Errors
 /// When no active token has this name, or on a store error.
-pub async fn revoke(store: &Store, name: &str) -> Result<(), TokenError> {
+pub async fn revoke(store: &impl Store, name: &str) -> Result<(), TokenError> {
     if store.revoke_token(name.trim()).await? {
         Ok(())
     } else {
@@ -110,7 +110,7 @@ pub async fn revoke(store: &Store, name: &str) -> Result<(), TokenError> {
 ///
 /// # Errors
 /// On a store error.
-pub async fn authenticate(store: &Store, token: &str) -> Result<Option<String>, StoreError> {
+pub async fn authenticate(store: &impl Store, token: &str) -> Result<Option<String>, StoreError> {
     let token = token.trim();
     if !token.starts_with(PREFIX) || token.len() != PREFIX.len() + 2 * RANDOM_BYTES {
         return Ok(None);

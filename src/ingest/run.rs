@@ -15,7 +15,9 @@ use super::{DraftError, InputFailure, Item, Strictness, Validator, stable_hash};
 use crate::domain::Catalog;
 use crate::index::territories::Territories;
 use crate::index::text::fold;
-use crate::store::{ImportCounts, Store, StoreError, UpsertRecord, Upserted};
+use crate::store::{
+    ImportCounts, ImportRun, ImportSession, Store, StoreError, UpsertRecord, Upserted,
+};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -195,7 +197,7 @@ fn prepared_mapping(req: &ImportRequest) -> anyhow::Result<Prepared> {
 /// When an input cannot be read, the geocoder fails, the store fails or the import is
 /// interrupted; nothing is written then.
 pub async fn run(
-    store: &Store,
+    store: &impl Store,
     catalog: Arc<Catalog>,
     territories: Arc<Territories>,
     req: &ImportRequest,
@@ -295,15 +297,13 @@ pub async fn run(
                         Ok(Upserted::Created(_)) => counts.created += 1,
                         Ok(Upserted::Updated(_) | Upserted::Merged(_)) => counts.updated += 1,
                         Ok(Upserted::Unchanged(_)) => counts.unchanged += 1,
-                        Err(StoreError::Database(sqlx::Error::Database(e)))
-                            if e.is_check_violation() || e.is_unique_violation() =>
-                        {
+                        Err(StoreError::Conflict(message)) => {
                             counts.rejected += 1;
                             rejects.write(
                                 line,
                                 v.fields.source_ref.as_deref(),
                                 "rejected",
-                                &format!("refused by the store: {}", e.message()),
+                                &format!("refused by the store: {message}"),
                             )?;
                         }
                         Err(e) => {
@@ -358,8 +358,12 @@ pub async fn run(
         drop(tx);
     } else {
         let input = req.input.display().to_string();
-        tx.commit((&source, req.format.as_str(), &input, ""), &counts)
-            .await?;
+        let run = ImportRun {
+            source: &source,
+            format: req.format.as_str(),
+            input: &input,
+        };
+        tx.commit(run, &counts).await?;
     }
     Ok(ImportReport {
         counts,

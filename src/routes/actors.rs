@@ -8,6 +8,7 @@ use crate::domain::{ActorId, Bbox, InputError, QueryPolygon, Status};
 use crate::index::actors::{ActorIdx, Hit};
 use crate::index::pip::PolygonIndex;
 use crate::startup::AppState;
+use crate::store::Store;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -174,8 +175,7 @@ pub async fn one(
     let record = state
         .store
         .actor(ActorId(id))
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .ok_or_else(not_found)?;
     if record.status != Status::Published {
         return Err(not_found());

@@ -9,6 +9,7 @@ use crate::admin::values::Values;
 use crate::domain::actor::ActorRecord;
 use crate::domain::{ActorId, InputError, Status, TerritoryKind};
 use crate::startup::AppState;
+use crate::store::Store;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -91,7 +92,7 @@ async fn require_token(
             req,
             ApiError::Unauthorized("this token is unknown or revoked".into()),
         ),
-        Err(e) => refuse(req, ApiError::Internal(e.into())),
+        Err(e) => refuse(req, e.into()),
     }
 }
 
@@ -100,6 +101,7 @@ fn api(e: AdminError) -> ApiError {
         AdminError::NotFound(m) => ApiError::NotFound(m),
         AdminError::Invalid(errors) => ApiError::InvalidFields(errors),
         AdminError::Conflict(m) => ApiError::Conflict(m),
+        AdminError::Unavailable(e) => e.into(),
         AdminError::Internal(e) => ApiError::Internal(e),
     }
 }
@@ -198,8 +200,7 @@ async fn list_actors(
     let found = state
         .store
         .admin_actors(status, text, limit, offset)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     let actors: Vec<Value> = found
         .records
         .iter()
@@ -233,8 +234,7 @@ async fn one_actor(
     let r = state
         .store
         .actor(id)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no actor has the id {id}")))?;
     Ok(ok(&actor_json(&state, &r)))
 }
@@ -291,16 +291,10 @@ async fn history(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ActorId(parse_id("id", &path)?);
-    if state
-        .store
-        .actor(id)
-        .await
-        .map_err(anyhow::Error::from)?
-        .is_none()
-    {
+    if state.store.actor(id).await?.is_none() {
         return Err(ApiError::NotFound(format!("no actor has the id {id}")));
     }
-    let entries = state.store.history(id).await.map_err(anyhow::Error::from)?;
+    let entries = state.store.history(id).await?;
     Ok(ok(&json!({"actor_id": id.0, "entries": entries})))
 }
 
@@ -328,11 +322,7 @@ async fn list_contributions(
         .into());
     }
     let (limit, offset) = page(q.limit, q.offset)?;
-    let found = state
-        .store
-        .contributions(status, limit, offset)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let found = state.store.contributions(status, limit, offset).await?;
     let mut out = Vec::with_capacity(found.len());
     for c in &found {
         out.push(actions::review(&state, c).await.map_err(api)?);
@@ -344,8 +334,7 @@ async fn reviewed(state: &AppState, id: i64) -> Result<Value, ApiError> {
     let c = state
         .store
         .contribution(id)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contribution has the id {id}")))?;
     actions::review(state, &c).await.map_err(api)
 }

@@ -5,14 +5,15 @@
 //! (filled in, the contribution is acknowledged but dropped), and the import's strict
 //! validation, which refuses markup in every text.
 
+use super::limit::client_key;
 use super::problem::{self, ApiError};
 use crate::admin::actions::{self, AdminError, ContributionBody};
 use crate::startup::AppState;
+use crate::store::{RateDecision, Store};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Instant;
 
 /// Largest accepted contribution body, in bytes.
 pub const MAX_CONTRIBUTION_BYTES: usize = 16 * 1024;
@@ -90,9 +91,11 @@ async fn submit(
     state: web::Data<AppState>,
     body: web::Json<ContributionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(wait) = state
-        .contribution_limit
-        .check(client(&req, &state.trusted_proxies), Instant::now())
+    let key = client_key(client(&req, &state.trusted_proxies));
+    if let RateDecision::Limited(wait) = state
+        .store
+        .take_rate(&key, state.contributions_per_hour)
+        .await?
     {
         return Err(ApiError::TooManyRequests(wait.as_secs() + 1));
     }
@@ -108,6 +111,7 @@ async fn submit(
         Err(AdminError::Invalid(errors)) => Err(ApiError::InvalidFields(errors)),
         Err(AdminError::NotFound(m)) => Err(ApiError::NotFound(m)),
         Err(AdminError::Conflict(m)) => Err(ApiError::Conflict(m)),
+        Err(AdminError::Unavailable(e)) => Err(e.into()),
         Err(AdminError::Internal(e)) => Err(ApiError::Internal(e)),
     }
 }

@@ -7,6 +7,7 @@ use super::problem::ApiError;
 use crate::domain::{ActorId, Bbox};
 use crate::export;
 use crate::startup::AppState;
+use crate::store::Store;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use futures_util::stream;

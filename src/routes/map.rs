@@ -15,6 +15,7 @@ use crate::index::cluster;
 use crate::index::outlines;
 use crate::index::territories::TerritoryIdx;
 use crate::startup::AppState;
+use crate::store::Store;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -526,7 +527,7 @@ pub async fn hours(
     ids.dedup();
     let mut hours = serde_json::Map::new();
     for id in ids {
-        let record = state.store.actor(id).await.map_err(anyhow::Error::from)?;
+        let record = state.store.actor(id).await?;
         if let Some(r) = record.filter(|r| r.status == Status::Published) {
             hours.insert(id.0.to_string(), r.fields.opening_hours.into());
         }

@@ -35,9 +35,27 @@ pub enum ApiError {
     /// Too many requests from this client: retry after so many seconds (429).
     #[error("too many requests: retry in {0} s")]
     TooManyRequests(u64),
+    /// The store is busy or unreachable: retry after so many seconds (503). Reads keep being
+    /// answered from the in-memory snapshot meanwhile.
+    #[error("the service cannot write right now: retry in {0} s")]
+    Unavailable(u64),
     /// Anything unexpected (500): logged with its cause, answered without it.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+/// Seconds a client is asked to wait when the store is busy or unreachable.
+pub const STORE_RETRY_AFTER_S: u64 = 5;
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        if e.is_transient() {
+            tracing::warn!("store unavailable: {e}");
+            Self::Unavailable(STORE_RETRY_AFTER_S)
+        } else {
+            Self::Internal(e.into())
+        }
+    }
 }
 
 impl From<InputError> for ApiError {
@@ -58,6 +76,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
+            Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -73,6 +92,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,7 +129,7 @@ impl ResponseError for ApiError {
                     .map(|e| json!({"field": e.field, "rule": e.rule}))
                     .collect();
             }
-            Self::TooManyRequests(_) => {
+            Self::TooManyRequests(_) | Self::Unavailable(_) => {
                 body["detail"] = json!(self.to_string());
             }
             Self::Internal(cause) => {
@@ -127,7 +147,7 @@ impl ResponseError for ApiError {
                     "Bearer realm=\"ancrage-admin\"",
                 ));
             }
-            Self::TooManyRequests(seconds) => {
+            Self::TooManyRequests(seconds) | Self::Unavailable(seconds) => {
                 res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
             }
             _ => {}

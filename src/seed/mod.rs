@@ -27,9 +27,19 @@ pub const COMMUNE_TOLERANCE_M: f64 = 2_000.0;
 /// # Errors
 /// When the embedded seed is malformed or the store fails; completed steps stay committed.
 pub async fn ensure_seeded(
-    store: &Store,
+    store: &impl Store,
     demo_actors: usize,
 ) -> anyhow::Result<(Arc<Catalog>, Option<Arc<Territories>>)> {
+    let wanted = !store.seeded("reference").await?
+        || !store.seeded("real-actors").await?
+        || (demo_actors > 0 && !store.seeded("demo-actors").await?);
+    // Instances starting together on one empty store: one seeds, the others wait for it and
+    // then find every step done.
+    let _lock = if wanted {
+        Some(store.seed_lock().await?)
+    } else {
+        None
+    };
     if !store.seeded("reference").await? {
         tracing::info!("first start: loading reference territories and categories into the store");
         let records = territories::embedded().context("reading the embedded territory seed")?;
@@ -76,7 +86,7 @@ pub async fn ensure_seeded(
 ///
 /// # Errors
 /// When the store fails or the records are inconsistent.
-pub async fn load_territories(store: &Store) -> anyhow::Result<Arc<Territories>> {
+pub async fn load_territories(store: &impl Store) -> anyhow::Result<Arc<Territories>> {
     let records = store.territories().await?;
     let territories = tokio::task::spawn_blocking(move || Territories::new(records)).await??;
     Ok(Arc::new(territories))

@@ -1,18 +1,20 @@
-//! Administration data: administrator tokens (hashes only), the audit history of actors and
+//! Administration data types: administrator tokens (hashes only), the audit history of actors and
 //! the public contributions waiting for moderation.
 //!
 //! Every write to an actor made here records its history entry in the same transaction, and
 //! approving a contribution marks it decided in that transaction too: either all of it is
 //! stored or none.
 
-use super::sqlite::{RECORD_COLUMNS, SqliteStore, insert_actor, record_from_row, update_actor};
-use super::{Result, Store, StoreError, UpsertRecord};
+use super::{Result, StoreError};
 use crate::domain::actor::{ActorFields, ActorRecord};
 use crate::domain::{ActorId, Status};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use std::time::Duration;
+
+/// How precisely a token's last use is recorded: an authenticated request writes it only
+/// when the recorded one is older than this, so that reads stay reads.
+pub const TOKEN_USE_RESOLUTION: Duration = Duration::from_secs(60);
 
 /// An administrator token as listed: never the token, nor its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -121,7 +123,9 @@ pub enum HistoryAction {
 }
 
 impl HistoryAction {
-    fn as_str(self) -> &'static str {
+    /// The slug used in the store.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
             Self::Update => "update",
@@ -129,7 +133,11 @@ impl HistoryAction {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    /// Parses a stored slug.
+    ///
+    /// # Errors
+    /// On an unknown slug.
+    pub fn parse(s: &str) -> Result<Self> {
         match s {
             "create" => Ok(Self::Create),
             "update" => Ok(Self::Update),
@@ -219,412 +227,4 @@ pub struct ActorPage {
     pub records: Vec<ActorRecord>,
     /// All actors matching.
     pub total: i64,
-}
-
-impl Store {
-    /// Records a new token hash under `name`; `false` when an active token already has it.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn create_token(&self, name: &str, token_hash: &str) -> Result<bool> {
-        match self {
-            Self::Sqlite(s) => s.create_token(name, token_hash).await,
-        }
-    }
-
-    /// Every token, oldest first.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        match self {
-            Self::Sqlite(s) => s.tokens().await,
-        }
-    }
-
-    /// Revokes the active token of `name`; `false` when there is none.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn revoke_token(&self, name: &str) -> Result<bool> {
-        match self {
-            Self::Sqlite(s) => s.revoke_token(name).await,
-        }
-    }
-
-    /// The name of the active token with this hash (and records its use), if any.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<String>> {
-        match self {
-            Self::Sqlite(s) => s.token_owner(token_hash).await,
-        }
-    }
-
-    /// Writes an actor and its history entry (and marks the approved contribution) in one
-    /// transaction.
-    ///
-    /// # Errors
-    /// On a database error (nothing is written then).
-    pub async fn write_actor(
-        &self,
-        write: ActorWrite<'_>,
-        audit: Audit<'_>,
-    ) -> Result<WriteOutcome> {
-        match self {
-            Self::Sqlite(s) => s.write_actor(write, audit).await,
-        }
-    }
-
-    /// The history of an actor, oldest first.
-    ///
-    /// # Errors
-    /// On a database error or a corrupt row.
-    pub async fn history(&self, id: ActorId) -> Result<Vec<HistoryEntry>> {
-        match self {
-            Self::Sqlite(s) => s.history(id).await,
-        }
-    }
-
-    /// Actors of any status for the administration, newest changes first, optionally of one
-    /// status and with a name containing `q` (case-insensitive for ASCII letters).
-    ///
-    /// # Errors
-    /// On a database error or a corrupt row.
-    pub async fn admin_actors(
-        &self,
-        status: Option<Status>,
-        q: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<ActorPage> {
-        match self {
-            Self::Sqlite(s) => s.admin_actors(status, q, limit, offset).await,
-        }
-    }
-
-    /// Stores a contribution (pending); returns its id.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn add_contribution(&self, c: NewContribution<'_>) -> Result<i64> {
-        match self {
-            Self::Sqlite(s) => s.add_contribution(c).await,
-        }
-    }
-
-    /// Contributions, oldest first, optionally of one status.
-    ///
-    /// # Errors
-    /// On a database error or a corrupt row.
-    pub async fn contributions(
-        &self,
-        status: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Contribution>> {
-        match self {
-            Self::Sqlite(s) => s.contributions(status, limit, offset).await,
-        }
-    }
-
-    /// One contribution.
-    ///
-    /// # Errors
-    /// On a database error or a corrupt row.
-    pub async fn contribution(&self, id: i64) -> Result<Option<Contribution>> {
-        match self {
-            Self::Sqlite(s) => s.contribution(id).await,
-        }
-    }
-
-    /// Rejects a pending contribution; `false` when it is not pending (or does not exist).
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn reject_contribution(&self, id: i64, by: &str, reason: &str) -> Result<bool> {
-        match self {
-            Self::Sqlite(s) => s.reject_contribution(id, by, reason).await,
-        }
-    }
-}
-
-const CONTRIBUTION_COLUMNS: &str = "id, kind, actor_id, proposed, message, contributor_email, status, created_at, \
-     decided_at, decided_by, reason, applied, result_actor_id";
-
-fn json_column(r: &SqliteRow, name: &str) -> Result<Option<Value>> {
-    r.try_get::<Option<String>, _>(name)?
-        .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{name}: {e}"))))
-        .transpose()
-}
-
-fn contribution_from_row(r: &SqliteRow) -> Result<Contribution> {
-    let kind: String = r.try_get("kind")?;
-    Ok(Contribution {
-        id: r.try_get("id")?,
-        kind: ContributionKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("contribution kind '{kind}'")))?,
-        actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(ActorId),
-        proposed: json_column(r, "proposed")?.unwrap_or(Value::Null),
-        message: r.try_get("message")?,
-        contributor_email: r.try_get("contributor_email")?,
-        status: r.try_get("status")?,
-        created_at: r.try_get("created_at")?,
-        decided_at: r.try_get("decided_at")?,
-        decided_by: r.try_get("decided_by")?,
-        reason: r.try_get("reason")?,
-        applied: json_column(r, "applied")?,
-        result_actor_id: r.try_get::<Option<i64>, _>("result_actor_id")?.map(ActorId),
-    })
-}
-
-impl SqliteStore {
-    async fn create_token(&self, name: &str, token_hash: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO admin_tokens (name, token_hash) SELECT ?, ? \
-             WHERE NOT EXISTS (SELECT 1 FROM admin_tokens WHERE name = ? AND revoked_at IS NULL)",
-        )
-        .bind(name)
-        .bind(token_hash)
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(
-            "SELECT name, created_at, last_used_at, revoked_at FROM admin_tokens ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenInfo {
-                    name: r.try_get("name")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                    revoked_at: r.try_get("revoked_at")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn revoke_token(&self, name: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE admin_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
-             WHERE name = ? AND revoked_at IS NULL",
-        )
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn token_owner(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "UPDATE admin_tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
-             WHERE token_hash = ? AND revoked_at IS NULL RETURNING name",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    async fn write_actor(&self, write: ActorWrite<'_>, audit: Audit<'_>) -> Result<WriteOutcome> {
-        // The write lock from the start: of two moderators approving the same contribution,
-        // the second waits for the first, then finds it decided.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some((contribution, applied)) = audit.approves {
-            let decided = sqlx::query(
-                "UPDATE contributions SET status = 'approved', decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), \
-                 decided_by = ?, applied = ? WHERE id = ? AND status = 'pending'",
-            )
-            .bind(audit.author)
-            .bind(applied.to_string())
-            .bind(contribution)
-            .execute(&mut *tx)
-            .await?;
-            if decided.rows_affected() == 0 {
-                return Ok(WriteOutcome::AlreadyDecided);
-            }
-        }
-        let id = match write {
-            ActorWrite::Create {
-                fields,
-                status,
-                location_flag,
-            } => insert_actor(&mut tx, fields, status, location_flag).await?,
-            ActorWrite::Replace {
-                id,
-                fields,
-                status,
-                location_flag,
-            } => {
-                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM actors WHERE id = ?")
-                    .bind(id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if exists.is_none() {
-                    return Ok(WriteOutcome::NoActor);
-                }
-                let record = UpsertRecord {
-                    fields,
-                    status,
-                    location_flag,
-                    hash: "",
-                };
-                update_actor(&mut tx, id.0, record).await?;
-                id
-            }
-            ActorWrite::SetStatus { id, status } => {
-                let done = sqlx::query(
-                    "UPDATE actors SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                )
-                .bind(status.as_str())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(WriteOutcome::NoActor);
-                }
-                id
-            }
-        };
-        sqlx::query(
-            "INSERT INTO actor_history (actor_id, author, action, contribution_id, changes) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id.0)
-        .bind(audit.author)
-        .bind(audit.action.as_str())
-        .bind(audit.approves.map(|(c, _)| c))
-        .bind(audit.changes.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if let Some((contribution, _)) = audit.approves {
-            sqlx::query("UPDATE contributions SET result_actor_id = ? WHERE id = ?")
-                .bind(id.0)
-                .bind(contribution)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(WriteOutcome::Done(id))
-    }
-
-    async fn history(&self, id: ActorId) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, author, action, contribution_id, changes FROM actor_history \
-             WHERE actor_id = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(HistoryEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    author: r.try_get("author")?,
-                    action: HistoryAction::parse(r.try_get("action")?)?,
-                    contribution_id: r.try_get("contribution_id")?,
-                    changes: json_column(r, "changes")?.unwrap_or(Value::Null),
-                })
-            })
-            .collect()
-    }
-
-    async fn admin_actors(
-        &self,
-        status: Option<Status>,
-        q: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<ActorPage> {
-        let status = status.map(Status::as_str);
-        // `instr(lower(…))`: no LIKE wildcards to escape in what the administrator types.
-        let q = q.map(str::to_lowercase);
-        let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM actors WHERE (?1 IS NULL OR status = ?1) \
-             AND (?2 IS NULL OR instr(lower(name), ?2) > 0)",
-        )
-        .bind(status)
-        .bind(&q)
-        .fetch_one(&self.pool)
-        .await?;
-        // A constant column list: no input in this text.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECORD_COLUMNS} FROM actors WHERE (?1 IS NULL OR status = ?1) \
-             AND (?2 IS NULL OR instr(lower(name), ?2) > 0) \
-             ORDER BY updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
-        )))
-        .bind(status)
-        .bind(&q)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ActorPage {
-            records: rows.iter().map(record_from_row).collect::<Result<_>>()?,
-            total,
-        })
-    }
-
-    async fn add_contribution(&self, c: NewContribution<'_>) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO contributions (kind, actor_id, proposed, message, contributor_email) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(c.kind.as_str())
-        .bind(c.actor_id.map(|a| a.0))
-        .bind(c.proposed.to_string())
-        .bind(c.message)
-        .bind(c.contributor_email)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    async fn contributions(
-        &self,
-        status: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Contribution>> {
-        // A constant column list: no input in this text.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONTRIBUTION_COLUMNS} FROM contributions WHERE (?1 IS NULL OR status = ?1) \
-             ORDER BY id LIMIT ?2 OFFSET ?3"
-        )))
-        .bind(status)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(contribution_from_row).collect()
-    }
-
-    async fn contribution(&self, id: i64) -> Result<Option<Contribution>> {
-        // A constant column list: no input in this text.
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CONTRIBUTION_COLUMNS} FROM contributions WHERE id = ?"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(contribution_from_row).transpose()
-    }
-
-    async fn reject_contribution(&self, id: i64, by: &str, reason: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE contributions SET status = 'rejected', decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), \
-             decided_by = ?, reason = ? WHERE id = ? AND status = 'pending'",
-        )
-        .bind(by)
-        .bind(reason)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
 }

@@ -1,5 +1,6 @@
-use crate::helpers::{feature_ids, get, post_json, spawn_app};
+use crate::helpers::{Backend, feature_ids, get, post_json, spawn_app};
 use ancrage::domain::{LonLat, haversine_m};
+use ancrage::store::Store;
 use serde_json::json;
 
 fn distances(body: &serde_json::Value) -> Vec<f64> {
@@ -11,9 +12,8 @@ fn distances(body: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
-#[actix_web::test]
-async fn nearby_with_a_radius_returns_every_actor_within_it_nearest_first() {
-    let app = spawn_app().await;
+async fn nearby_with_a_radius_returns_every_actor_within_it_nearest_first(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let centre = LonLat::new(-1.5536, 47.2184).expect("Nantes");
     let body = get(
@@ -51,9 +51,8 @@ async fn nearby_with_a_radius_returns_every_actor_within_it_nearest_first() {
     assert_eq!(feature_ids(&body), want_ids);
 }
 
-#[actix_web::test]
-async fn nearby_pages_through_the_same_ordering() {
-    let app = spawn_app().await;
+async fn nearby_pages_through_the_same_ordering(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let all = get(
         &svc,
@@ -79,9 +78,8 @@ async fn nearby_pages_through_the_same_ordering() {
     assert_eq!(p1["numberMatched"], all["numberMatched"]);
 }
 
-#[actix_web::test]
-async fn nearby_without_a_radius_returns_the_k_nearest() {
-    let app = spawn_app().await;
+async fn nearby_without_a_radius_returns_the_k_nearest(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let body = get(&svc, "/api/v1/actors/nearby?lon=55.45&lat=-20.88&limit=7")
         .await
@@ -100,9 +98,8 @@ async fn nearby_without_a_radius_returns_the_k_nearest() {
     assert_eq!(feature_ids(&body), feature_ids(&wide));
 }
 
-#[actix_web::test]
-async fn filters_combine_with_spatial_queries() {
-    let app = spawn_app().await;
+async fn filters_combine_with_spatial_queries(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let base = "/api/v1/actors?bbox=-5,41,10,52&limit=1000";
     let all = get(&svc, base).await.json();
@@ -157,9 +154,8 @@ async fn filters_combine_with_spatial_queries() {
     assert_eq!(dep["numberMatched"], dep_terr["numberMatched"]);
 }
 
-#[actix_web::test]
-async fn a_viewport_query_has_a_total_and_respects_the_page_size() {
-    let app = spawn_app().await;
+async fn a_viewport_query_has_a_total_and_respects_the_page_size(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let body = get(&svc, "/api/v1/actors?bbox=2.2,48.8,2.45,48.92&limit=5")
         .await
@@ -175,9 +171,8 @@ async fn a_viewport_query_has_a_total_and_respects_the_page_size() {
     }
 }
 
-#[actix_web::test]
-async fn within_returns_the_actors_inside_a_polygon() {
-    let app = spawn_app().await;
+async fn within_returns_the_actors_inside_a_polygon(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let square = json!({"type": "Polygon", "coordinates": [[[2.2, 48.8], [2.45, 48.8], [2.45, 48.92], [2.2, 48.92], [2.2, 48.8]]]});
     let inside = post_json(&svc, "/api/v1/actors/within?limit=1000", &square)
@@ -209,9 +204,8 @@ async fn within_returns_the_actors_inside_a_polygon() {
     }
 }
 
-#[actix_web::test]
-async fn coordinates_round_trip_exactly_between_the_store_and_the_index() {
-    let app = spawn_app().await;
+async fn coordinates_round_trip_exactly_between_the_store_and_the_index(store: Backend) {
+    let app = spawn_app(store).await;
     let snap = app.state.snapshot.load();
     for i in (0..snap.actors.len() as u32).step_by(97) {
         let e = snap.actors.entry(i);
@@ -226,9 +220,8 @@ async fn coordinates_round_trip_exactly_between_the_store_and_the_index() {
     }
 }
 
-#[actix_web::test]
-async fn an_actor_detail_has_every_public_field() {
-    let app = spawn_app().await;
+async fn an_actor_detail_has_every_public_field(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let list = get(&svc, "/api/v1/actors?q=solilab").await.json();
     let id = list["features"][0]["id"].as_i64().expect("id");
@@ -277,9 +270,8 @@ async fn an_actor_detail_has_every_public_field() {
     assert!(p.get("status").is_none(), "status is internal");
 }
 
-#[actix_web::test]
-async fn open_now_keeps_only_places_whose_hours_say_open() {
-    let app = spawn_app().await;
+async fn open_now_keeps_only_places_whose_hours_say_open(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let all = get(&svc, "/api/v1/actors?departement=44&limit=1000")
         .await
@@ -306,3 +298,15 @@ async fn open_now_keeps_only_places_whose_hours_say_open() {
         .await
         .problem(400, Some("open"));
 }
+
+on_both_stores!(
+    nearby_with_a_radius_returns_every_actor_within_it_nearest_first,
+    nearby_pages_through_the_same_ordering,
+    nearby_without_a_radius_returns_the_k_nearest,
+    filters_combine_with_spatial_queries,
+    a_viewport_query_has_a_total_and_respects_the_page_size,
+    within_returns_the_actors_inside_a_polygon,
+    coordinates_round_trip_exactly_between_the_store_and_the_index,
+    an_actor_detail_has_every_public_field,
+    open_now_keeps_only_places_whose_hours_say_open,
+);

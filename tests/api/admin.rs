@@ -1,9 +1,10 @@
 //! The administration API: tokens, authentication, audited create/update/archive.
 
-use crate::helpers::{Reply, admin_token, get, send, spawn_app, with_token};
+use crate::helpers::{Backend, Reply, admin_token, get, send, spawn_app, with_token};
 use actix_web::test::TestRequest;
 use ancrage::admin::token;
 use ancrage::ingest::{ActorDraft, DraftError, Strictness, Validator};
+use ancrage::store::Store;
 use serde_json::{Value, json};
 
 fn nantes_place(name: &str) -> Value {
@@ -21,35 +22,27 @@ fn nantes_place(name: &str) -> Value {
     })
 }
 
-async fn db(app: &crate::helpers::TestApp) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        app.dir.path().join("ancrage.db").display()
-    ))
-    .await
-    .expect("store")
-}
-
-#[actix_web::test]
-async fn tokens_are_stored_as_hashes_listed_and_revoked() {
-    let app = spawn_app().await;
+async fn tokens_are_stored_as_hashes_listed_and_revoked(store: Backend) {
+    let app = spawn_app(store).await;
     let store = &app.state.store;
     let secret = token::create(store, "camille").await.expect("created");
     assert!(
         secret.len() >= token::PREFIX.len() + 32,
         "at least 128 bits"
     );
-    let pool = db(&app).await;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM admin_tokens")
-        .fetch_all(&pool)
-        .await
-        .expect("hashes");
-    assert_eq!(stored, vec![token::hash(&secret)]);
-    let whole_row: String =
-        sqlx::query_scalar("SELECT name || created_at || token_hash FROM admin_tokens")
-            .fetch_one(&pool)
+    assert!(
+        store
+            .token_hash_known(&token::hash(&secret))
             .await
-            .expect("row");
+            .expect("hash"),
+        "the hash of the token is stored"
+    );
+    assert!(
+        !store.token_hash_known(&secret).await.expect("secret"),
+        "the token itself is not"
+    );
+    let listed = store.tokens().await.expect("list");
+    let whole_row = format!("{listed:?}");
     assert!(!whole_row.contains(&secret[token::PREFIX.len()..]));
 
     assert!(matches!(
@@ -136,9 +129,8 @@ fn the_command_line_prints_a_token_once_lists_and_revokes_it() {
     assert!(!ok && err.contains("no active token"), "{err}");
 }
 
-#[actix_web::test]
-async fn admin_requests_without_a_valid_token_get_a_401_problem() {
-    let app = spawn_app().await;
+async fn admin_requests_without_a_valid_token_get_a_401_problem(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let good = admin_token(&app, "alex").await;
     let forged = format!("{}{}", token::PREFIX, "0".repeat(64));
@@ -229,9 +221,8 @@ fn errors_of(r: &Reply) -> Vec<(String, String)> {
         .collect()
 }
 
-#[actix_web::test]
-async fn creation_is_validated_like_an_import_and_lists_every_broken_rule() {
-    let app = spawn_app().await;
+async fn creation_is_validated_like_an_import_and_lists_every_broken_rule(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "alex").await;
     let bad = json!({
@@ -332,9 +323,8 @@ async fn creation_is_validated_like_an_import_and_lists_every_broken_rule() {
     assert!(entries[0]["at"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
 
-#[actix_web::test]
-async fn updates_record_who_changed_which_field_from_what_to_what() {
-    let app = spawn_app().await;
+async fn updates_record_who_changed_which_field_from_what_to_what(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let alex = admin_token(&app, "alex").await;
     let sam = admin_token(&app, "sam").await;
@@ -443,9 +433,10 @@ async fn updates_record_who_changed_which_field_from_what_to_what() {
     );
 }
 
-#[actix_web::test]
-async fn archived_and_pending_actors_are_hidden_publicly_but_read_by_administrators() {
-    let app = spawn_app().await;
+async fn archived_and_pending_actors_are_hidden_publicly_but_read_by_administrators(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "alex").await;
     let mut pending = nantes_place("Tiers-lieu en attente");
@@ -584,9 +575,8 @@ async fn archived_and_pending_actors_are_hidden_publicly_but_read_by_administrat
     .problem(400, Some("status"));
 }
 
-#[actix_web::test]
-async fn the_administration_api_sends_no_cors_headers() {
-    let app = spawn_app().await;
+async fn the_administration_api_sends_no_cors_headers(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "alex").await;
     let r = send(
@@ -625,3 +615,12 @@ async fn the_administration_api_sends_no_cors_headers() {
     assert_eq!(preflight.header("access-control-allow-origin"), None);
     assert_eq!(preflight.header("access-control-allow-methods"), None);
 }
+
+on_both_stores!(
+    tokens_are_stored_as_hashes_listed_and_revoked,
+    admin_requests_without_a_valid_token_get_a_401_problem,
+    creation_is_validated_like_an_import_and_lists_every_broken_rule,
+    updates_record_who_changed_which_field_from_what_to_what,
+    archived_and_pending_actors_are_hidden_publicly_but_read_by_administrators,
+    the_administration_api_sends_no_cors_headers,
+);

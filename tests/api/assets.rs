@@ -1,12 +1,11 @@
 //! The map page's files: JavaScript modules served as JavaScript, vendored files cached, the
 //! page's own files revalidated, and every module the page imports present.
 
-use crate::helpers::{get, spawn_app};
+use crate::helpers::{Backend, get, spawn_app};
 use actix_web::test;
 
-#[actix_web::test]
-async fn modules_are_javascript_vendored_files_are_cached_and_the_page_revalidates() {
-    let app = spawn_app().await;
+async fn modules_are_javascript_vendored_files_are_cached_and_the_page_revalidates(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let maplibre = get(&svc, "/vendor/maplibre-gl/maplibre-gl.mjs").await;
     assert_eq!(maplibre.status, 200);
@@ -51,9 +50,8 @@ async fn modules_are_javascript_vendored_files_are_cached_and_the_page_revalidat
     );
 }
 
-#[actix_web::test]
-async fn every_module_the_page_imports_is_served() {
-    let app = spawn_app().await;
+async fn every_module_the_page_imports_is_served(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let mut pending = vec!["/js/app.mjs".to_owned()];
     let mut seen = Vec::new();
@@ -97,3 +95,8 @@ async fn every_module_the_page_imports_is_served() {
     assert!(seen.len() >= 7, "{seen:?}");
     assert!(seen.iter().any(|p| p == "/js/i18n/en.mjs"), "{seen:?}");
 }
+
+on_both_stores!(
+    modules_are_javascript_vendored_files_are_cached_and_the_page_revalidates,
+    every_module_the_page_imports_is_served,
+);

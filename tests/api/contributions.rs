@@ -2,9 +2,10 @@
 //! to abuse (body limit, rate limit, honeypot, markup refused, e-mail kept private).
 
 use crate::helpers::{
-    Reply, admin_token, get, post_json, send, spawn_app, spawn_app_with, with_token,
+    Backend, Reply, admin_token, get, post_json, send, spawn_app, spawn_app_with, with_token,
 };
 use actix_web::test::TestRequest;
+use ancrage::store::Store;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
@@ -69,9 +70,8 @@ fn names_found(r: &Reply) -> usize {
     r.json()["features"].as_array().map_or(0, Vec::len)
 }
 
-#[actix_web::test]
-async fn a_proposed_place_is_public_only_once_a_moderator_approves_it() {
-    let app = spawn_app().await;
+async fn a_proposed_place_is_public_only_once_a_moderator_approves_it(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let r = post_json(
@@ -154,9 +154,10 @@ async fn first_published(
     (id, get(svc, &format!("/api/v1/actors/{id}")).await.json())
 }
 
-#[actix_web::test]
-async fn a_correction_shows_proposed_against_current_values_and_can_be_edited_before_approval() {
-    let app = spawn_app().await;
+async fn a_correction_shows_proposed_against_current_values_and_can_be_edited_before_approval(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let (id, before) = first_published(&svc).await;
@@ -253,9 +254,10 @@ async fn a_correction_shows_proposed_against_current_values_and_can_be_edited_be
         .problem(422, Some("actor_id"));
 }
 
-#[actix_web::test]
-async fn a_closure_report_archives_the_place_only_when_approved_and_rejections_keep_their_reason() {
-    let app = spawn_app().await;
+async fn a_closure_report_archives_the_place_only_when_approved_and_rejections_keep_their_reason(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let (id, _) = first_published(&svc).await;
@@ -368,9 +370,8 @@ async fn a_closure_report_archives_the_place_only_when_approved_and_rejections_k
     assert_eq!(rejected["contributions"][0]["id"], second);
 }
 
-#[actix_web::test]
-async fn invalid_contributions_list_every_broken_rule_and_markup_is_refused() {
-    let app = spawn_app().await;
+async fn invalid_contributions_list_every_broken_rule_and_markup_is_refused(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let mut body = new_place("<a href=\"https://spam.example\">promo</a>");
@@ -419,9 +420,8 @@ async fn invalid_contributions_list_every_broken_rule_and_markup_is_refused() {
     assert!(pending(&svc, &secret).await.is_empty());
 }
 
-#[actix_web::test]
-async fn a_filled_honeypot_is_acknowledged_like_any_contribution_but_dropped() {
-    let app = spawn_app().await;
+async fn a_filled_honeypot_is_acknowledged_like_any_contribution_but_dropped(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let mut body = new_place("Robot");
@@ -435,9 +435,8 @@ async fn a_filled_honeypot_is_acknowledged_like_any_contribution_but_dropped() {
     assert_eq!(diff_row(&queue[0], "name")["proposed"], "Humain");
 }
 
-#[actix_web::test]
-async fn bodies_over_16_kib_are_refused_with_a_413_problem() {
-    let app = spawn_app().await;
+async fn bodies_over_16_kib_are_refused_with_a_413_problem(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let mut body = new_place("Gros");
     body["message"] = json!("x".repeat(17 * 1024));
@@ -451,9 +450,8 @@ async fn bodies_over_16_kib_are_refused_with_a_413_problem() {
         .problem(422, Some("message"));
 }
 
-#[actix_web::test]
-async fn too_many_contributions_from_one_address_get_a_429_with_retry_after() {
-    let app = spawn_app_with(|s| s.contributions_per_hour = 2).await;
+async fn too_many_contributions_from_one_address_get_a_429_with_retry_after(store: Backend) {
+    let app = spawn_app_with(store, |s| s.contributions_per_hour = 2).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     for i in 0..2 {
@@ -488,9 +486,8 @@ async fn too_many_contributions_from_one_address_get_a_429_with_retry_after() {
     assert_eq!(pending(&svc, &secret).await.len(), 3);
 }
 
-#[actix_web::test]
-async fn contributor_addresses_never_reach_public_responses() {
-    let app = spawn_app().await;
+async fn contributor_addresses_never_reach_public_responses(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let secret = admin_token(&app, "moderatrice").await;
     let address = "camille.contributrice@example.org";
@@ -541,9 +538,8 @@ async fn contributor_addresses_never_reach_public_responses() {
     assert!(!String::from_utf8_lossy(&csv).contains(address));
 }
 
-#[actix_web::test]
-async fn contributions_are_same_origin_writes_without_cors_headers() {
-    let app = spawn_app().await;
+async fn contributions_are_same_origin_writes_without_cors_headers(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = send(
         &svc,
@@ -565,9 +561,8 @@ async fn contributions_are_same_origin_writes_without_cors_headers() {
     assert_eq!(preflight.header("access-control-allow-origin"), None);
 }
 
-#[actix_web::test]
-async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
-    let app = spawn_app_with(|s| {
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(store: Backend) {
+    let app = spawn_app_with(store, |s| {
         s.contributions_per_hour = 1;
         s.trusted_proxies = vec!["10.0.0.2".parse().expect("ip")];
     })
@@ -610,3 +605,16 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     .await
     .problem(429, None);
 }
+
+on_both_stores!(
+    a_proposed_place_is_public_only_once_a_moderator_approves_it,
+    a_correction_shows_proposed_against_current_values_and_can_be_edited_before_approval,
+    a_closure_report_archives_the_place_only_when_approved_and_rejections_keep_their_reason,
+    invalid_contributions_list_every_broken_rule_and_markup_is_refused,
+    a_filled_honeypot_is_acknowledged_like_any_contribution_but_dropped,
+    bodies_over_16_kib_are_refused_with_a_413_problem,
+    too_many_contributions_from_one_address_get_a_429_with_retry_after,
+    contributor_addresses_never_reach_public_responses,
+    contributions_are_same_origin_writes_without_cors_headers,
+    behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit,
+);

@@ -1,14 +1,14 @@
 //! Coverage routes on the seeded store: the report, its exports, its errors, and that a change
 //! of actors is seen at once.
 
-use crate::helpers::{get, spawn_app};
+use crate::helpers::{Backend, get, spawn_app};
 use ancrage::seed::demo;
+use ancrage::store::Store;
 
 const DEP44: &str = "/api/v1/territories/departement/44/coverage";
 
-#[actix_web::test]
-async fn a_departement_report_adds_up_and_compares_with_its_parents() {
-    let app = spawn_app().await;
+async fn a_departement_report_adds_up_and_compares_with_its_parents(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = get(&svc, DEP44).await;
     assert_eq!(r.status, 200);
@@ -71,9 +71,8 @@ async fn a_departement_report_adds_up_and_compares_with_its_parents() {
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
 }
 
-#[actix_web::test]
-async fn filters_and_distance_shape_the_report() {
-    let app = spawn_app().await;
+async fn filters_and_distance_shape_the_report(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let all = get(&svc, DEP44).await.json();
     let food = get(
@@ -102,9 +101,8 @@ async fn filters_and_distance_shape_the_report() {
     );
 }
 
-#[actix_web::test]
-async fn france_and_a_commune_are_scopes_too() {
-    let app = spawn_app().await;
+async fn france_and_a_commune_are_scopes_too(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let fr = get(
         &svc,
@@ -131,9 +129,8 @@ async fn france_and_a_commune_are_scopes_too() {
     assert_eq!(parents, ["epci", "departement", "region", "france"]);
 }
 
-#[actix_web::test]
-async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson() {
-    let app = spawn_app().await;
+async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = get(&svc, &format!("{DEP44}/children.csv")).await;
     assert_eq!(r.status, 200);
@@ -212,9 +209,8 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson() {
     assert!(!z["features"].as_array().expect("features").is_empty());
 }
 
-#[actix_web::test]
-async fn bad_input_gets_a_problem_naming_the_rule() {
-    let app = spawn_app().await;
+async fn bad_input_gets_a_problem_naming_the_rule(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/territories/canton/4401/coverage")
         .await
@@ -256,9 +252,8 @@ async fn bad_input_gets_a_problem_naming_the_rule() {
         .problem(404, None);
 }
 
-#[actix_web::test]
-async fn a_new_actor_changes_the_figures_at_once() {
-    let app = spawn_app().await;
+async fn a_new_actor_changes_the_figures_at_once(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let url = "/api/v1/territories/commune/44109/coverage?category=cafe-associatif";
     let before = get(&svc, url).await;
@@ -281,3 +276,12 @@ async fn a_new_actor_changes_the_figures_at_once() {
     assert_ne!(after.header("etag"), before.header("etag"));
     assert_eq!(after.json()["figures"]["actors"].as_u64(), Some(n + 1));
 }
+
+on_both_stores!(
+    a_departement_report_adds_up_and_compares_with_its_parents,
+    filters_and_distance_shape_the_report,
+    france_and_a_commune_are_scopes_too,
+    tables_export_as_csv_for_french_spreadsheets_and_as_geojson,
+    bad_input_gets_a_problem_naming_the_rule,
+    a_new_actor_changes_the_figures_at_once,
+);

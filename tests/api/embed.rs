@@ -1,11 +1,10 @@
 //! Framing and cross-origin headers, and oEmbed.
 
-use crate::helpers::{get, send, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, get, send, spawn_app, spawn_app_with};
 use actix_web::test::TestRequest;
 
-#[actix_web::test]
-async fn only_the_embed_page_may_be_framed_by_other_sites() {
-    let app = spawn_app().await;
+async fn only_the_embed_page_may_be_framed_by_other_sites(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     for page in ["/", "/api/v1/docs", "/api/v1/categories"] {
         let r = get(&svc, page).await;
@@ -33,9 +32,8 @@ async fn only_the_embed_page_may_be_framed_by_other_sites() {
     assert_eq!(r.header("x-frame-options"), None);
 }
 
-#[actix_web::test]
-async fn the_read_api_is_open_to_other_origins_and_writes_are_not() {
-    let app = spawn_app().await;
+async fn the_read_api_is_open_to_other_origins_and_writes_are_not(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = send(
         &svc,
@@ -106,9 +104,8 @@ async fn the_read_api_is_open_to_other_origins_and_writes_are_not() {
     }
 }
 
-#[actix_web::test]
-async fn oembed_turns_a_map_address_into_an_iframe() {
-    let app = spawn_app().await;
+async fn oembed_turns_a_map_address_into_an_iframe(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let url = "http%3A%2F%2Flocalhost%3A8080%2F%3Fcat%3Dalimentation%26z%3D9%26lon%3D-1.55%26lat%3D47.2%26junk%3D1";
     let r = get(&svc, &format!("/oembed?url={url}&maxwidth=500")).await;
@@ -154,9 +151,8 @@ async fn oembed_turns_a_map_address_into_an_iframe() {
     );
 }
 
-#[actix_web::test]
-async fn oembed_refuses_what_it_cannot_embed() {
-    let app = spawn_app().await;
+async fn oembed_refuses_what_it_cannot_embed(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/oembed").await.problem(400, Some("url"));
     get(&svc, "/oembed?url=https://elsewhere.example/")
@@ -181,9 +177,8 @@ async fn oembed_refuses_what_it_cannot_embed() {
     assert_eq!(r.status, 501);
 }
 
-#[actix_web::test]
-async fn the_allow_list_limits_who_may_frame_the_embed_page() {
-    let app = spawn_app_with(|s| {
+async fn the_allow_list_limits_who_may_frame_the_embed_page(store: Backend) {
+    let app = spawn_app_with(store, |s| {
         s.embed_origins = vec![
             "https://mairie.example".into(),
             "http://localhost:3000".into(),
@@ -208,9 +203,8 @@ async fn the_allow_list_limits_who_may_frame_the_embed_page() {
     );
 }
 
-#[actix_web::test]
-async fn the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode() {
-    let app = spawn_app().await;
+async fn the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = get(&svc, "/embed?cat=alimentation").await;
     assert_eq!(r.status, 200);
@@ -232,9 +226,8 @@ async fn the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode() {
     }
 }
 
-#[actix_web::test]
-async fn widget_js_is_a_cacheable_module_other_sites_may_load() {
-    let app = spawn_app().await;
+async fn widget_js_is_a_cacheable_module_other_sites_may_load(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = send(
         &svc,
@@ -273,9 +266,8 @@ async fn widget_js_is_a_cacheable_module_other_sites_may_load() {
     assert_eq!(again.status, 304);
 }
 
-#[actix_web::test]
-async fn shared_pages_name_their_oembed_address_in_their_html() {
-    let app = spawn_app().await;
+async fn shared_pages_name_their_oembed_address_in_their_html(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     for (page, encoded) in [
         ("/", "http:%2F%2Flocalhost:8080%2F"),
@@ -313,9 +305,8 @@ async fn shared_pages_name_their_oembed_address_in_their_html() {
     }
 }
 
-#[actix_web::test]
-async fn oembed_reads_the_territory_of_kind_and_code_or_of_the_map_selection() {
-    let app = spawn_app().await;
+async fn oembed_reads_the_territory_of_kind_and_code_or_of_the_map_selection(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     for url in [
         "http://localhost:8080/embed?kind=epci%26code=244400404%26controls=list",
@@ -335,3 +326,15 @@ async fn oembed_reads_the_territory_of_kind_and_code_or_of_the_map_selection() {
         );
     }
 }
+
+on_both_stores!(
+    only_the_embed_page_may_be_framed_by_other_sites,
+    the_read_api_is_open_to_other_origins_and_writes_are_not,
+    oembed_turns_a_map_address_into_an_iframe,
+    oembed_refuses_what_it_cannot_embed,
+    the_allow_list_limits_who_may_frame_the_embed_page,
+    the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode,
+    widget_js_is_a_cacheable_module_other_sites_may_load,
+    shared_pages_name_their_oembed_address_in_their_html,
+    oembed_reads_the_territory_of_kind_and_code_or_of_the_map_selection,
+);

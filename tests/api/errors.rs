@@ -1,12 +1,11 @@
 //! Every invalid input gets a 4xx problem+json that names the field and the rule.
 
-use crate::helpers::{get, post_json, send, spawn_app};
+use crate::helpers::{Backend, get, post_json, send, spawn_app};
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-#[actix_web::test]
-async fn coordinates_out_of_range_or_missing_are_rejected_by_name() {
-    let app = spawn_app().await;
+async fn coordinates_out_of_range_or_missing_are_rejected_by_name(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/actors/nearby?lon=2&lat=95")
         .await
@@ -29,9 +28,8 @@ async fn coordinates_out_of_range_or_missing_are_rejected_by_name() {
         .problem(400, Some("lat"));
 }
 
-#[actix_web::test]
-async fn a_radius_above_the_cap_or_not_positive_is_rejected() {
-    let app = spawn_app().await;
+async fn a_radius_above_the_cap_or_not_positive_is_rejected(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let p = get(&svc, "/api/v1/actors/nearby?lon=2&lat=45&radius=150000")
         .await
@@ -45,9 +43,8 @@ async fn a_radius_above_the_cap_or_not_positive_is_rejected() {
         .problem(400, Some("radius"));
 }
 
-#[actix_web::test]
-async fn unknown_categories_families_and_kinds_are_named() {
-    let app = spawn_app().await;
+async fn unknown_categories_families_and_kinds_are_named(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let p = get(&svc, "/api/v1/actors?category=boulangerie")
         .await
@@ -64,9 +61,8 @@ async fn unknown_categories_families_and_kinds_are_named() {
         .problem(400, Some("demo"));
 }
 
-#[actix_web::test]
-async fn page_sizes_and_offsets_out_of_bounds_are_rejected() {
-    let app = spawn_app().await;
+async fn page_sizes_and_offsets_out_of_bounds_are_rejected(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let p = get(&svc, "/api/v1/actors?limit=5000")
         .await
@@ -86,9 +82,8 @@ async fn page_sizes_and_offsets_out_of_bounds_are_rejected() {
         .problem(400, Some("limit"));
 }
 
-#[actix_web::test]
-async fn malformed_bounding_boxes_are_rejected() {
-    let app = spawn_app().await;
+async fn malformed_bounding_boxes_are_rejected(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/actors?bbox=1,2,3")
         .await
@@ -101,9 +96,8 @@ async fn malformed_bounding_boxes_are_rejected() {
         .problem(400, Some("bbox"));
 }
 
-#[actix_web::test]
-async fn territory_codes_are_checked_for_shape_then_existence() {
-    let app = spawn_app().await;
+async fn territory_codes_are_checked_for_shape_then_existence(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/territories/canton/44")
         .await
@@ -132,9 +126,8 @@ async fn territory_codes_are_checked_for_shape_then_existence() {
         .problem(400, Some("kind"));
 }
 
-#[actix_web::test]
-async fn malformed_self_intersecting_and_oversized_polygons_are_rejected() {
-    let app = spawn_app().await;
+async fn malformed_self_intersecting_and_oversized_polygons_are_rejected(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let url = "/api/v1/actors/within";
     let open = json!({"type": "Polygon", "coordinates": [[[0, 45], [1, 45], [1, 46], [0, 46]]]});
@@ -172,9 +165,8 @@ async fn malformed_self_intersecting_and_oversized_polygons_are_rejected() {
     assert!(p["rule"].as_str().expect("rule").contains("10000"));
 }
 
-#[actix_web::test]
-async fn bodies_that_are_too_large_or_not_json_are_rejected() {
-    let app = spawn_app().await;
+async fn bodies_that_are_too_large_or_not_json_are_rejected(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let huge = format!(
         "{{\"type\":\"Polygon\",\"coordinates\":[],\"pad\":\"{}\"}}",
@@ -200,9 +192,8 @@ async fn bodies_that_are_too_large_or_not_json_are_rejected() {
     r.problem(400, None);
 }
 
-#[actix_web::test]
-async fn unknown_api_paths_and_ids_are_404_problems() {
-    let app = spawn_app().await;
+async fn unknown_api_paths_and_ids_are_404_problems(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/nothing-here").await.problem(404, None);
     get(&svc, "/api/v1/actors/99999999")
@@ -215,3 +206,15 @@ async fn unknown_api_paths_and_ids_are_404_problems() {
         .await
         .problem(404, None);
 }
+
+on_both_stores!(
+    coordinates_out_of_range_or_missing_are_rejected_by_name,
+    a_radius_above_the_cap_or_not_positive_is_rejected,
+    unknown_categories_families_and_kinds_are_named,
+    page_sizes_and_offsets_out_of_bounds_are_rejected,
+    malformed_bounding_boxes_are_rejected,
+    territory_codes_are_checked_for_shape_then_existence,
+    malformed_self_intersecting_and_oversized_polygons_are_rejected,
+    bodies_that_are_too_large_or_not_json_are_rejected,
+    unknown_api_paths_and_ids_are_404_problems,
+);

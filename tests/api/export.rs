@@ -1,10 +1,9 @@
 //! `GET /api/v1/actors.csv` and `.geojson`: the list API's filters, every match, streamed.
 
-use crate::helpers::{get, spawn_app};
+use crate::helpers::{Backend, get, spawn_app};
 
-#[actix_web::test]
-async fn exports_follow_the_list_filters_and_hold_every_match() {
-    let app = spawn_app().await;
+async fn exports_follow_the_list_filters_and_hold_every_match(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let filter = "departement=44&category=alimentation";
     let list = get(&svc, &format!("/api/v1/actors?{filter}&limit=1")).await;
@@ -61,3 +60,5 @@ async fn exports_follow_the_list_filters_and_hold_every_match() {
     let bad = get(&svc, "/api/v1/actors.csv?category=nope").await;
     bad.problem(400, Some("category"));
 }
+
+on_both_stores!(exports_follow_the_list_filters_and_hold_every_match,);

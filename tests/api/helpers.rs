@@ -1,4 +1,5 @@
-//! Test harness: each test gets its own copy of a store seeded once per test run.
+//! Test harness: each test gets its own copy of a store seeded once per test run, on the
+//! backend it asks for. Every API test runs on both (see [`on_both_stores!`]).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -7,6 +8,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{App, test, web};
 use ancrage::config::Settings;
 use ancrage::startup::AppState;
+use ancrage::store::Store;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -14,7 +16,40 @@ use std::sync::OnceLock;
 /// Demonstration actors in the test store (as on a real first start).
 pub const DEMO_ACTORS: usize = 5_000;
 
-static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+/// The store backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary folder.
+    Sqlite,
+    /// A database of the private PostgreSQL cluster of this test run.
+    Postgres,
+}
+
+/// Generates, for each named `async fn name(store: Backend)`, a module `name` with one test
+/// per backend: `name::sqlite` and `name::postgres`. Where PostgreSQL cannot be started (and
+/// only outside CI), the `postgres` tests return at once after a banner on stderr says so.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if $crate::postgres::cluster().is_some() {
+                        super::$name($crate::helpers::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+static SQLITE_TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+static PG_TEMPLATE: OnceLock<String> = OnceLock::new();
 
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
@@ -22,41 +57,116 @@ fn init_logs() {
     }
 }
 
-/// The seeded template store, built once (in its own runtime) and copied by every test.
-fn template() -> PathBuf {
-    TEMPLATE
+/// Seeds a store with `settings` on a runtime of its own (the template is shared by tests
+/// running on other runtimes), then closes it.
+fn seed_template(settings: Settings) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let state = AppState::load(&settings)
+                .await
+                .expect("seeding the template store");
+            state.store.close().await;
+        });
+    })
+    .join()
+    .expect("template thread");
+}
+
+/// The seeded SQLite template store, built once and copied by every test.
+fn sqlite_template() -> PathBuf {
+    SQLITE_TEMPLATE
         .get_or_init(|| {
             init_logs();
             let dir = tempfile::tempdir().expect("tempdir");
             let path = dir.path().join("template.db");
-            let settings = settings_for(&path);
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    let state = AppState::load(&settings)
-                        .await
-                        .expect("seeding the template store");
-                    state.store.close().await;
-                });
-            })
-            .join()
-            .expect("template thread");
+            seed_template(settings_for(&format!("sqlite://{}", path.display())));
             (dir, path)
         })
         .1
         .clone()
 }
 
-/// Settings for a test store at `path` on a free port.
-pub fn settings_for(path: &std::path::Path) -> Settings {
+/// The seeded PostgreSQL template database, built once; tests create theirs from it.
+fn pg_template() -> String {
+    PG_TEMPLATE
+        .get_or_init(|| {
+            init_logs();
+            let cluster = crate::postgres::cluster().expect("PostgreSQL cluster");
+            let name = crate::postgres::Cluster::unique_name("template");
+            cluster
+                .create_database(&name, None)
+                .expect("template database");
+            seed_template(settings_for(&cluster.url(&name)));
+            name
+        })
+        .clone()
+}
+
+/// Settings for a test store at `database_url` on a free port.
+pub fn settings_for(database_url: &str) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", path.display()),
+        database_url: database_url.to_owned(),
         demo_actors: DEMO_ACTORS,
         ..Settings::default()
+    }
+}
+
+/// A fresh store copied from the template of `backend`: its database URL, and what removes it
+/// when dropped.
+pub fn fresh_store(backend: Backend) -> (String, StoreGuard) {
+    match backend {
+        Backend::Sqlite => {
+            let template = sqlite_template();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("ancrage.db");
+            std::fs::copy(&template, &path).expect("copy template store");
+            (
+                format!("sqlite://{}", path.display()),
+                StoreGuard {
+                    _folder: Some(dir),
+                    database: None,
+                },
+            )
+        }
+        Backend::Postgres => {
+            let template = pg_template();
+            let cluster = crate::postgres::cluster().expect("PostgreSQL cluster");
+            let name = crate::postgres::Cluster::unique_name("test");
+            cluster
+                .create_database(&name, Some(&template))
+                .expect("test database");
+            let url = cluster.url(&name);
+            (
+                url,
+                StoreGuard {
+                    _folder: None,
+                    database: Some(name),
+                },
+            )
+        }
+    }
+}
+
+/// Removes a test's store when the test ends.
+pub struct StoreGuard {
+    /// The SQLite file's folder, removed when dropped.
+    _folder: Option<tempfile::TempDir>,
+    /// The PostgreSQL database, dropped.
+    database: Option<String>,
+}
+
+impl Drop for StoreGuard {
+    fn drop(&mut self) {
+        if let Some(name) = &self.database
+            && let Some(cluster) = crate::postgres::cluster()
+        {
+            cluster.drop_database(name);
+        }
     }
 }
 
@@ -64,27 +174,30 @@ pub fn settings_for(path: &std::path::Path) -> Settings {
 pub struct TestApp {
     /// Shared state (store and snapshot handle).
     pub state: AppState,
-    /// The store's folder, removed when the test ends.
-    pub dir: tempfile::TempDir,
+    /// The settings the state was loaded with (the test's own store).
+    pub settings: Settings,
+    /// Removes the store when the test ends.
+    pub _guard: StoreGuard,
 }
 
-/// Copies the template store and loads the application state from it.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
+/// A copy of the template store on `backend`, with the application state loaded from it.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
 }
 
 /// As [`spawn_app`], with settings changed by `adjust`.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let template = template();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("ancrage.db");
-    std::fs::copy(&template, &path).expect("copy template store");
-    let mut settings = settings_for(&path);
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (url, guard) = fresh_store(backend);
+    let mut settings = settings_for(&url);
     adjust(&mut settings);
     let state = AppState::load(&settings)
         .await
         .expect("loading the test store");
-    TestApp { state, dir }
+    TestApp {
+        state,
+        settings,
+        _guard: guard,
+    }
 }
 
 impl TestApp {

@@ -1,12 +1,11 @@
 //! HTTP behaviour: compression negotiation, validators, caching, the real binary.
 
-use crate::helpers::{get, send, settings_for, spawn_app};
+use crate::helpers::{Backend, get, send, spawn_app};
 use actix_web::test::TestRequest;
 use std::io::{Read, Write};
 
-#[actix_web::test]
-async fn large_responses_are_gzipped_only_when_the_client_accepts_it() {
-    let app = spawn_app().await;
+async fn large_responses_are_gzipped_only_when_the_client_accepts_it(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let uri = "/api/v1/actors/nearby?lon=2.35&lat=48.85&limit=100";
     let plain = get(&svc, uri).await;
@@ -53,9 +52,8 @@ async fn large_responses_are_gzipped_only_when_the_client_accepts_it() {
     );
 }
 
-#[actix_web::test]
-async fn cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match() {
-    let app = spawn_app().await;
+async fn cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let uri = "/api/v1/actors?bbox=-1.6,47.18,-1.5,47.25";
     let first = get(&svc, uri).await;
@@ -97,10 +95,9 @@ async fn cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match() {
     );
 }
 
-#[actix_web::test]
-async fn the_real_server_binds_a_free_port_and_answers_over_tcp() {
-    let app = spawn_app().await;
-    let settings = settings_for(&app.dir.path().join("ancrage.db"));
+async fn the_real_server_binds_a_free_port_and_answers_over_tcp(store: Backend) {
+    let app = spawn_app(store).await;
+    let settings = app.settings.clone();
     let server = ancrage::startup::Application::build(settings)
         .await
         .expect("build");
@@ -121,9 +118,8 @@ async fn the_real_server_binds_a_free_port_and_answers_over_tcp() {
     assert!(reply.contains("\"status\":\"ok\""), "{reply}");
 }
 
-#[actix_web::test]
-async fn the_front_end_and_the_docs_page_are_served_with_their_media_types() {
-    let app = spawn_app().await;
+async fn the_front_end_and_the_docs_page_are_served_with_their_media_types(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let index = get(&svc, "/").await;
     assert_eq!(index.status, 200);
@@ -188,3 +184,10 @@ fn an_unusable_data_directory_is_a_clear_error_not_a_panic() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("host:port"));
 }
+
+on_both_stores!(
+    large_responses_are_gzipped_only_when_the_client_accepts_it,
+    cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match,
+    the_real_server_binds_a_free_port_and_answers_over_tcp,
+    the_front_end_and_the_docs_page_are_served_with_their_media_types,
+);

@@ -1,6 +1,9 @@
 //! API tests: the real route table over a real seeded store (one per test).
 
+#[macro_use]
 mod helpers;
+#[path = "../support/postgres.rs"]
+mod postgres;
 
 mod actors;
 mod admin;

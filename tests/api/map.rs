@@ -1,7 +1,7 @@
 //! The endpoints of the map page: compact points, clusters, counts for a view, opening hours,
 //! outlines and settings.
 
-use crate::helpers::{get, spawn_app};
+use crate::helpers::{Backend, get, spawn_app};
 use serde_json::Value;
 
 const NANTES_VIEW: &str = "-1.70,47.15,-1.45,47.30";
@@ -10,9 +10,8 @@ fn count(v: &Value) -> u64 {
     v.as_u64().expect("a count")
 }
 
-#[actix_web::test]
-async fn points_list_every_matching_actor_compactly_and_honour_filters() {
-    let app = spawn_app().await;
+async fn points_list_every_matching_actor_compactly_and_honour_filters(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let all = get(&svc, "/api/v1/map/points").await;
     assert_eq!(all.status.as_u16(), 200);
@@ -68,9 +67,8 @@ async fn points_list_every_matching_actor_compactly_and_honour_filters() {
     );
 }
 
-#[actix_web::test]
-async fn points_reject_an_unknown_category_with_a_problem() {
-    let app = spawn_app().await;
+async fn points_reject_an_unknown_category_with_a_problem(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/map/points?category=boulangerie")
         .await
@@ -80,9 +78,8 @@ async fn points_reject_an_unknown_category_with_a_problem() {
         .problem(400, Some("demo"));
 }
 
-#[actix_web::test]
-async fn clusters_account_for_every_actor_of_the_view_once() {
-    let app = spawn_app().await;
+async fn clusters_account_for_every_actor_of_the_view_once(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let view = "-5.5,41.0,10.0,51.5";
     let expected = get(&svc, &format!("/api/v1/actors?bbox={view}&limit=1"))
@@ -131,9 +128,8 @@ async fn clusters_account_for_every_actor_of_the_view_once() {
     assert!(few["features"].as_array().map(Vec::len) < many["features"].as_array().map(Vec::len));
 }
 
-#[actix_web::test]
-async fn clusters_need_a_view_and_a_zoom_in_range() {
-    let app = spawn_app().await;
+async fn clusters_need_a_view_and_a_zoom_in_range(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/map/clusters?zoom=5")
         .await
@@ -152,9 +148,8 @@ async fn clusters_need_a_view_and_a_zoom_in_range() {
         .problem(400, Some("zoom"));
 }
 
-#[actix_web::test]
-async fn facets_count_the_view_and_each_ignores_its_own_filter() {
-    let app = spawn_app().await;
+async fn facets_count_the_view_and_each_ignores_its_own_filter(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let listed = |q: String| {
         let svc = &svc;
@@ -216,9 +211,8 @@ async fn facets_count_the_view_and_each_ignores_its_own_filter() {
     }
 }
 
-#[actix_web::test]
-async fn facets_reject_a_bad_box() {
-    let app = spawn_app().await;
+async fn facets_reject_a_bad_box(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     get(&svc, "/api/v1/map/facets?bbox=10,50,5,40")
         .await
@@ -228,9 +222,8 @@ async fn facets_reject_a_bad_box() {
         .problem(400, Some("family"));
 }
 
-#[actix_web::test]
-async fn hours_are_given_for_published_actors_and_bad_ids_are_refused() {
-    let app = spawn_app().await;
+async fn hours_are_given_for_published_actors_and_bad_ids_are_refused(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let page = get(&svc, "/api/v1/actors?limit=50").await.json();
     let ids = crate::helpers::feature_ids(&page);
@@ -267,9 +260,8 @@ async fn hours_are_given_for_published_actors_and_bad_ids_are_refused() {
     .problem(400, Some("ids"));
 }
 
-#[actix_web::test]
-async fn outlines_draw_every_departement_and_the_communes_of_a_view() {
-    let app = spawn_app().await;
+async fn outlines_draw_every_departement_and_the_communes_of_a_view(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let deps = get(&svc, "/api/v1/map/outlines/departements").await;
     assert_eq!(deps.status.as_u16(), 200);
@@ -319,9 +311,8 @@ async fn outlines_draw_every_departement_and_the_communes_of_a_view() {
         .problem(400, Some("bbox"));
 }
 
-#[actix_web::test]
-async fn one_outline_is_simplified_but_keeps_its_box_and_name() {
-    let app = spawn_app().await;
+async fn one_outline_is_simplified_but_keeps_its_box_and_name(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let exact = get(&svc, "/api/v1/territories/region/52").await.json();
     let r = get(&svc, "/api/v1/map/outlines/region/52").await;
@@ -348,9 +339,8 @@ async fn one_outline_is_simplified_but_keeps_its_box_and_name() {
         .problem(400, Some("kind"));
 }
 
-#[actix_web::test]
-async fn the_map_configuration_defaults_to_the_offline_style_without_report_link() {
-    let app = spawn_app().await;
+async fn the_map_configuration_defaults_to_the_offline_style_without_report_link(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let c = get(&svc, "/api/v1/map/config").await.json();
     assert!(
@@ -360,3 +350,16 @@ async fn the_map_configuration_defaults_to_the_offline_style_without_report_link
     assert_eq!(c["points_limit"], 20_000);
     assert!(count(&c["total_actors"]) > 5_000);
 }
+
+on_both_stores!(
+    points_list_every_matching_actor_compactly_and_honour_filters,
+    points_reject_an_unknown_category_with_a_problem,
+    clusters_account_for_every_actor_of_the_view_once,
+    clusters_need_a_view_and_a_zoom_in_range,
+    facets_count_the_view_and_each_ignores_its_own_filter,
+    facets_reject_a_bad_box,
+    hours_are_given_for_published_actors_and_bad_ids_are_refused,
+    outlines_draw_every_departement_and_the_communes_of_a_view,
+    one_outline_is_simplified_but_keeps_its_box_and_name,
+    the_map_configuration_defaults_to_the_offline_style_without_report_link,
+);

@@ -1,6 +1,6 @@
 //! The OpenAPI document matches what the server does.
 
-use crate::helpers::{get, post_json, spawn_app};
+use crate::helpers::{Backend, get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
@@ -55,9 +55,8 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     out
 }
 
-#[actix_web::test]
-async fn the_document_lists_exactly_the_routes_of_the_server() {
-    let app = spawn_app().await;
+async fn the_document_lists_exactly_the_routes_of_the_server(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let doc = get(&svc, "/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
@@ -71,9 +70,10 @@ async fn the_document_lists_exactly_the_routes_of_the_server() {
     assert_eq!(documented, routes);
 }
 
-#[actix_web::test]
-async fn every_documented_operation_answers_its_examples_with_a_documented_status_and_type() {
-    let app = spawn_app().await;
+async fn every_documented_operation_answers_its_examples_with_a_documented_status_and_type(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let doc = get(&svc, "/api/v1/openapi.json").await.json();
     for (method, path, op) in operations(&doc) {
@@ -139,9 +139,8 @@ async fn every_documented_operation_answers_its_examples_with_a_documented_statu
     }
 }
 
-#[actix_web::test]
-async fn documented_error_statuses_are_the_ones_the_server_uses() {
-    let app = spawn_app().await;
+async fn documented_error_statuses_are_the_ones_the_server_uses(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let doc = get(&svc, "/api/v1/openapi.json").await.json();
     let cases: [(&str, &str, u16); 7] = [
@@ -186,3 +185,9 @@ async fn documented_error_statuses_are_the_ones_the_server_uses() {
     assert_eq!(r.status.as_u16(), 422);
     assert!(doc["paths"]["/api/v1/actors/within"]["post"]["responses"]["422"].is_object());
 }
+
+on_both_stores!(
+    the_document_lists_exactly_the_routes_of_the_server,
+    every_documented_operation_answers_its_examples_with_a_documented_status_and_type,
+    documented_error_statuses_are_the_ones_the_server_uses,
+);

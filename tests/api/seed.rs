@@ -1,13 +1,13 @@
-use crate::helpers::{DEMO_ACTORS, get, spawn_app};
+use crate::helpers::{Backend, DEMO_ACTORS, get, spawn_app};
 use ancrage::domain::TerritoryKind;
 use ancrage::domain::category::builtin_catalog;
 use ancrage::index::actors::NO_COMMUNE;
 use ancrage::seed::demo;
 use ancrage::startup::AppState;
+use ancrage::store::Store;
 
-#[actix_web::test]
-async fn first_start_loads_every_commune_epci_departement_and_region() {
-    let app = spawn_app().await;
+async fn first_start_loads_every_commune_epci_departement_and_region(store: Backend) {
+    let app = spawn_app(store).await;
     let snap = app.state.snapshot.load();
     let t = &snap.territories;
     assert_eq!(t.count(TerritoryKind::Commune), 34_875);
@@ -39,9 +39,8 @@ async fn first_start_loads_every_commune_epci_departement_and_region() {
     assert!(nantes.record.postcodes.contains(&"44000".to_owned()));
 }
 
-#[actix_web::test]
-async fn real_structures_are_seeded_with_honest_precision_and_not_flagged_demo() {
-    let app = spawn_app().await;
+async fn real_structures_are_seeded_with_honest_precision_and_not_flagged_demo(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let body = get(&svc, "/api/v1/actors?q=solilab&commune=44109")
         .await
@@ -85,9 +84,8 @@ async fn real_structures_are_seeded_with_honest_precision_and_not_flagged_demo()
     }
 }
 
-#[actix_web::test]
-async fn demo_actors_are_flagged_and_labelled_as_demonstration_data() {
-    let app = spawn_app().await;
+async fn demo_actors_are_flagged_and_labelled_as_demonstration_data(store: Backend) {
+    let app = spawn_app(store).await;
     let snap = app.state.snapshot.load();
     let demo: Vec<u32> = (0..snap.actors.len() as u32)
         .filter(|&i| snap.actors.entry(i).demo)
@@ -110,9 +108,8 @@ async fn demo_actors_are_flagged_and_labelled_as_demonstration_data() {
     assert!(regions.len() >= 15, "{} régions", regions.len());
 }
 
-#[actix_web::test]
-async fn demo_generation_is_deterministic_and_follows_population() {
-    let app = spawn_app().await;
+async fn demo_generation_is_deterministic_and_follows_population(store: Backend) {
+    let app = spawn_app(store).await;
     let snap = app.state.snapshot.load();
     let catalog = builtin_catalog().expect("taxonomy");
     let a = demo::generate(&catalog, &snap.territories, 2_000, 7);
@@ -142,9 +139,8 @@ async fn demo_generation_is_deterministic_and_follows_population() {
     assert!(corse < 0.02, "Corse share {corse}");
 }
 
-#[actix_web::test]
-async fn every_actor_is_attached_to_its_commune() {
-    let app = spawn_app().await;
+async fn every_actor_is_attached_to_its_commune(store: Backend) {
+    let app = spawn_app(store).await;
     let snap = app.state.snapshot.load();
     for i in 0..snap.actors.len() as u32 {
         let e = snap.actors.entry(i);
@@ -160,20 +156,17 @@ async fn every_actor_is_attached_to_its_commune() {
     }
 }
 
-#[actix_web::test]
-async fn a_second_start_reuses_the_store_without_seeding_again() {
-    let app = spawn_app().await;
+async fn a_second_start_reuses_the_store_without_seeding_again(store: Backend) {
+    let app = spawn_app(store).await;
     let first = app.state.snapshot.load().actors.len();
-    let path = app.dir.path().join("ancrage.db");
-    let again = AppState::load(&crate::helpers::settings_for(&path))
-        .await
-        .expect("second start");
+    let again = AppState::load(&app.settings).await.expect("second start");
     assert_eq!(again.snapshot.load().actors.len(), first);
 }
 
-#[actix_web::test]
-async fn a_published_actor_becomes_visible_and_an_archived_one_disappears_without_restart() {
-    let app = spawn_app().await;
+async fn a_published_actor_becomes_visible_and_an_archived_one_disappears_without_restart(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let before = get(&svc, "/api/v1/actors?commune=44109&q=nouvelle")
         .await
@@ -226,3 +219,13 @@ async fn a_published_actor_becomes_visible_and_an_archived_one_disappears_withou
         404
     );
 }
+
+on_both_stores!(
+    first_start_loads_every_commune_epci_departement_and_region,
+    real_structures_are_seeded_with_honest_precision_and_not_flagged_demo,
+    demo_actors_are_flagged_and_labelled_as_demonstration_data,
+    demo_generation_is_deterministic_and_follows_population,
+    every_actor_is_attached_to_its_commune,
+    a_second_start_reuses_the_store_without_seeding_again,
+    a_published_actor_becomes_visible_and_an_archived_one_disappears_without_restart,
+);

@@ -1,4 +1,4 @@
-use crate::helpers::{feature_ids, get, spawn_app};
+use crate::helpers::{Backend, feature_ids, get, spawn_app};
 
 fn first(body: &serde_json::Value) -> (String, String) {
     let p = &body["features"][0]["properties"];
@@ -8,9 +8,8 @@ fn first(body: &serde_json::Value) -> (String, String) {
     )
 }
 
-#[actix_web::test]
-async fn search_finds_communes_by_name_postcode_and_code_accent_insensitively() {
-    let app = spawn_app().await;
+async fn search_finds_communes_by_name_postcode_and_code_accent_insensitively(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let nantes = get(&svc, "/api/v1/territories/search?q=nantes")
         .await
@@ -66,9 +65,8 @@ async fn search_finds_communes_by_name_postcode_and_code_accent_insensitively() 
     assert_eq!(limited["numberReturned"], 3);
 }
 
-#[actix_web::test]
-async fn a_territory_is_a_feature_with_its_polygon_and_parents() {
-    let app = spawn_app().await;
+async fn a_territory_is_a_feature_with_its_polygon_and_parents(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let r = get(&svc, "/api/v1/territories/commune/44109").await;
     assert_eq!(r.status, 200);
@@ -95,9 +93,8 @@ async fn a_territory_is_a_feature_with_its_polygon_and_parents() {
     assert_eq!(corsica["properties"]["code"], "2A");
 }
 
-#[actix_web::test]
-async fn territory_actors_are_those_whose_commune_belongs_to_it() {
-    let app = spawn_app().await;
+async fn territory_actors_are_those_whose_commune_belongs_to_it(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let epci = get(&svc, "/api/v1/territories/epci/244400404/actors?limit=1000")
         .await
@@ -119,9 +116,8 @@ async fn territory_actors_are_those_whose_commune_belongs_to_it() {
     assert_eq!(detail["properties"]["actor_count"], epci["numberMatched"]);
 }
 
-#[actix_web::test]
-async fn locate_returns_the_commune_and_its_parents() {
-    let app = spawn_app().await;
+async fn locate_returns_the_commune_and_its_parents(store: Backend) {
+    let app = spawn_app(store).await;
     let svc = app.service().await;
     let body = get(&svc, "/api/v1/locate?lon=-1.5536&lat=47.2184")
         .await
@@ -151,3 +147,10 @@ async fn locate_returns_the_commune_and_its_parents() {
         .json();
     assert_eq!(reunion["features"][0]["properties"]["code"], "97411");
 }
+
+on_both_stores!(
+    search_finds_communes_by_name_postcode_and_code_accent_insensitively,
+    a_territory_is_a_feature_with_its_polygon_and_parents,
+    territory_actors_are_those_whose_commune_belongs_to_it,
+    locate_returns_the_commune_and_its_parents,
+);

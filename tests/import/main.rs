@@ -8,7 +8,7 @@ use ancrage::config::Settings;
 use ancrage::domain::GeocodePrecision;
 use ancrage::ingest::formats::Format;
 use ancrage::ingest::run::{ImportReport, ImportRequest, run};
-use ancrage::store::Store;
+use ancrage::store::{AnyStore, Store};
 use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -43,7 +43,9 @@ fn template() -> PathBuf {
                     .build()
                     .expect("runtime");
                 rt.block_on(async {
-                    let store = Store::open(&url).await.expect("store");
+                    let store = AnyStore::open(&url, Default::default())
+                        .await
+                        .expect("store");
                     ancrage::seed::ensure_seeded(&store, 0).await.expect("seed");
                     store.close().await;
                 });
@@ -60,7 +62,7 @@ fn template() -> PathBuf {
 struct TestStore {
     dir: tempfile::TempDir,
     path: PathBuf,
-    store: Store,
+    store: AnyStore,
     pool: SqlitePool,
 }
 
@@ -70,7 +72,9 @@ impl TestStore {
         let path = dir.path().join("ancrage.db");
         std::fs::copy(template(), &path).expect("copy template");
         let url = format!("sqlite://{}", path.display());
-        let store = Store::open(&url).await.expect("store");
+        let store = AnyStore::open(&url, Default::default())
+            .await
+            .expect("store");
         let pool = SqlitePool::connect(&url).await.expect("pool");
         Self {
             dir,

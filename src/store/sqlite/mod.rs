@@ -1,23 +1,28 @@
-//! SQLite backend: one file, created and migrated on first start.
+//! SQLite backend: one file, created and migrated on first start; the zero-setup default.
 
-use super::{ImportCounts, Result, StoreError, UpsertRecord, Upserted};
-use crate::domain::actor::{ActorFields, ActorRecord, Kind};
-use crate::domain::territory::{
-    TerritoryKind, TerritoryRecord, parse_area_geometry, write_area_geometry,
+mod admin;
+
+use super::rows::{
+    ACTOR_COLUMNS, ActorRow, CategoryRow, ContentValues, TERRITORY_COLUMNS, TerritoryRow,
+    bind_content, corrupt, merged_categories, now_ms, now_utc, records,
 };
+use super::{
+    Backend, ChangeFeed, ImportCounts, ImportRun, ImportSession, RateDecision, Result, SeedLock,
+    Store, StoreError, StoreOptions, UpsertRecord, Upserted,
+};
+use crate::domain::actor::{ActorFields, ActorRecord};
+use crate::domain::territory::{TerritoryRecord, write_area_geometry};
 use crate::domain::{
-    ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, InseeCode, KindSet,
-    LonLat, Siret, Status,
+    ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, KindSet, LonLat, Status,
 };
 use crate::index::actors::{ActorFacts, ActorRows, CommuneCode};
 use futures_util::TryStreamExt;
-use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest id range read in one batch by [`SqliteStore::actor_rows`].
@@ -26,53 +31,86 @@ const ACTOR_BATCH: i64 = 4096;
 /// A SQLite store (connection pool).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pub(super) pool: SqlitePool,
+    pool: SqlitePool,
+    /// The database file (`None` in memory), whose `.lock` sibling serialises seeding.
+    file: Option<PathBuf>,
+    /// How long a writer waits for the write lock.
+    busy_timeout: Duration,
 }
 
 impl SqliteStore {
     /// Opens the database at `sqlite://PATH`, creating the file and its directory if needed,
-    /// and applies migrations.
+    /// and applies migrations. Writers wait up to `options.statement_timeout` for the write
+    /// lock, then fail with [`StoreError::Busy`].
     ///
     /// # Errors
     /// When the directory cannot be created or written, or the migration fails.
-    pub async fn open(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Self> {
+        let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(options.statement_timeout);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !in_memory {
-            check_directory(options.get_filename())?;
-        }
+        let file = if in_memory {
+            None
+        } else {
+            check_directory(connect.get_filename())?;
+            Some(connect.get_filename().to_path_buf())
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(if in_memory { 1 } else { 4 })
-            .connect_with(options)
+            .acquire_timeout(options.connect_timeout.max(options.statement_timeout))
+            .connect_with(connect)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            file,
+            busy_timeout: options.statement_timeout,
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    type Import = SqliteImport;
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
     }
 
-    pub(super) async fn close(&self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!("checkpoint before close failed: {e}");
-        }
-        self.pool.close().await;
+    async fn seed_lock(&self) -> Result<SeedLock> {
+        let Some(file) = &self.file else {
+            return Ok(SeedLock(Box::new(())));
+        };
+        let mut path = file.clone().into_os_string();
+        path.push(".seed-lock");
+        let path = PathBuf::from(path);
+        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            f.lock()?;
+            Ok(f)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("seed lock: {e}")))?
+        .map_err(|e| StoreError::Unavailable(format!("seed lock: {e}")))?;
+        Ok(SeedLock(Box::new(lock)))
     }
 
-    pub(super) async fn seeded(&self, name: &str) -> Result<bool> {
+    async fn seeded(&self, step: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM seed_runs WHERE name = ?")
-            .bind(name)
+            .bind(step)
             .fetch_one(&self.pool)
             .await?;
         Ok(n > 0)
     }
 
-    pub(super) async fn seed_reference(
+    async fn seed_reference(
         &self,
         territories: &[TerritoryRecord],
         categories: &[CategoryDef],
@@ -80,14 +118,11 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await?;
         let mut geometry = Vec::new();
         for t in territories {
-            let geojson = match &t.geometry {
-                Some(g) => {
-                    geometry.clear();
-                    write_area_geometry(&mut geometry, g);
-                    Some(String::from_utf8_lossy(&geometry).into_owned())
-                }
-                None => None,
-            };
+            let geojson = t.geometry.as_ref().map(|g| {
+                geometry.clear();
+                write_area_geometry(&mut geometry, g);
+                String::from_utf8_lossy(&geometry).into_owned()
+            });
             sqlx::query(
                 "INSERT INTO territories (kind, code, name, population, commune_count, postcodes, epci, \
                  departement, departements, region, area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry) \
@@ -116,7 +151,7 @@ impl SqliteStore {
             sqlx::query(
                 "INSERT INTO categories (position, slug, parent, label_fr, label_en, colour, icon) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(position as i64)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
             .bind(&c.slug)
             .bind(&c.parent)
             .bind(&c.label_fr)
@@ -139,38 +174,29 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn territories(&self) -> Result<Vec<TerritoryRecord>> {
-        let mut rows = sqlx::query(
-            "SELECT kind, code, name, population, commune_count, postcodes, epci, departement, departements, region, \
-             area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry FROM territories",
-        )
+    async fn territories(&self) -> Result<Vec<TerritoryRecord>> {
+        let mut rows = sqlx::query_as::<_, TerritoryRow>(sqlx::AssertSqlSafe(format!(
+            // A constant column list: no input in this text.
+            "SELECT {TERRITORY_COLUMNS} FROM territories"
+        )))
         .fetch(&self.pool);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await? {
-            out.push(territory_from_row(&row)?);
+            out.push(TerritoryRecord::try_from(row)?);
         }
         Ok(out)
     }
 
-    pub(super) async fn categories(&self) -> Result<Vec<CategoryDef>> {
-        let rows = sqlx::query("SELECT slug, parent, label_fr, label_en, colour, icon FROM categories ORDER BY position")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CategoryDef {
-                    slug: r.try_get("slug")?,
-                    parent: r.try_get("parent")?,
-                    label_fr: r.try_get("label_fr")?,
-                    label_en: r.try_get("label_en")?,
-                    colour: r.try_get("colour")?,
-                    icon: r.try_get("icon")?,
-                })
-            })
-            .collect()
+    async fn categories(&self) -> Result<Vec<CategoryDef>> {
+        let rows: Vec<CategoryRow> = sqlx::query_as(
+            "SELECT slug, parent, label_fr, label_en, colour, icon FROM categories ORDER BY position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(CategoryDef::from).collect())
     }
 
-    pub(super) async fn insert_actors(
+    async fn insert_actors(
         &self,
         actors: &[(ActorFields, Status)],
         seed_step: Option<(&str, &str)>,
@@ -191,7 +217,7 @@ impl SqliteStore {
         Ok(ids)
     }
 
-    pub(super) async fn set_status(&self, id: ActorId, status: Status) -> Result<bool> {
+    async fn set_status(&self, id: ActorId, status: Status) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE actors SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
         )
@@ -214,7 +240,7 @@ impl SqliteStore {
     /// Batches are separate statements, so a write committed during the load may be seen by
     /// some batches only; every write publishes a new snapshot after it commits, and that
     /// reload sees it whole.
-    pub(super) async fn actor_rows(&self, catalog: &Catalog) -> Result<ActorRows> {
+    async fn actor_rows(&self, catalog: &Catalog) -> Result<ActorRows> {
         let (first, last): (Option<i64>, Option<i64>) =
             sqlx::query_as("SELECT min(id), max(id) FROM actors")
                 .fetch_one(&self.pool)
@@ -268,18 +294,18 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    async fn actor(&self, id: ActorId) -> Result<Option<ActorRecord>> {
+        let row: Option<ActorRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             // A constant column list: no input in this text.
-            "SELECT {RECORD_COLUMNS} FROM actors WHERE id = ?"
+            "SELECT {ACTOR_COLUMNS} FROM actors WHERE id = ?"
         )))
         .bind(id.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(record_from_row).transpose()
+        row.map(ActorRecord::try_from).transpose()
     }
 
-    pub(super) async fn actor_records(&self, ids: &[ActorId]) -> Result<Vec<ActorRecord>> {
+    async fn actor_records(&self, ids: &[ActorId]) -> Result<Vec<ActorRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let list = chunk
@@ -288,19 +314,17 @@ impl SqliteStore {
                 .collect::<Vec<_>>()
                 .join(",");
             // Integers printed by us and a constant column list: no input in this text.
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RECORD_COLUMNS} FROM actors WHERE id IN ({list}) ORDER BY id"
+            let rows: Vec<ActorRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ACTOR_COLUMNS} FROM actors WHERE id IN ({list}) ORDER BY id"
             )))
             .fetch_all(&self.pool)
             .await?;
-            for r in &rows {
-                out.push(record_from_row(r)?);
-            }
+            out.extend(records(rows)?);
         }
         Ok(out)
     }
 
-    pub(super) async fn published_ids(&self, include_demo: bool) -> Result<Vec<ActorId>> {
+    async fn published_ids(&self, include_demo: bool) -> Result<Vec<ActorId>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM actors WHERE status = 'published' AND (? OR demo = 0) ORDER BY id",
         )
@@ -310,7 +334,16 @@ impl SqliteStore {
         Ok(ids.into_iter().map(ActorId).collect())
     }
 
-    pub(super) async fn revision(&self) -> Result<i64> {
+    async fn actor_sources(&self, id: ActorId) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT source, source_ref FROM actor_sources WHERE actor_id = ? ORDER BY source, source_ref",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn revision(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
                 .fetch_one(&self.pool)
@@ -318,7 +351,7 @@ impl SqliteStore {
         )
     }
 
-    pub(super) async fn begin_import(&self) -> Result<SqliteImport> {
+    async fn begin_import(&self) -> Result<SqliteImport> {
         let mut conn = self.pool.acquire().await?;
         // A large import touches many pages: a bigger page cache (128 MiB, bounded) keeps
         // SQLite from spilling them to the log one by one before the commit.
@@ -338,200 +371,94 @@ impl SqliteStore {
             started_at: now_utc(),
         })
     }
-}
 
-/// Columns read into an [`ActorRecord`] by [`record_from_row`].
-pub(super) const RECORD_COLUMNS: &str = "id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, \
-     postcode, commune_code, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, source, \
-     source_ref, demo, status, created_at, updated_at";
-
-pub(super) fn record_from_row(r: &SqliteRow) -> Result<ActorRecord> {
-    let categories: Vec<String> = r
-        .try_get::<&str, _>("categories")?
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    let siret: Option<String> = r.try_get("siret")?;
-    Ok(ActorRecord {
-        id: ActorId(r.try_get("id")?),
-        fields: ActorFields {
-            name: r.try_get("name")?,
-            description: r.try_get("description")?,
-            categories,
-            family: parse(Family::parse("family", r.try_get::<&str, _>("family")?))?,
-            kinds: kinds_from(
-                r.try_get("is_tiers_lieu")?,
-                r.try_get("is_ptce")?,
-                r.try_get("is_reseau")?,
-            ),
-            siret: siret
-                .map(|s| parse(Siret::parse("siret", &s)))
-                .transpose()?,
-            street: r.try_get("street")?,
-            postcode: r.try_get("postcode")?,
-            commune: parse(InseeCode::parse(
-                "commune_code",
-                r.try_get::<&str, _>("commune_code")?,
-            ))?,
-            location: parse(LonLat::from_e7(r.try_get("lon_e7")?, r.try_get("lat_e7")?))?,
-            precision: parse(GeocodePrecision::parse(
-                "precision",
-                r.try_get::<&str, _>("precision")?,
-            ))?,
-            website: r.try_get("website")?,
-            email: r.try_get("email")?,
-            phone: r.try_get("phone")?,
-            opening_hours: r.try_get("opening_hours")?,
-            accessibility: r.try_get("accessibility")?,
-            source: r.try_get("source")?,
-            source_ref: r.try_get("source_ref")?,
-            demo: r.try_get("demo")?,
-        },
-        status: parse(Status::parse("status", r.try_get::<&str, _>("status")?))?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
-fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    crate::domain::hours::rfc3339_utc(secs)
-}
-
-/// An import transaction on one connection (`BEGIN IMMEDIATE` … `COMMIT`). Dropped without
-/// [`SqliteImport::commit`] (an error, Ctrl-C, a crash), it is rolled back: the connection is
-/// closed rather than returned to the pool, and SQLite discards the uncommitted pages.
-pub struct SqliteImport {
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
-    started_at: String,
-}
-
-impl Drop for SqliteImport {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // Closing without COMMIT rolls the transaction back.
-            drop(conn.detach());
-        }
-    }
-}
-
-impl SqliteImport {
-    fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
-        self.conn
-            .as_deref_mut()
-            .ok_or_else(|| StoreError::Corrupt("the import transaction is closed".into()))
-    }
-
-    pub(super) async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
-        let a = r.fields;
-        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
-            StoreError::Corrupt("an imported record needs a source reference".into())
-        })?;
-        let conn = self.conn()?;
-        // One round trip for both lookups: this source's record, and an actor with the SIRET.
-        let (known_id, known_hash, same_siret): (Option<i64>, Option<String>, Option<i64>) =
-            sqlx::query_as(
-                "SELECT s.actor_id, s.fields_hash, \
-                 (SELECT id FROM actors WHERE ? IS NOT NULL AND siret = ? AND status <> 'archived' ORDER BY id LIMIT 1) \
-                 FROM (SELECT 1) LEFT JOIN actor_sources s ON s.source = ? AND s.source_ref = ?",
-            )
-            .bind(a.siret.as_ref().map(Siret::as_str))
-            .bind(a.siret.as_ref().map(Siret::as_str))
-            .bind(&a.source)
-            .bind(source_ref)
-            .fetch_one(&mut *conn)
+    async fn import_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM import_runs")
+            .fetch_one(&self.pool)
             .await?;
-        if let Some(id) = known_id {
-            if known_hash.as_deref() == Some(r.hash) {
-                return Ok(Upserted::Unchanged(ActorId(id)));
-            }
-            let owner: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT source, source_ref FROM actors WHERE id = ?")
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            let owns = owner
-                .as_ref()
-                .is_some_and(|(s, sr)| *s == a.source && sr.as_deref() == Some(source_ref));
-            if owns {
-                update_actor(conn, id, r).await?;
-            } else {
-                fill_gaps(conn, id, a).await?;
-            }
-            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
-            return Ok(Upserted::Updated(ActorId(id)));
-        }
-        if let Some(id) = same_siret {
-            fill_gaps(conn, id, a).await?;
-            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
-            return Ok(Upserted::Merged(ActorId(id)));
-        }
-        let id = insert_actor(conn, a, r.status, r.location_flag).await?;
-        touch_source(conn, &a.source, source_ref, id.0, r.hash).await?;
-        Ok(Upserted::Created(id))
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    pub(super) async fn commit(
-        mut self,
-        (source, format, input, _): (&str, &str, &str, &str),
-        counts: &ImportCounts,
-    ) -> Result<()> {
-        let started_at = self.started_at.clone();
-        let conn = self.conn()?;
-        sqlx::query(
-            "INSERT INTO import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(source)
-        .bind(format)
-        .bind(input)
-        .bind(started_at)
-        .bind(counts.read as i64)
-        .bind(counts.created as i64)
-        .bind(counts.updated as i64)
-        .bind(counts.unchanged as i64)
-        .bind(counts.rejected as i64)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-        // Committed: the connection can go back to the pool.
-        self.conn.take();
-        Ok(())
+    async fn create_token(&self, name: &str, token_hash: &str) -> Result<bool> {
+        admin::create_token(&self.pool, name, token_hash).await
     }
-}
 
-/// Binds the content columns of an actor, in the order of [`INSERT_ACTOR`] and
-/// [`UPDATE_ACTOR`].
-macro_rules! bind_content {
-    ($query:expr, $a:expr) => {{
-        let a: &ActorFields = $a;
-        let [lon_e7, lat_e7] = a.location.to_e7();
-        let q = a.location.quantized();
-        $query
-            .bind(&a.name)
-            .bind(&a.description)
-            .bind(a.categories.join(" "))
-            .bind(a.family.as_str())
-            .bind(a.kinds.has(Kind::TiersLieu))
-            .bind(a.kinds.has(Kind::Ptce))
-            .bind(a.kinds.has(Kind::Reseau))
-            .bind(a.siret.as_ref().map(Siret::as_str))
-            .bind(&a.street)
-            .bind(&a.postcode)
-            .bind(a.commune.as_str())
-            .bind(q.lon())
-            .bind(q.lat())
-            .bind(lon_e7)
-            .bind(lat_e7)
-            .bind(a.precision.as_str())
-            .bind(&a.website)
-            .bind(&a.email)
-            .bind(&a.phone)
-            .bind(&a.opening_hours)
-            .bind(&a.accessibility)
-    }};
+    async fn tokens(&self) -> Result<Vec<super::admin::TokenInfo>> {
+        admin::tokens(&self.pool).await
+    }
+
+    async fn token_hash_known(&self, token_hash: &str) -> Result<bool> {
+        admin::token_hash_known(&self.pool, token_hash).await
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool> {
+        admin::revoke_token(&self.pool, name).await
+    }
+
+    async fn token_owner(&self, token_hash: &str) -> Result<Option<String>> {
+        admin::token_owner(&self.pool, token_hash, self.busy_timeout).await
+    }
+
+    async fn write_actor(
+        &self,
+        write: super::admin::ActorWrite<'_>,
+        audit: super::admin::Audit<'_>,
+    ) -> Result<super::admin::WriteOutcome> {
+        admin::write_actor(&self.pool, write, audit).await
+    }
+
+    async fn history(&self, id: ActorId) -> Result<Vec<super::admin::HistoryEntry>> {
+        admin::history(&self.pool, id).await
+    }
+
+    async fn admin_actors(
+        &self,
+        status: Option<Status>,
+        q: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<super::admin::ActorPage> {
+        admin::admin_actors(&self.pool, status, q, limit, offset).await
+    }
+
+    async fn add_contribution(&self, c: super::admin::NewContribution<'_>) -> Result<i64> {
+        admin::add_contribution(&self.pool, c).await
+    }
+
+    async fn contributions(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<super::admin::Contribution>> {
+        admin::contributions(&self.pool, status, limit, offset).await
+    }
+
+    async fn contribution(&self, id: i64) -> Result<Option<super::admin::Contribution>> {
+        admin::contribution(&self.pool, id).await
+    }
+
+    async fn reject_contribution(&self, id: i64, by: &str, reason: &str) -> Result<bool> {
+        admin::reject_contribution(&self.pool, id, by, reason).await
+    }
+
+    async fn take_rate(&self, key: &str, per_hour: u32) -> Result<RateDecision> {
+        admin::take_rate(&self.pool, key, per_hour, now_ms()).await
+    }
+
+    fn listen(&self, _feed: Arc<ChangeFeed>) {
+        // SQLite cannot notify other processes: the revision poll alone applies.
+    }
+
+    async fn close(&self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!("checkpoint before close failed: {e}");
+        }
+        self.pool.close().await;
+    }
 }
 
 /// A new actor: the content columns, then source, reference, demo, status and location flag.
@@ -546,13 +473,14 @@ const UPDATE_ACTOR: &str = "UPDATE actors SET name = ?, description = ?, categor
      lat_e7 = ?, precision = ?, website = ?, email = ?, phone = ?, opening_hours = ?, accessibility = ?, status = ?, \
      location_flag = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?";
 
-pub(super) async fn insert_actor(
+async fn insert_actor(
     conn: &mut sqlx::SqliteConnection,
     a: &ActorFields,
     status: Status,
     location_flag: Option<&str>,
 ) -> Result<ActorId> {
-    let id: i64 = bind_content!(sqlx::query_scalar(INSERT_ACTOR), a)
+    let v = ContentValues::of(a);
+    let id: i64 = bind_content!(sqlx::query_scalar(INSERT_ACTOR), &v)
         .bind(&a.source)
         .bind(&a.source_ref)
         .bind(a.demo)
@@ -564,14 +492,17 @@ pub(super) async fn insert_actor(
 }
 
 /// Replaces every value of an actor by a record of its own source.
-pub(super) async fn update_actor(
+async fn update_actor(
     conn: &mut sqlx::SqliteConnection,
     id: i64,
-    r: UpsertRecord<'_>,
+    fields: &ActorFields,
+    status: Status,
+    location_flag: Option<&str>,
 ) -> Result<()> {
-    bind_content!(sqlx::query(UPDATE_ACTOR), r.fields)
-        .bind(r.status.as_str())
-        .bind(r.location_flag)
+    let v = ContentValues::of(fields);
+    bind_content!(sqlx::query(UPDATE_ACTOR), &v)
+        .bind(status.as_str())
+        .bind(location_flag)
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -585,51 +516,36 @@ async fn fill_gaps(conn: &mut sqlx::SqliteConnection, id: i64, a: &ActorFields) 
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    let mut categories: Vec<String> = current
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    for c in &a.categories {
-        if !categories.contains(c) {
-            categories.push(c.clone());
-        }
-    }
-    let [lon_e7, lat_e7] = a.location.to_e7();
-    let q = a.location.quantized();
+    let v = ContentValues::of(a);
     let better = a.precision != GeocodePrecision::Commune;
     sqlx::query(
-        "UPDATE actors SET categories = ?, description = coalesce(description, ?), siret = coalesce(siret, ?), \
-         street = coalesce(street, ?), postcode = coalesce(postcode, ?), website = coalesce(website, ?), \
-         email = coalesce(email, ?), phone = coalesce(phone, ?), opening_hours = coalesce(opening_hours, ?), \
-         accessibility = coalesce(accessibility, ?), \
-         lon = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lon END, \
-         lat = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lat END, \
-         lon_e7 = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lon_e7 END, \
-         lat_e7 = CASE WHEN precision = 'commune' AND ? THEN ? ELSE lat_e7 END, \
-         precision = CASE WHEN precision = 'commune' AND ? THEN ? ELSE precision END, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+        "UPDATE actors SET categories = ?1, description = coalesce(description, ?2), siret = coalesce(siret, ?3), \
+         street = coalesce(street, ?4), postcode = coalesce(postcode, ?5), website = coalesce(website, ?6), \
+         email = coalesce(email, ?7), phone = coalesce(phone, ?8), opening_hours = coalesce(opening_hours, ?9), \
+         accessibility = coalesce(accessibility, ?10), \
+         lon = CASE WHEN precision = 'commune' AND ?11 THEN ?12 ELSE lon END, \
+         lat = CASE WHEN precision = 'commune' AND ?11 THEN ?13 ELSE lat END, \
+         lon_e7 = CASE WHEN precision = 'commune' AND ?11 THEN ?14 ELSE lon_e7 END, \
+         lat_e7 = CASE WHEN precision = 'commune' AND ?11 THEN ?15 ELSE lat_e7 END, \
+         precision = CASE WHEN precision = 'commune' AND ?11 THEN ?16 ELSE precision END, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?17",
     )
-    .bind(categories.join(" "))
-    .bind(&a.description)
-    .bind(a.siret.as_ref().map(Siret::as_str))
-    .bind(&a.street)
-    .bind(&a.postcode)
-    .bind(&a.website)
-    .bind(&a.email)
-    .bind(&a.phone)
-    .bind(&a.opening_hours)
-    .bind(&a.accessibility)
+    .bind(merged_categories(current.as_deref().unwrap_or(""), &a.categories))
+    .bind(v.description)
+    .bind(v.siret)
+    .bind(v.street)
+    .bind(v.postcode)
+    .bind(v.website)
+    .bind(v.email)
+    .bind(v.phone)
+    .bind(v.opening_hours)
+    .bind(v.accessibility)
     .bind(better)
-    .bind(q.lon())
-    .bind(better)
-    .bind(q.lat())
-    .bind(better)
-    .bind(lon_e7)
-    .bind(better)
-    .bind(lat_e7)
-    .bind(better)
-    .bind(a.precision.as_str())
+    .bind(v.lon)
+    .bind(v.lat)
+    .bind(v.lon_e7)
+    .bind(v.lat_e7)
+    .bind(v.precision)
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -657,8 +573,103 @@ async fn touch_source(
     Ok(())
 }
 
-fn parse<T>(r: std::result::Result<T, crate::domain::InputError>) -> Result<T> {
-    r.map_err(|e| StoreError::Corrupt(e.to_string()))
+/// An import transaction on one connection (`BEGIN IMMEDIATE` … `COMMIT`). Dropped without
+/// [`ImportSession::commit`] (an error, Ctrl-C, a crash), it is rolled back: the connection is
+/// closed rather than returned to the pool, and SQLite discards the uncommitted pages.
+pub struct SqliteImport {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    started_at: String,
+}
+
+impl Drop for SqliteImport {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Closing without COMMIT rolls the transaction back.
+            drop(conn.detach());
+        }
+    }
+}
+
+impl SqliteImport {
+    fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Corrupt("the import transaction is closed".into()))
+    }
+}
+
+impl ImportSession for SqliteImport {
+    async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
+        let a = r.fields;
+        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
+            StoreError::Corrupt("an imported record needs a source reference".into())
+        })?;
+        let siret = a.siret.as_ref().map(crate::domain::Siret::as_str);
+        let conn = self.conn()?;
+        // One round trip for the lookups: this source's record (and whether the actor is
+        // this source's own), and an actor with the SIRET.
+        let (known_id, known_hash, owns, same_siret): (
+            Option<i64>,
+            Option<String>,
+            Option<bool>,
+            Option<i64>,
+        ) = sqlx::query_as(
+            "SELECT s.actor_id, s.fields_hash, a.source = ?3 AND a.source_ref = ?4, \
+             (SELECT id FROM actors WHERE ?1 IS NOT NULL AND siret = ?1 AND status <> 'archived' ORDER BY id LIMIT 1) \
+             FROM (SELECT 1) LEFT JOIN actor_sources s ON s.source = ?3 AND s.source_ref = ?4 \
+             LEFT JOIN actors a ON a.id = s.actor_id",
+        )
+        .bind(siret)
+        .bind(siret)
+        .bind(&a.source)
+        .bind(source_ref)
+        .fetch_one(&mut *conn)
+        .await?;
+        if let Some(id) = known_id {
+            if known_hash.as_deref() == Some(r.hash) {
+                return Ok(Upserted::Unchanged(ActorId(id)));
+            }
+            if owns == Some(true) {
+                update_actor(conn, id, a, r.status, r.location_flag).await?;
+            } else {
+                fill_gaps(conn, id, a).await?;
+            }
+            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
+            return Ok(Upserted::Updated(ActorId(id)));
+        }
+        if let Some(id) = same_siret {
+            fill_gaps(conn, id, a).await?;
+            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
+            return Ok(Upserted::Merged(ActorId(id)));
+        }
+        let id = insert_actor(conn, a, r.status, r.location_flag).await?;
+        touch_source(conn, &a.source, source_ref, id.0, r.hash).await?;
+        Ok(Upserted::Created(id))
+    }
+
+    async fn commit(mut self, run: ImportRun<'_>, counts: &ImportCounts) -> Result<()> {
+        let started_at = self.started_at.clone();
+        let conn = self.conn()?;
+        sqlx::query(
+            "INSERT INTO import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(run.source)
+        .bind(run.format)
+        .bind(run.input)
+        .bind(started_at)
+        .bind(i64::try_from(counts.read).unwrap_or(i64::MAX))
+        .bind(i64::try_from(counts.created).unwrap_or(i64::MAX))
+        .bind(i64::try_from(counts.updated).unwrap_or(i64::MAX))
+        .bind(i64::try_from(counts.unchanged).unwrap_or(i64::MAX))
+        .bind(i64::try_from(counts.rejected).unwrap_or(i64::MAX))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        // Committed: the connection can go back to the pool.
+        self.conn.take();
+        Ok(())
+    }
 }
 
 /// One actor of a JSON batch, in the order of the batch query's `json_array`. Short fields
@@ -699,66 +710,18 @@ fn parse_actor_batch(batch: &str, catalog: &Catalog, out: &mut ActorRows) -> Res
         let facts = ActorFacts {
             id: ActorId(id),
             categories,
-            family: parse(Family::parse("family", &r.family))?,
+            family: corrupt(Family::parse("family", &r.family))?,
             kinds: KindSet(r.kinds),
             commune: CommuneCode::new(&r.commune).ok_or_else(|| {
                 StoreError::Corrupt(format!("actor {id}: bad commune code '{}'", r.commune))
             })?,
-            location: parse(LonLat::from_e7(r.lon_e7, r.lat_e7))?,
-            precision: parse(GeocodePrecision::parse("precision", &r.precision))?,
+            location: corrupt(LonLat::from_e7(r.lon_e7, r.lat_e7))?,
+            precision: corrupt(GeocodePrecision::parse("precision", &r.precision))?,
             demo: r.demo != 0,
         };
         out.push_with_hours(facts, &r.name, r.hours.as_deref());
     }
     Ok(())
-}
-
-fn kinds_from(tiers_lieu: bool, ptce: bool, reseau: bool) -> KindSet {
-    let mut k = KindSet::default();
-    for (on, kind) in [
-        (tiers_lieu, Kind::TiersLieu),
-        (ptce, Kind::Ptce),
-        (reseau, Kind::Reseau),
-    ] {
-        if on {
-            k.0 |= KindSet::of(kind).0;
-        }
-    }
-    k
-}
-
-fn territory_from_row(r: &SqliteRow) -> Result<TerritoryRecord> {
-    let words = |s: String| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-    let geometry: Option<String> = r.try_get("geometry")?;
-    let kind: String = r.try_get("kind")?;
-    Ok(TerritoryRecord {
-        kind: parse(TerritoryKind::parse("kind", &kind))?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        population: u64::try_from(r.try_get::<i64, _>("population")?).unwrap_or(0),
-        postcodes: words(r.try_get("postcodes")?),
-        commune_count: u32::try_from(r.try_get::<i64, _>("commune_count")?).unwrap_or(0),
-        epci: r.try_get("epci")?,
-        departement: r.try_get("departement")?,
-        departements: words(r.try_get("departements")?),
-        region: r.try_get("region")?,
-        area_m2: r.try_get("area_m2")?,
-        point: match (
-            r.try_get::<Option<f64>, _>("point_lon")?,
-            r.try_get::<Option<f64>, _>("point_lat")?,
-        ) {
-            (Some(lon), Some(lat)) => Some([lon, lat]),
-            _ => None,
-        },
-        point_origin: r.try_get("point_origin")?,
-        geometry_origin: r.try_get("geometry_origin")?,
-        geometry: geometry
-            .map(|g| {
-                parse_area_geometry(&g)
-                    .map_err(|e| StoreError::Corrupt(format!("territory geometry: {e}")))
-            })
-            .transpose()?,
-    })
 }
 
 /// Creates the database's directory if needed and checks that it is writable, so that a
@@ -797,7 +760,7 @@ mod tests {
             .connect("sqlite::memory:")
             .await
             .expect("memory database");
-        pool.execute(include_str!("../../migrations/sqlite/0001_init.sql"))
+        pool.execute(include_str!("../../../migrations/sqlite/0001_init.sql"))
             .await
             .expect("first migration");
         let points = [
@@ -820,7 +783,7 @@ mod tests {
             .expect("insert");
         }
         pool.execute(include_str!(
-            "../../migrations/sqlite/0002_fixed_point_positions.sql"
+            "../../../migrations/sqlite/0002_fixed_point_positions.sql"
         ))
         .await
         .expect("second migration");
