@@ -624,3 +624,87 @@ on_both_stores!(
     archived_and_pending_actors_are_hidden_publicly_but_read_by_administrators,
     the_administration_api_sends_no_cors_headers,
 );
+
+/// A database that goes away while the service runs: public reads keep being answered from
+/// the snapshot, writes answer 503 with `Retry-After` (never a 500 with a driver message),
+/// and everything works again once the database is back.
+#[actix_web::test]
+async fn a_lost_database_keeps_reads_working_and_answers_writes_with_503() {
+    let Some(cluster) = crate::postgres::cluster() else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(Backend::Postgres, |s| {
+        s.store.connect_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let token = admin_token(&app, "camille").await;
+    let svc = app.service().await;
+    let database = app
+        .settings
+        .database_url
+        .rsplit('/')
+        .next()
+        .expect("database name")
+        .to_owned();
+    let away = format!("{database}_away");
+    cluster
+        .psql(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'; \
+                 ALTER DATABASE \"{database}\" RENAME TO \"{away}\";"
+            ),
+        )
+        .expect("take the database away");
+
+    let read = get(
+        &svc,
+        "/api/v1/actors/nearby?lon=-1.5536&lat=47.2184&limit=3",
+    )
+    .await;
+    assert_eq!(read.status, 200, "reads come from the snapshot");
+    let write = send(
+        &svc,
+        with_token(TestRequest::post().uri("/api/v1/admin/actors"), &token)
+            .set_json(nantes_place("Pendant la panne")),
+    )
+    .await;
+    let body = write.problem(503, None);
+    assert!(
+        write
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok()),
+        "Retry-After in seconds"
+    );
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(
+        !detail.contains("database") && !detail.contains(&database),
+        "no driver message: {detail}"
+    );
+    let contribution = crate::helpers::post_json(
+        &svc,
+        "/api/v1/contributions",
+        &json!({"kind": "new", "actor": nantes_place("Proposé pendant la panne")}),
+    )
+    .await;
+    contribution.problem(503, None);
+
+    cluster
+        .psql(
+            "postgres",
+            &format!("ALTER DATABASE \"{away}\" RENAME TO \"{database}\";"),
+        )
+        .expect("bring the database back");
+    let again = send(
+        &svc,
+        with_token(TestRequest::post().uri("/api/v1/admin/actors"), &token)
+            .set_json(nantes_place("Après la panne")),
+    )
+    .await;
+    assert_eq!(
+        again.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&again.bytes)
+    );
+}

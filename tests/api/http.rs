@@ -2,6 +2,7 @@
 
 use crate::helpers::{Backend, get, send, spawn_app};
 use actix_web::test::TestRequest;
+use ancrage::store::Store;
 use std::io::{Read, Write};
 
 async fn large_responses_are_gzipped_only_when_the_client_accepts_it(store: Backend) {
@@ -185,7 +186,46 @@ fn an_unusable_data_directory_is_a_clear_error_not_a_panic() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("host:port"));
 }
 
+async fn health_names_the_backend_and_the_revision_of_the_snapshot(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let before = get(&svc, "/health").await;
+    assert_eq!(before.status, 200);
+    assert_eq!(before.header("cache-control").as_deref(), Some("no-store"));
+    let body = before.json();
+    let name = match store {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["store"]["backend"], name, "{body}");
+    // No watcher runs in process: nobody listens, the state polls (the instances test sees
+    // PostgreSQL's feed connected in a real server).
+    assert_eq!(body["store"]["changeFeed"], "polling", "{body}");
+    let revision = body["store"]["revision"].as_i64().expect("revision");
+    assert_eq!(
+        revision,
+        app.state.store.revision().await.expect("revision"),
+        "the snapshot reflects the store"
+    );
+    let snap = app.state.snapshot.load();
+    let mut fields =
+        ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
+    fields.source_ref = Some("health-test".into());
+    app.state
+        .store
+        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
+        .await
+        .expect("insert");
+    app.state.refresh_actors().await.expect("refresh");
+    let after = get(&svc, "/health").await.json();
+    assert!(
+        after["store"]["revision"].as_i64().expect("revision") > revision,
+        "{after}"
+    );
+}
+
 on_both_stores!(
+    health_names_the_backend_and_the_revision_of_the_snapshot,
     large_responses_are_gzipped_only_when_the_client_accepts_it,
     cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match,
     the_real_server_binds_a_free_port_and_answers_over_tcp,
