@@ -1,0 +1,238 @@
+//! Several instances, one service: two server processes started together on one empty
+//! PostgreSQL database seed it once; a write through one is visible through the other within
+//! the 2 s the architecture promises; killing one instance and an import with SIGKILL leaves
+//! the other serving and the database as it was.
+
+#[path = "../support/postgres.rs"]
+mod postgres;
+
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Demonstration actors each instance would seed (once for the whole service).
+const DEMO: usize = 300;
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn ancrage(url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ancrage"));
+    c.arg("--database-url")
+        .arg(url)
+        .env("ANCRAGE_DEMO_ACTORS", DEMO.to_string())
+        .env("RUST_LOG", "warn");
+    c
+}
+
+/// A server process, killed when dropped.
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Instance {
+    fn start(url: &str) -> Self {
+        let port = free_port();
+        let child = ancrage(url)
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a server");
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        match agent().get(format!("{}{path}", self.base)).call() {
+            Ok(mut r) => {
+                let status = r.status().as_u16();
+                (status, r.body_mut().read_json().unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// Waits until `/health` answers with the change feed connected.
+    fn wait_ready(&self, within: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let (status, body) = self.get("/health");
+            if status == 200 && body["store"]["changeFeed"] == "connected" {
+                return body;
+            }
+            assert!(
+                start.elapsed() < within,
+                "{} not ready after {within:?}: {status} {body}",
+                self.base
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn count(&self) -> u64 {
+        let (status, body) = self.get("/api/v1/actors?demo=include&limit=1");
+        assert_eq!(status, 200, "{body}");
+        body["numberMatched"].as_u64().expect("count")
+    }
+}
+
+fn admin_token(url: &str) -> String {
+    let out = ancrage(url)
+        .args(["admin", "create-token", "instances-test"])
+        .output()
+        .expect("create a token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn write_csv(path: &std::path::Path, n: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    writeln!(out, "source_ref;name;categories;family;commune;lon;lat").expect("write");
+    for i in 0..n {
+        let d = (i % 100) as f64 * 1e-4;
+        writeln!(
+            out,
+            "r{i};Lieu {i};coworking;association;44109;{};{}",
+            -1.5536 + d,
+            47.2184 + d
+        )
+        .expect("write");
+    }
+}
+
+#[test]
+fn two_instances_on_one_postgres_database_behave_as_one_service() {
+    let Some(cluster) = postgres::cluster() else {
+        return;
+    };
+    let name = postgres::Cluster::unique_name("instances");
+    cluster.create_database(&name, None).expect("database");
+    let url = cluster.url(&name);
+
+    // Started together on an empty database: one seeds, the other waits for it.
+    let a = Instance::start(&url);
+    let b = Instance::start(&url);
+    let health_a = a.wait_ready(Duration::from_secs(180));
+    let health_b = b.wait_ready(Duration::from_secs(180));
+    assert_eq!(health_a["store"]["backend"], "postgres");
+    assert_eq!(health_b["store"]["backend"], "postgres");
+    let seeded = a.count();
+    assert_eq!(b.count(), seeded);
+    let real = b.get("/api/v1/actors?demo=exclude&limit=1").1["numberMatched"]
+        .as_u64()
+        .expect("real count");
+    assert_eq!(
+        seeded - real,
+        DEMO as u64,
+        "the demonstration set was seeded once"
+    );
+
+    // A write through one instance is visible through the other within 2 s.
+    let token = admin_token(&url);
+    let mut created = agent()
+        .post(format!("{}/api/v1/admin/actors", a.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({
+            "name": "Épicerie des deux instances",
+            "categories": ["epicerie-solidaire"],
+            "family": "association",
+            "commune": "44109",
+            "lon": -1.5536,
+            "lat": 47.2184,
+        }))
+        .expect("create");
+    let written = Instant::now();
+    assert_eq!(created.status().as_u16(), 201);
+    let id = created.body_mut().read_json::<Value>().expect("json")["id"]
+        .as_i64()
+        .expect("id");
+    loop {
+        if b.get(&format!("/api/v1/actors/{id}")).0 == 200 {
+            break;
+        }
+        assert!(
+            written.elapsed() < Duration::from_secs(2),
+            "actor {id} written through one instance is not visible through the other after 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let seen_after = written.elapsed();
+    assert_eq!(b.count(), seeded + 1);
+
+    // An import and an instance killed without warning: the other instance keeps serving,
+    // and the database is unchanged.
+    let revision = b.wait_ready(Duration::from_secs(5))["store"]["revision"].clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("big.csv");
+    let rows = 100_000;
+    write_csv(&input, rows);
+    let mut import = ancrage(&url)
+        .args(["import", "--format", "csv"])
+        .arg(&input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the import");
+    let stderr = import.stderr.take().expect("stderr");
+    let mut handled = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("line");
+        if let Some(n) = line
+            .split(" records")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|&n| n > 0)
+        {
+            handled = Some(n);
+            break;
+        }
+    }
+    let handled = handled.expect("a progress line before the end");
+    assert!(handled < rows as u64, "killed midway");
+    drop(a); // SIGKILL
+    import.kill().expect("kill the import");
+    assert!(!import.wait().expect("wait").success());
+    std::thread::sleep(Duration::from_secs(3));
+    let health = b.wait_ready(Duration::from_secs(5));
+    assert_eq!(
+        health["store"]["revision"], revision,
+        "nothing of the killed import was committed"
+    );
+    assert_eq!(b.count(), seeded + 1);
+    let (status, near) = b.get("/api/v1/actors/nearby?lon=-1.5536&lat=47.2184&limit=5");
+    assert_eq!(status, 200, "{near}");
+    drop(b);
+    cluster.drop_database(&name);
+    eprintln!("a write became visible on the other instance after {seen_after:?}");
+}
