@@ -236,3 +236,21 @@ fn two_instances_on_one_postgres_database_behave_as_one_service() {
     cluster.drop_database(&name);
     eprintln!("a write became visible on the other instance after {seen_after:?}");
 }
+
+#[test]
+fn a_database_that_is_down_at_start_is_named_without_its_password() {
+    let port = free_port();
+    let url = format!("postgres://ancrage:hunter2@127.0.0.1:{port}/ess");
+    let out = ancrage(&url)
+        .env("ANCRAGE_DB_CONNECT_TIMEOUT_S", "2")
+        .arg("seed")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("postgres://ancrage:***@127.0.0.1:{port}/ess")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
