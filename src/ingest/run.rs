@@ -15,9 +15,7 @@ use super::{DraftError, InputFailure, Item, Strictness, Validator, stable_hash};
 use crate::domain::Catalog;
 use crate::index::territories::Territories;
 use crate::index::text::fold;
-use crate::store::{
-    ImportCounts, ImportRun, ImportSession, Store, StoreError, UpsertRecord, Upserted,
-};
+use crate::store::{ImportCounts, ImportRun, ImportSession, Store, StoreError, UpsertRecord};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -293,10 +291,8 @@ pub async fn run(
                         location_flag: v.location_flag,
                         hash: &hash,
                     };
-                    match tx.upsert(record).await {
-                        Ok(Upserted::Created(_)) => counts.created += 1,
-                        Ok(Upserted::Updated(_) | Upserted::Merged(_)) => counts.updated += 1,
-                        Ok(Upserted::Unchanged(_)) => counts.unchanged += 1,
+                    match tx.stage(record).await {
+                        Ok(()) => {}
                         Err(StoreError::Conflict(message)) => {
                             counts.rejected += 1;
                             rejects.write(
@@ -354,16 +350,29 @@ pub async fn run(
         drop(tx);
         return Err(e);
     }
-    if req.dry_run {
-        drop(tx);
-    } else {
-        let input = req.input.display().to_string();
-        let run = ImportRun {
-            source: &source,
-            format: req.format.as_str(),
-            input: &input,
-        };
-        tx.commit(run, &counts).await?;
+    let input = req.input.display().to_string();
+    let run = ImportRun {
+        source: &source,
+        format: req.format.as_str(),
+        input: &input,
+        read: counts.read,
+        rejected: counts.rejected,
+    };
+    // The merge is the only moment the store is written (and, on SQLite, locked): say so.
+    let merging = Instant::now();
+    if req.progress {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "import: merging the staged records into the store…"
+        );
+    }
+    let counts = tx.commit(run, req.dry_run).await?.of_run(run);
+    if req.progress {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "import: merged in {:.1} s",
+            merging.elapsed().as_secs_f64()
+        );
     }
     Ok(ImportReport {
         counts,

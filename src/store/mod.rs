@@ -74,7 +74,7 @@ impl Default for StoreOptions {
     }
 }
 
-/// What an upsert did with one record.
+/// What merging one record did, for backends that merge each record as it is staged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
     /// A new actor.
@@ -88,12 +88,38 @@ pub enum Upserted {
     Unchanged(ActorId),
 }
 
-impl Upserted {
-    /// The actor concerned.
+/// What the merge of an import did to the actors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Actors created.
+    pub created: u64,
+    /// Records that changed an actor: their source's own (updated), another source's
+    /// (missing values filled), a known SIRET (merged), or superseded by a later record with
+    /// the same reference in the same import.
+    pub updated: u64,
+    /// Records identical to what their source gave last time.
+    pub unchanged: u64,
+}
+
+impl MergeCounts {
+    /// Tallies one record merged.
+    pub fn add(&mut self, u: Upserted) {
+        match u {
+            Upserted::Created(_) => self.created += 1,
+            Upserted::Updated(_) | Upserted::Merged(_) => self.updated += 1,
+            Upserted::Unchanged(_) => self.unchanged += 1,
+        }
+    }
+
+    /// The counts of the whole run: these, with what the run read and rejected.
     #[must_use]
-    pub fn id(self) -> ActorId {
-        match self {
-            Self::Created(id) | Self::Updated(id) | Self::Merged(id) | Self::Unchanged(id) => id,
+    pub fn of_run(self, run: ImportRun<'_>) -> ImportCounts {
+        ImportCounts {
+            read: run.read,
+            created: self.created,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            rejected: run.rejected,
         }
     }
 }
@@ -122,6 +148,10 @@ pub struct ImportRun<'a> {
     pub format: &'a str,
     /// Input file, as given.
     pub input: &'a str,
+    /// Records read from the input.
+    pub read: u64,
+    /// Records refused (by validation, or by the store while staging).
+    pub rejected: u64,
 }
 
 /// A record to upsert: validated content, status, location flag and the hash of it all.
@@ -156,25 +186,35 @@ impl std::fmt::Debug for SeedLock {
     }
 }
 
-/// An import in progress: one transaction, committed whole or not at all. Dropped without
-/// [`ImportSession::commit`] (an error, Ctrl-C, a crash), nothing of it is stored.
+/// An import in progress: validated records are staged, then merged into the store by
+/// [`ImportSession::commit`] in one transaction. Staging takes no lock that other writers wait
+/// for. Dropped without a commit (an error, Ctrl-C, a crash), nothing of it is stored.
+///
+/// Merge rules, the same on every backend: a record is keyed by its source and source
+/// reference; the same reference twice in one import, the last record wins; a record
+/// identical to what its source gave last time (same hash) is unchanged; a changed record of
+/// the actor's own source replaces its values; a record of another source, or a new reference
+/// whose SIRET a non-archived actor has, fills that actor's missing values (and adds its
+/// categories, and its location when the actor's is only its commune's); anything else is a
+/// new actor (new references sharing a SIRET make one actor).
 pub trait ImportSession: Send {
-    /// Creates or updates the actor of a record.
+    /// Adds a validated record to the import.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when the store refuses this record (the import may go on);
     /// any other error abandons the whole import.
-    fn upsert(&mut self, r: UpsertRecord<'_>) -> impl Future<Output = Result<Upserted>> + Send;
+    fn stage(&mut self, r: UpsertRecord<'_>) -> impl Future<Output = Result<()>> + Send;
 
-    /// Records the run with its counts and commits everything.
+    /// Merges every staged record in one transaction, records the run with its counts, and
+    /// commits; with `dry_run`, rolls back instead, after counting exactly.
     ///
     /// # Errors
     /// On a database error (nothing is written then).
     fn commit(
         self,
         run: ImportRun<'_>,
-        counts: &ImportCounts,
-    ) -> impl Future<Output = Result<()>> + Send;
+        dry_run: bool,
+    ) -> impl Future<Output = Result<MergeCounts>> + Send;
 }
 
 /// Every operation the service needs from its source of truth. Implementations keep
@@ -277,6 +317,16 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         id: ActorId,
     ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// The actor that a source's record `source_ref` describes, if any.
+    ///
+    /// # Errors
+    /// On a database error.
+    fn actor_by_source(
+        &self,
+        source: &str,
+        source_ref: &str,
+    ) -> impl Future<Output = Result<Option<ActorId>>> + Send;
 
     /// The change counter of actors: it moves on every committed insert, update or delete.
     ///
@@ -480,17 +530,17 @@ pub enum AnyImport {
 }
 
 impl ImportSession for AnyImport {
-    async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
+    async fn stage(&mut self, r: UpsertRecord<'_>) -> Result<()> {
         match self {
-            Self::Sqlite(s) => s.upsert(r).await,
-            Self::Postgres(s) => s.upsert(r).await,
+            Self::Sqlite(s) => s.stage(r).await,
+            Self::Postgres(s) => s.stage(r).await,
         }
     }
 
-    async fn commit(self, run: ImportRun<'_>, counts: &ImportCounts) -> Result<()> {
+    async fn commit(self, run: ImportRun<'_>, dry_run: bool) -> Result<MergeCounts> {
         match self {
-            Self::Sqlite(s) => s.commit(run, counts).await,
-            Self::Postgres(s) => s.commit(run, counts).await,
+            Self::Sqlite(s) => s.commit(run, dry_run).await,
+            Self::Postgres(s) => s.commit(run, dry_run).await,
         }
     }
 }
@@ -557,6 +607,9 @@ impl Store for AnyStore {
     }
     async fn actor_sources(&self, id: ActorId) -> Result<Vec<(String, String)>> {
         forward!(self.actor_sources(id))
+    }
+    async fn actor_by_source(&self, source: &str, source_ref: &str) -> Result<Option<ActorId>> {
+        forward!(self.actor_by_source(source, source_ref))
     }
     async fn revision(&self) -> Result<i64> {
         forward!(self.revision())

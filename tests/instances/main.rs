@@ -1,7 +1,8 @@
 //! Several instances, one service: two server processes started together on one empty
 //! PostgreSQL database seed it once; a write through one is visible through the other within
 //! the 2 s the architecture promises; killing one instance and an import with SIGKILL leaves
-//! the other serving and the database as it was.
+//! the other serving and the database as it was. On both backends, administration writes,
+//! token checks and public contributions succeed while an import runs in another process.
 
 #[path = "../support/postgres.rs"]
 mod postgres;
@@ -34,6 +35,7 @@ fn ancrage(url: &str) -> Command {
     c.arg("--database-url")
         .arg(url)
         .env("ANCRAGE_DEMO_ACTORS", DEMO.to_string())
+        .env("ANCRAGE_CONTRIBUTIONS_PER_HOUR", "100000")
         .env("RUST_LOG", "warn");
     c
 }
@@ -77,12 +79,12 @@ impl Instance {
         }
     }
 
-    /// Waits until `/health` answers with the change feed connected.
+    /// Waits until `/health` answers with the change feed connected (or polling, on SQLite).
     fn wait_ready(&self, within: Duration) -> Value {
         let start = Instant::now();
         loop {
             let (status, body) = self.get("/health");
-            if status == 200 && body["store"]["changeFeed"] == "connected" {
+            if status == 200 && body["store"]["changeFeed"] != "disconnected" {
                 return body;
             }
             assert!(
@@ -253,4 +255,129 @@ fn a_database_that_is_down_at_start_is_named_without_its_password() {
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// Sends administration writes, token checks and contributions to `server` while `import`
+/// runs, until it ends; every one must succeed. Returns (requests, the slowest).
+fn write_during_import(server: &Instance, token: &str, import: &mut Child) -> (usize, Duration) {
+    let agent = agent();
+    let mut sent = 0;
+    let mut slowest = Duration::ZERO;
+    let started = Instant::now();
+    while import.try_wait().expect("import status").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the import never ends"
+        );
+        let t = Instant::now();
+        let mut created = agent
+            .post(format!("{}/api/v1/admin/actors", server.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(json!({
+                "name": format!("Écrit pendant l'import {sent}"),
+                "categories": ["epicerie-solidaire"],
+                "family": "association",
+                "commune": "44109",
+                "lon": -1.5536,
+                "lat": 47.2184,
+            }))
+            .expect("administration write");
+        let status = created.status().as_u16();
+        let body = created.body_mut().read_to_string().unwrap_or_default();
+        assert_eq!(
+            status, 201,
+            "administration write during the import: {body}"
+        );
+        let session = agent
+            .get(format!("{}/api/v1/admin/session", server.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("token check");
+        assert_eq!(
+            session.status().as_u16(),
+            200,
+            "token check during the import"
+        );
+        let mut contribution = agent
+            .post(format!("{}/api/v1/contributions", server.base))
+            .send_json(json!({
+                "kind": "new",
+                "actor": {
+                    "name": format!("Proposé pendant l'import {sent}"),
+                    "categories": ["epicerie-solidaire"],
+                    "family": "association",
+                    "commune": "44109",
+                    "lon": -1.5536,
+                    "lat": 47.2184,
+                },
+            }))
+            .expect("contribution");
+        let status = contribution.status().as_u16();
+        let body = contribution.body_mut().read_to_string().unwrap_or_default();
+        assert_eq!(status, 202, "contribution during the import: {body}");
+        slowest = slowest.max(t.elapsed());
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (sent, slowest)
+}
+
+/// An import of `rows` records in a child process, on `url`, with writes sent to a server on
+/// the same store all along.
+fn no_write_waits_for_an_import(url: &str, rows: usize) {
+    let server = Instance::start(url);
+    server.wait_ready(Duration::from_secs(180));
+    let token = admin_token(url);
+    let before = server.count();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("big.csv");
+    write_csv(&input, rows);
+    let mut import = ancrage(url)
+        .args(["import", "--format", "csv"])
+        .arg(&input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the import");
+    let (sent, slowest) = write_during_import(&server, &token, &mut import);
+    let out = import.wait_with_output().expect("import output");
+    assert!(out.status.success(), "the import succeeds");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains(&format!("read {rows}, created {rows}")),
+        "{report}"
+    );
+    assert!(sent >= 3, "writes were sent during the import ({sent})");
+    // Everything is there once the server has seen the import.
+    let want = before + rows as u64 + sent as u64;
+    let start = Instant::now();
+    while server.count() != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{} actors, {want} expected",
+            server.count()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "{url}: {sent} rounds of writes during an import of {rows} rows, slowest round {slowest:?}"
+    );
+}
+
+#[test]
+fn on_sqlite_no_write_waits_for_an_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("ancrage.db").display());
+    no_write_waits_for_an_import(&url, 100_000);
+}
+
+#[test]
+fn on_postgres_no_write_waits_for_an_import() {
+    let Some(cluster) = postgres::cluster() else {
+        return;
+    };
+    let name = postgres::Cluster::unique_name("import_writes");
+    cluster.create_database(&name, None).expect("database");
+    no_write_waits_for_an_import(&cluster.url(&name), 30_000);
+    cluster.drop_database(&name);
 }

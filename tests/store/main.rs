@@ -16,8 +16,8 @@ use ancrage::store::admin::{
 use ancrage::store::postgres::PgStore;
 use ancrage::store::sqlite::SqliteStore;
 use ancrage::store::{
-    ImportCounts, ImportRun, ImportSession, RateDecision, Store, StoreError, StoreOptions,
-    UpsertRecord, Upserted,
+    ImportRun, ImportSession, MergeCounts, RateDecision, Store, StoreError, StoreOptions,
+    UpsertRecord,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -173,32 +173,44 @@ async fn seeded<S: Store>(store: &S) {
         .expect("seed");
 }
 
-async fn import<S: Store>(store: &S, records: &[(ActorFields, &str)]) -> Vec<Upserted> {
+/// Imports `records` (all of one source) in one session and returns what the merge counted.
+async fn import<S: Store>(store: &S, records: &[(ActorFields, &str)]) -> MergeCounts {
     let mut tx = store.begin_import().await.expect("begin");
-    let mut out = Vec::new();
     for (fields, hash) in records {
-        out.push(
-            tx.upsert(UpsertRecord {
-                fields,
-                status: Status::Published,
-                location_flag: None,
-                hash,
-            })
-            .await
-            .expect("upsert"),
-        );
+        tx.stage(UpsertRecord {
+            fields,
+            status: Status::Published,
+            location_flag: None,
+            hash,
+        })
+        .await
+        .expect("stage");
     }
     let run = ImportRun {
         source: &records[0].0.source,
         format: "csv",
         input: "test.csv",
-    };
-    let counts = ImportCounts {
         read: records.len() as u64,
-        ..ImportCounts::default()
+        rejected: 0,
     };
-    tx.commit(run, &counts).await.expect("commit");
-    out
+    tx.commit(run, false).await.expect("commit")
+}
+
+/// The actor a source's record describes.
+async fn by_source<S: Store>(store: &S, source: &str, source_ref: &str) -> ActorId {
+    store
+        .actor_by_source(source, source_ref)
+        .await
+        .expect("lookup")
+        .unwrap_or_else(|| panic!("no actor for {source}/{source_ref}"))
+}
+
+fn counted(created: u64, updated: u64, unchanged: u64) -> MergeCounts {
+    MergeCounts {
+        created,
+        updated,
+        unchanged,
+    }
 }
 
 async fn reference_data_is_seeded_once_and_read_back_as_written<S: Store>(store: S) {
@@ -299,11 +311,13 @@ async fn imports_upsert_by_source_reference_and_a_dropped_one_changes_nothing<S:
         ],
     )
     .await;
-    assert!(
-        matches!(first[..], [Upserted::Created(_), Upserted::Created(_)]),
-        "{first:?}"
-    );
+    assert_eq!(first, counted(2, 0, 0));
     assert_eq!(store.import_count().await.expect("runs"), 1);
+    let (r1, r2) = (
+        by_source(&store, "csv", "r1").await,
+        by_source(&store, "csv", "r2").await,
+    );
+    assert_ne!(r1, r2);
     let mut renamed = actor("Fablab du quai", "csv", Some("r2"));
     renamed.phone = Some("+33 2 40 00 00 00".into());
     let second = import(
@@ -314,38 +328,82 @@ async fn imports_upsert_by_source_reference_and_a_dropped_one_changes_nothing<S:
         ],
     )
     .await;
-    assert_eq!(second[0], Upserted::Unchanged(first[0].id()));
-    assert_eq!(second[1], Upserted::Updated(first[1].id()));
-    let fablab = store
-        .actor(first[1].id())
-        .await
-        .expect("read")
-        .expect("fablab");
+    assert_eq!(second, counted(0, 1, 1));
+    assert_eq!(by_source(&store, "csv", "r2").await, r2, "same actor");
+    let fablab = store.actor(r2).await.expect("read").expect("fablab");
     assert_eq!(fablab.fields.name, "Fablab du quai");
     assert_eq!(fablab.fields.phone.as_deref(), Some("+33 2 40 00 00 00"));
     assert_eq!(
-        store.actor_sources(first[1].id()).await.expect("sources"),
+        store.actor_sources(r2).await.expect("sources"),
         vec![("csv".to_owned(), "r2".to_owned())]
     );
 
-    // An import dropped before its commit (an error, a kill) leaves no trace.
+    // The same reference twice in one import: the last record wins.
+    let twice = import(
+        &store,
+        &[
+            (actor("Atelier vélo", "csv", Some("r4")), "h4"),
+            (actor("Atelier vélo solidaire", "csv", Some("r4")), "h4b"),
+        ],
+    )
+    .await;
+    assert_eq!(twice, counted(1, 1, 0));
+    let r4 = by_source(&store, "csv", "r4").await;
+    assert_eq!(
+        store
+            .actor(r4)
+            .await
+            .expect("read")
+            .expect("r4")
+            .fields
+            .name,
+        "Atelier vélo solidaire"
+    );
+
+    // A dry run counts exactly and writes nothing.
     let revision = store.revision().await.expect("revision");
+    let mut tx = store.begin_import().await.expect("begin");
+    let dry = actor("Essai", "csv", Some("r5"));
+    tx.stage(UpsertRecord {
+        fields: &dry,
+        status: Status::Published,
+        location_flag: None,
+        hash: "h5",
+    })
+    .await
+    .expect("stage");
+    let run = ImportRun {
+        source: "csv",
+        format: "csv",
+        input: "dry.csv",
+        read: 1,
+        rejected: 0,
+    };
+    assert_eq!(
+        tx.commit(run, true).await.expect("dry run"),
+        counted(1, 0, 0)
+    );
+    assert_eq!(
+        store.actor_by_source("csv", "r5").await.expect("lookup"),
+        None
+    );
+    assert_eq!(store.import_count().await.expect("runs"), 3);
+
+    // An import dropped before its commit (an error, a kill) leaves no trace.
     {
         let mut tx = store.begin_import().await.expect("begin");
         let ghost = actor("Fantôme", "csv", Some("r3"));
-        let done = tx
-            .upsert(UpsertRecord {
-                fields: &ghost,
-                status: Status::Published,
-                location_flag: None,
-                hash: "h3",
-            })
-            .await
-            .expect("upsert");
-        assert!(matches!(done, Upserted::Created(_)));
+        tx.stage(UpsertRecord {
+            fields: &ghost,
+            status: Status::Published,
+            location_flag: None,
+            hash: "h3",
+        })
+        .await
+        .expect("stage");
     }
-    assert_eq!(store.published_ids(true).await.expect("ids").len(), 2);
-    assert_eq!(store.import_count().await.expect("runs"), 2);
+    assert_eq!(store.published_ids(true).await.expect("ids").len(), 3);
+    assert_eq!(store.import_count().await.expect("runs"), 3);
     // Give an asynchronous rollback time to land before reading the counter.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(store.revision().await.expect("revision"), revision);
@@ -360,15 +418,23 @@ async fn a_known_siret_from_another_source_merges_into_one_actor<S: Store>(store
     );
     sirene.siret = siret("44231017000018");
     sirene.precision = GeocodePrecision::Commune;
-    let created = import(&store, &[(sirene, "s1")]).await;
-    let id = created[0].id();
+    assert_eq!(import(&store, &[(sirene, "s1")]).await, counted(1, 0, 0));
+    let id = by_source(&store, "sirene", "44231017000018").await;
     let mut gogo = actor("La Bricolerie", "gogocarto", Some("gc-7"));
     gogo.siret = siret("44231017000018");
     gogo.email = Some("bonjour@bricolerie.example".into());
     gogo.categories = vec!["fablab".into()];
     gogo.location = LonLat::new(-1.56, 47.22).expect("point");
-    let merged = import(&store, &[(gogo, "g1")]).await;
-    assert_eq!(merged, vec![Upserted::Merged(id)]);
+    // Two new references of another source with one SIRET: one actor for all three.
+    let mut gogo2 = actor("Bricolerie (antenne)", "gogocarto", Some("gc-8"));
+    gogo2.siret = siret("44231017000018");
+    gogo2.phone = Some("+33 2 40 00 00 01".into());
+    assert_eq!(
+        import(&store, &[(gogo, "g1"), (gogo2, "g2")]).await,
+        counted(0, 2, 0)
+    );
+    assert_eq!(by_source(&store, "gogocarto", "gc-7").await, id);
+    assert_eq!(by_source(&store, "gogocarto", "gc-8").await, id);
     let a = store.actor(id).await.expect("read").expect("actor");
     assert_eq!(
         a.fields.name, "ASSOCIATION LA BRICOLERIE",
@@ -378,6 +444,7 @@ async fn a_known_siret_from_another_source_merges_into_one_actor<S: Store>(store
         a.fields.email.as_deref(),
         Some("bonjour@bricolerie.example")
     );
+    assert_eq!(a.fields.phone.as_deref(), Some("+33 2 40 00 00 01"));
     assert_eq!(a.fields.categories, vec!["epicerie-solidaire", "fablab"]);
     assert_eq!(
         a.fields.precision,
@@ -388,10 +455,25 @@ async fn a_known_siret_from_another_source_merges_into_one_actor<S: Store>(store
         store.actor_sources(id).await.expect("sources"),
         vec![
             ("gogocarto".to_owned(), "gc-7".to_owned()),
+            ("gogocarto".to_owned(), "gc-8".to_owned()),
             ("sirene".to_owned(), "44231017000018".to_owned())
         ]
     );
     assert_eq!(store.published_ids(true).await.expect("ids"), vec![id]);
+
+    // New references sharing a SIRET nobody has yet make one new actor.
+    let mut x = actor("Coop A", "csv", Some("x1"));
+    x.siret = siret("78282031000020");
+    let mut y = actor("Coop A (atelier)", "csv", Some("x2"));
+    y.siret = siret("78282031000020");
+    assert_eq!(
+        import(&store, &[(x, "x1"), (y, "x2")]).await,
+        counted(1, 1, 0)
+    );
+    assert_eq!(
+        by_source(&store, "csv", "x1").await,
+        by_source(&store, "csv", "x2").await
+    );
 }
 
 async fn audited_writes_keep_their_history_and_a_contribution_is_decided_once<S: Store>(store: S) {

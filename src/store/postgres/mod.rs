@@ -6,10 +6,10 @@
 //!   name, in `sqlx-postgres`'s `Migrate::lock`), so instances starting together migrate once.
 //! - The revision moves at commit time only (a deferred trigger), so that a long import never
 //!   holds a lock that other writers wait for; it is also sent by `NOTIFY` on the channel
-//!   [`CHANNEL`], which [`listen`] turns into [`ChangeFeed`] signals.
-//! - Bulk loads use `COPY … FROM STDIN` ([`copy`]); an import is one transaction in which every
-//!   record that writes runs under a savepoint, so that a record refused by a constraint does
-//!   not abort the others ([`import`]).
+//!   [`CHANNEL`], which the listener (`listen.rs`) turns into [`ChangeFeed`] signals.
+//! - Bulk loads use `COPY … FROM STDIN` (`copy.rs`); an import is one transaction in which
+//!   every record that writes runs under a savepoint, so that a record refused by a constraint
+//!   does not abort the others (`import.rs`).
 //!
 //! Every value is bound; the only SQL built with `format!` joins constant column lists.
 
@@ -132,8 +132,7 @@ async fn probe(connect: &PgConnectOptions, timeout: Duration, shown_url: &str) -
     let mut backoff = Duration::from_millis(50);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let failure = match tokio::time::timeout(left, PgConnection::connect_with(connect)).await
-        {
+        let failure = match tokio::time::timeout(left, PgConnection::connect_with(connect)).await {
             Ok(Ok(conn)) => {
                 // Only a probe: whether it closes gracefully does not matter.
                 let _ = conn.close().await;
@@ -185,7 +184,8 @@ fn connect_failure(e: &sqlx::Error) -> String {
 /// when dropped, still holding the lock (a session-level lock outlives transactions), and the
 /// lock would never be released (advisory locks are also re-entrant per session, so a later
 /// `seed_lock` on that connection would not even wait). Closing the connection ends the
-/// session, and the server releases the lock, also when this process crashes.
+/// session, and the server releases the lock, also when this process crashes. Detached, it
+/// does not count in the pool either, so seeding keeps every pooled connection for its work.
 struct SeedSession(Option<PgConnection>);
 
 impl Drop for SeedSession {
@@ -216,10 +216,10 @@ const COPY_ACTORS: &str = "COPY actors (id, name, description, categories, famil
 
 /// The columns [`Store::actor_rows`] reads, by position in [`push_actor_row`].
 const ACTOR_ROWS_QUERY: &str = "SELECT id, name, categories, family, is_tiers_lieu, is_ptce, is_reseau, commune_code, \
-     lon_e7, lat_e7, precision, demo, opening_hours FROM actors WHERE status = 'published' AND id >= $1 AND id < $2";
+     lon_e7, lat_e7, precision, demo, opening_hours FROM actors WHERE status = 'published'";
 
-/// Below this many actors, [`Store::actor_rows`] reads on one connection.
-const ACTOR_ROWS_SPLIT: i64 = 50_000;
+/// Rows handed to the parsing thread at once by [`Store::actor_rows`].
+const ACTOR_BATCH: usize = 2048;
 
 impl Store for PgStore {
     type Import = PgImport;
@@ -249,8 +249,9 @@ impl Store for PgStore {
         Ok(n > 0)
     }
 
-    /// Territories go in by one `COPY` (35 000 rows and hundreds of megabytes of GeoJSON in
-    /// seconds), categories row by row (a few dozen), all in one transaction.
+    /// Territories go in by one `COPY` (the embedded 36 000, 40 MB of GeoJSON, in well under
+    /// a second on a local server), categories row by row (a few dozen), all in one
+    /// transaction.
     async fn seed_reference(
         &self,
         territories: &[TerritoryRecord],
@@ -398,26 +399,47 @@ impl Store for PgStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Loads published actors, streamed and decoded in place: each row's text is read where
-    /// the driver received it (no string per field), and pushed into the index's arenas.
-    /// From [`ACTOR_ROWS_SPLIT`] actors on, two connections read the two halves of the id
-    /// range at once (the server prepares one half while this process decodes the other);
-    /// each feeds its own [`ActorRows`] and the second is appended to the first.
+    /// Loads published actors. The driver's work (reading the socket, splitting rows) and the
+    /// index's (decoding, escaping and folding names into its arenas) each take a large share
+    /// of the time at a million actors, so they run side by side: the rows are streamed in batches
+    /// of [`ACTOR_BATCH`] to one blocking thread, which decodes each row's texts where the
+    /// driver received them (no string per field) while the next batch arrives.
     ///
-    /// The halves are separate statements, so a write committed during the load may be seen
-    /// by one half only; every write publishes a new snapshot after it commits, and that
-    /// reload sees it whole.
+    /// One connection: reading the two halves of the id range on two (as SQLite does) was no
+    /// faster here (1 000 000 actors, server on the same two cores), and a pool of one or two
+    /// connections would make the second reader wait for the first.
     async fn actor_rows(&self, catalog: &Catalog) -> Result<ActorRows> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            sqlx::query_as("SELECT min(id), max(id) FROM actors")
-                .fetch_one(&self.pool)
-                .await?;
+        // With the planner's estimate of the number of rows (-1 before the first ANALYZE),
+        // to size the arenas once.
+        let (first, last, estimate): (Option<i64>, Option<i64>, i64) = sqlx::query_as(
+            "SELECT min(id), max(id), \
+             (SELECT reltuples FROM pg_class WHERE oid = 'actors'::regclass)::bigint FROM actors",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(ActorRows::default());
         };
-        let mut out = ActorRows::default();
-        self.read_actor_rows(catalog, first, last.saturating_add(1), &mut out)
-            .await?;
+        let span = last.saturating_sub(first).saturating_add(1);
+        let capacity = usize::try_from(estimate.clamp(0, span)).unwrap_or(0);
+        // One parsing thread, as on SQLite (every thread that allocates keeps its own malloc
+        // arena). Unbounded: it keeps up with the reader, so few batches wait.
+        let (send, receive) = std::sync::mpsc::channel::<Vec<PgRow>>();
+        let parser_catalog = catalog.clone();
+        let parser = tokio::task::spawn_blocking(move || -> Result<ActorRows> {
+            let mut out = ActorRows::with_capacity(capacity);
+            for batch in receive {
+                for row in &batch {
+                    push_actor_row(row, &parser_catalog, &mut out)?;
+                }
+            }
+            Ok(out)
+        });
+        let read = read_actor_rows(&self.pool, send).await;
+        let out = parser
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("actor parser: {e}")))??;
+        read?;
         Ok(out)
     }
 
@@ -467,6 +489,17 @@ impl Store for PgStore {
         .bind(id.0)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn actor_by_source(&self, source: &str, source_ref: &str) -> Result<Option<ActorId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT actor_id FROM actor_sources WHERE source = $1 AND source_ref = $2",
+        )
+        .bind(source)
+        .bind(source_ref)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(ActorId))
     }
 
     async fn revision(&self) -> Result<i64> {
@@ -569,24 +602,28 @@ impl Store for PgStore {
     }
 }
 
-impl PgStore {
-    /// Reads the published actors of ids `start..end` into `out`.
-    async fn read_actor_rows(
-        &self,
-        catalog: &Catalog,
-        start: i64,
-        end: i64,
-        out: &mut ActorRows,
-    ) -> Result<()> {
-        let mut rows = sqlx::query(ACTOR_ROWS_QUERY)
-            .bind(start)
-            .bind(end)
-            .fetch(&self.pool);
-        while let Some(row) = rows.try_next().await? {
-            push_actor_row(&row, catalog, out)?;
+/// Streams the published actors to the parser, in batches (and closes the channel).
+async fn read_actor_rows(pool: &PgPool, send: std::sync::mpsc::Sender<Vec<PgRow>>) -> Result<()> {
+    let mut rows = sqlx::query(ACTOR_ROWS_QUERY).fetch(pool);
+    let mut batch = Vec::with_capacity(ACTOR_BATCH);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(row);
+        if batch.len() == ACTOR_BATCH
+            && send
+                .send(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(ACTOR_BATCH),
+                ))
+                .is_err()
+        {
+            return Ok(()); // The parser stopped on an error, reported by the caller.
         }
-        Ok(())
     }
+    if !batch.is_empty() {
+        // An error here means the parser stopped: the caller reports why.
+        let _ = send.send(batch);
+    }
+    Ok(())
 }
 
 /// Decodes one row of [`ACTOR_ROWS_QUERY`] (texts borrowed from the row) into `out`.

@@ -1,15 +1,15 @@
 //! SQLite backend: one file, created and migrated on first start; the zero-setup default.
 
 mod admin;
+mod import;
+
+pub use import::SqliteImport;
 
 use super::rows::{
     ACTOR_COLUMNS, ActorRow, CategoryRow, ContentValues, TERRITORY_COLUMNS, TerritoryRow,
-    bind_content, corrupt, merged_categories, now_ms, now_utc, records,
+    bind_content, corrupt, now_ms, now_utc, records,
 };
-use super::{
-    Backend, ChangeFeed, ImportCounts, ImportRun, ImportSession, RateDecision, Result, SeedLock,
-    Store, StoreError, StoreOptions, UpsertRecord, Upserted,
-};
+use super::{Backend, ChangeFeed, RateDecision, Result, SeedLock, Store, StoreError, StoreOptions};
 use crate::domain::actor::{ActorFields, ActorRecord};
 use crate::domain::territory::{TerritoryRecord, write_area_geometry};
 use crate::domain::{
@@ -343,6 +343,17 @@ impl Store for SqliteStore {
         .await?)
     }
 
+    async fn actor_by_source(&self, source: &str, source_ref: &str) -> Result<Option<ActorId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT actor_id FROM actor_sources WHERE source = ? AND source_ref = ?",
+        )
+        .bind(source)
+        .bind(source_ref)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(ActorId))
+    }
+
     async fn revision(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
@@ -352,24 +363,20 @@ impl Store for SqliteStore {
     }
 
     async fn begin_import(&self) -> Result<SqliteImport> {
-        let mut conn = self.pool.acquire().await?;
-        // A large import touches many pages: a bigger page cache (128 MiB, bounded) keeps
-        // SQLite from spilling them to the log one by one before the commit.
-        sqlx::query("PRAGMA cache_size = -131072")
-            .execute(&mut *conn)
-            .await?;
-        // Every row fires the revision trigger, so every statement keeps a statement journal
-        // to undo itself: in memory rather than in a temporary file, one write per page.
-        sqlx::query("PRAGMA temp_store = MEMORY")
-            .execute(&mut *conn)
-            .await?;
-        // Take the write lock now: a concurrent writer waits for the busy timeout rather
-        // than failing halfway through the import.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        Ok(SqliteImport {
-            conn: Some(conn),
-            started_at: now_utc(),
-        })
+        // Beside the store (same disk, the operator's folder), or in the temporary folder for a
+        // store in memory.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(".import-{}-{n}.staging", std::process::id());
+        let path = match &self.file {
+            Some(f) => {
+                let mut p = f.clone().into_os_string();
+                p.push(name);
+                PathBuf::from(p)
+            }
+            None => std::env::temp_dir().join(format!("ancrage{name}")),
+        };
+        SqliteImport::begin(self.pool.clone(), path, now_utc()).await
     }
 
     async fn import_count(&self) -> Result<u64> {
@@ -507,169 +514,6 @@ async fn update_actor(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-/// Completes an actor with what another source knows: missing values, extra categories, and
-/// a better location when the actor's is only its commune's.
-async fn fill_gaps(conn: &mut sqlx::SqliteConnection, id: i64, a: &ActorFields) -> Result<()> {
-    let current: Option<String> = sqlx::query_scalar("SELECT categories FROM actors WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let v = ContentValues::of(a);
-    let better = a.precision != GeocodePrecision::Commune;
-    sqlx::query(
-        "UPDATE actors SET categories = ?1, description = coalesce(description, ?2), siret = coalesce(siret, ?3), \
-         street = coalesce(street, ?4), postcode = coalesce(postcode, ?5), website = coalesce(website, ?6), \
-         email = coalesce(email, ?7), phone = coalesce(phone, ?8), opening_hours = coalesce(opening_hours, ?9), \
-         accessibility = coalesce(accessibility, ?10), \
-         lon = CASE WHEN precision = 'commune' AND ?11 THEN ?12 ELSE lon END, \
-         lat = CASE WHEN precision = 'commune' AND ?11 THEN ?13 ELSE lat END, \
-         lon_e7 = CASE WHEN precision = 'commune' AND ?11 THEN ?14 ELSE lon_e7 END, \
-         lat_e7 = CASE WHEN precision = 'commune' AND ?11 THEN ?15 ELSE lat_e7 END, \
-         precision = CASE WHEN precision = 'commune' AND ?11 THEN ?16 ELSE precision END, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?17",
-    )
-    .bind(merged_categories(current.as_deref().unwrap_or(""), &a.categories))
-    .bind(v.description)
-    .bind(v.siret)
-    .bind(v.street)
-    .bind(v.postcode)
-    .bind(v.website)
-    .bind(v.email)
-    .bind(v.phone)
-    .bind(v.opening_hours)
-    .bind(v.accessibility)
-    .bind(better)
-    .bind(v.lon)
-    .bind(v.lat)
-    .bind(v.lon_e7)
-    .bind(v.lat_e7)
-    .bind(v.precision)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn touch_source(
-    conn: &mut sqlx::SqliteConnection,
-    source: &str,
-    source_ref: &str,
-    actor_id: i64,
-    hash: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
-         fields_hash = excluded.fields_hash, last_seen = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-    )
-    .bind(source)
-    .bind(source_ref)
-    .bind(actor_id)
-    .bind(hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// An import transaction on one connection (`BEGIN IMMEDIATE` … `COMMIT`). Dropped without
-/// [`ImportSession::commit`] (an error, Ctrl-C, a crash), it is rolled back: the connection is
-/// closed rather than returned to the pool, and SQLite discards the uncommitted pages.
-pub struct SqliteImport {
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
-    started_at: String,
-}
-
-impl Drop for SqliteImport {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // Closing without COMMIT rolls the transaction back.
-            drop(conn.detach());
-        }
-    }
-}
-
-impl SqliteImport {
-    fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
-        self.conn
-            .as_deref_mut()
-            .ok_or_else(|| StoreError::Corrupt("the import transaction is closed".into()))
-    }
-}
-
-impl ImportSession for SqliteImport {
-    async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
-        let a = r.fields;
-        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
-            StoreError::Corrupt("an imported record needs a source reference".into())
-        })?;
-        let siret = a.siret.as_ref().map(crate::domain::Siret::as_str);
-        let conn = self.conn()?;
-        // One round trip for the lookups: this source's record (and whether the actor is
-        // this source's own), and an actor with the SIRET.
-        let (known_id, known_hash, owns, same_siret): (
-            Option<i64>,
-            Option<String>,
-            Option<bool>,
-            Option<i64>,
-        ) = sqlx::query_as(
-            "SELECT s.actor_id, s.fields_hash, a.source = ?3 AND a.source_ref = ?4, \
-             (SELECT id FROM actors WHERE ?1 IS NOT NULL AND siret = ?1 AND status <> 'archived' ORDER BY id LIMIT 1) \
-             FROM (SELECT 1) LEFT JOIN actor_sources s ON s.source = ?3 AND s.source_ref = ?4 \
-             LEFT JOIN actors a ON a.id = s.actor_id",
-        )
-        .bind(siret)
-        .bind(siret)
-        .bind(&a.source)
-        .bind(source_ref)
-        .fetch_one(&mut *conn)
-        .await?;
-        if let Some(id) = known_id {
-            if known_hash.as_deref() == Some(r.hash) {
-                return Ok(Upserted::Unchanged(ActorId(id)));
-            }
-            if owns == Some(true) {
-                update_actor(conn, id, a, r.status, r.location_flag).await?;
-            } else {
-                fill_gaps(conn, id, a).await?;
-            }
-            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
-            return Ok(Upserted::Updated(ActorId(id)));
-        }
-        if let Some(id) = same_siret {
-            fill_gaps(conn, id, a).await?;
-            touch_source(conn, &a.source, source_ref, id, r.hash).await?;
-            return Ok(Upserted::Merged(ActorId(id)));
-        }
-        let id = insert_actor(conn, a, r.status, r.location_flag).await?;
-        touch_source(conn, &a.source, source_ref, id.0, r.hash).await?;
-        Ok(Upserted::Created(id))
-    }
-
-    async fn commit(mut self, run: ImportRun<'_>, counts: &ImportCounts) -> Result<()> {
-        let started_at = self.started_at.clone();
-        let conn = self.conn()?;
-        sqlx::query(
-            "INSERT INTO import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(run.source)
-        .bind(run.format)
-        .bind(run.input)
-        .bind(started_at)
-        .bind(i64::try_from(counts.read).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.created).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.updated).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.unchanged).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.rejected).unwrap_or(i64::MAX))
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-        // Committed: the connection can go back to the pool.
-        self.conn.take();
-        Ok(())
-    }
 }
 
 /// One actor of a JSON batch, in the order of the batch query's `json_array`. Short fields
