@@ -58,6 +58,29 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// Move a whole store between backends (SQLite file ↔ PostgreSQL database).
+    Store {
+        /// What to do.
+        #[command(subcommand)]
+        action: StoreCommand,
+    },
+}
+
+/// Subcommands of `ancrage store`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every table of a store (territories, categories, actors with their ids, sources,
+    /// imports, history, contributions, tokens) into an empty store, in one transaction, then
+    /// check the counts. The target is created and migrated if needed; nothing is written to it
+    /// if anything fails.
+    Copy {
+        /// The store to read: sqlite://PATH or postgres://…
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty store to write: sqlite://PATH or postgres://…
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 /// Subcommands of `ancrage admin`.

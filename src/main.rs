@@ -1,6 +1,6 @@
 //! The `ancrage` binary: parses the command line and runs the library.
 
-use ancrage::cli::{AdminCommand, Cli, Command, ExportArgs, ImportArgs};
+use ancrage::cli::{AdminCommand, Cli, Command, ExportArgs, ImportArgs, StoreCommand};
 use ancrage::config::Settings;
 use ancrage::ingest::run::ImportRequest;
 use ancrage::startup::{AppState, Application};
@@ -31,7 +31,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(
                 "Ancrage is serving http://{} (store {})",
                 display_addr(&settings.bind, app.port()),
-                settings.database_url
+                ancrage::store::redact_url(&settings.database_url)
             );
             app.run_until_stopped().await?;
         }
@@ -40,7 +40,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let snap = state.snapshot.load();
             tracing::info!(
                 "store {} ready: {} territories, {} published actors",
-                settings.database_url,
+                ancrage::store::redact_url(&settings.database_url),
                 snap.territories.len(),
                 snap.actors.len()
             );
@@ -48,6 +48,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import(args)) => import(&settings, args).await?,
         Some(Command::Export(args)) => export(&settings, args).await?,
         Some(Command::Admin { action }) => admin(&settings, action).await?,
+        Some(Command::Store {
+            action: StoreCommand::Copy { from, to },
+        }) => copy(&settings, &from, &to).await?,
     }
     Ok(())
 }
@@ -152,6 +155,58 @@ async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> 
     .await;
     store.close().await;
     result
+}
+
+async fn copy(settings: &Settings, from: &str, to: &str) -> anyhow::Result<()> {
+    use ancrage::store::copy::{CopyTable, copy_store};
+    use ancrage::store::redact_url;
+    use std::io::IsTerminal;
+    let source = AnyStore::open(from, settings.store).await?;
+    let target = AnyStore::open(to, settings.store).await?;
+    let tty = std::io::stderr().is_terminal();
+    let tick = if tty {
+        std::time::Duration::from_millis(200)
+    } else {
+        std::time::Duration::from_secs(2)
+    };
+    let mut last = std::time::Instant::now();
+    let mut progress = |table: CopyTable, done: u64, total: u64| {
+        let finished = done == total;
+        if !finished && last.elapsed() < tick {
+            return;
+        }
+        last = std::time::Instant::now();
+        let percent = if total == 0 { 100 } else { done * 100 / total };
+        let mut err = std::io::stderr().lock();
+        let line = format!(
+            "copy {:<14} {done:>9} / {total:<9} {percent:>3} %",
+            table.name()
+        );
+        let _ = if tty {
+            write!(err, "\r{line}\x1b[K")
+        } else {
+            writeln!(err, "{line}")
+        };
+        if tty && finished {
+            let _ = writeln!(err);
+        }
+    };
+    let result = copy_store(&source, &target, &mut progress).await;
+    source.close().await;
+    target.close().await;
+    let report = result?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "copied {} to {} in {:.1} s, counts checked:",
+        redact_url(from),
+        redact_url(to),
+        report.elapsed.as_secs_f64()
+    )?;
+    for (table, rows) in report.tables {
+        writeln!(out, "  {table:<14} {rows:>9}")?;
+    }
+    Ok(())
 }
 
 fn display_addr(bind: &str, port: u16) -> String {

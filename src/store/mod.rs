@@ -7,6 +7,7 @@
 //! suite against both backends.
 
 pub mod admin;
+pub mod copy;
 mod error;
 mod feed;
 pub mod postgres;
@@ -217,6 +218,26 @@ pub trait ImportSession: Send {
     ) -> impl Future<Output = Result<MergeCounts>> + Send;
 }
 
+/// A whole store being written by a copy: one transaction, committed whole or not at all.
+pub trait RestoreSession: Send {
+    /// Inserts rows of `table`, each a JSON object keyed by column name, as
+    /// [`copy::CopyTable::columns`] lists them.
+    ///
+    /// # Errors
+    /// On a database error or a row that breaks the schema.
+    fn put(
+        &mut self,
+        table: copy::CopyTable,
+        rows: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Commits the copy (and moves id sequences past the copied ids).
+    ///
+    /// # Errors
+    /// On a database error (nothing is written then).
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+}
+
 /// Every operation the service needs from its source of truth. Implementations keep
 /// semantics identical (the conformance suite in `tests/store` checks it): times are RFC 3339
 /// UTC strings, positions are kept to 1e-7 degree, every change to actors moves the
@@ -224,6 +245,8 @@ pub trait ImportSession: Send {
 pub trait Store: Clone + Send + Sync + 'static {
     /// The import transaction of this backend.
     type Import: ImportSession;
+    /// The copy transaction of this backend.
+    type Restore: RestoreSession;
 
     /// Which backend this is.
     fn backend(&self) -> Backend;
@@ -458,6 +481,29 @@ pub trait Store: Clone + Send + Sync + 'static {
         per_hour: u32,
     ) -> impl Future<Output = Result<RateDecision>> + Send;
 
+    /// Number of rows in `table`.
+    ///
+    /// # Errors
+    /// On a database error.
+    fn count_rows(&self, table: copy::CopyTable) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Sends every row of `table`, as JSON objects keyed by column name, in batches of at most
+    /// [`copy::COPY_BATCH`], in primary-key order; stops when the receiver is gone.
+    ///
+    /// # Errors
+    /// On a database error.
+    fn dump(
+        &self,
+        table: copy::CopyTable,
+        out: tokio::sync::mpsc::Sender<Vec<String>>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Starts writing a copy of another store into this one.
+    ///
+    /// # Errors
+    /// On a database error.
+    fn begin_restore(&self) -> impl Future<Output = Result<Self::Restore>> + Send;
+
     /// Starts listening for changes committed by other processes, when the backend can tell
     /// (PostgreSQL `LISTEN/NOTIFY`); on SQLite the feed stays unsupported and the revision
     /// poll alone applies.
@@ -555,8 +601,33 @@ macro_rules! forward {
     };
 }
 
+/// The copy transaction of [`AnyStore`].
+pub enum AnyRestore {
+    /// On SQLite.
+    Sqlite(<sqlite::SqliteStore as Store>::Restore),
+    /// On PostgreSQL.
+    Postgres(<postgres::PgStore as Store>::Restore),
+}
+
+impl RestoreSession for AnyRestore {
+    async fn put(&mut self, table: copy::CopyTable, rows: &[String]) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.put(table, rows).await,
+            Self::Postgres(s) => s.put(table, rows).await,
+        }
+    }
+
+    async fn commit(self) -> Result<()> {
+        match self {
+            Self::Sqlite(s) => s.commit().await,
+            Self::Postgres(s) => s.commit().await,
+        }
+    }
+}
+
 impl Store for AnyStore {
     type Import = AnyImport;
+    type Restore = AnyRestore;
 
     fn backend(&self) -> Backend {
         match self {
@@ -672,6 +743,22 @@ impl Store for AnyStore {
     }
     async fn take_rate(&self, key: &str, per_hour: u32) -> Result<RateDecision> {
         forward!(self.take_rate(key, per_hour))
+    }
+    async fn count_rows(&self, table: copy::CopyTable) -> Result<u64> {
+        forward!(self.count_rows(table))
+    }
+    async fn dump(
+        &self,
+        table: copy::CopyTable,
+        out: tokio::sync::mpsc::Sender<Vec<String>>,
+    ) -> Result<()> {
+        forward!(self.dump(table, out))
+    }
+    async fn begin_restore(&self) -> Result<AnyRestore> {
+        match self {
+            Self::Sqlite(s) => Ok(AnyRestore::Sqlite(s.begin_restore().await?)),
+            Self::Postgres(s) => Ok(AnyRestore::Postgres(s.begin_restore().await?)),
+        }
     }
     fn listen(&self, feed: std::sync::Arc<ChangeFeed>) {
         match self {

@@ -381,3 +381,63 @@ fn on_postgres_no_write_waits_for_an_import() {
     no_write_waits_for_an_import(&cluster.url(&name), 30_000);
     cluster.drop_database(&name);
 }
+
+#[test]
+fn the_command_line_copies_a_sqlite_store_to_postgres_and_back() {
+    let Some(cluster) = postgres::cluster() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = format!("sqlite://{}", dir.path().join("ancrage.db").display());
+    let seed = ancrage(&sqlite).arg("seed").output().expect("seed");
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let name = postgres::Cluster::unique_name("cli_copy");
+    cluster.create_database(&name, None).expect("database");
+    let pg = cluster.url(&name);
+    let copy = |from: &str, to: &str| {
+        let out = ancrage(&sqlite)
+            .args(["store", "copy", "--from", from, "--to", to])
+            .output()
+            .expect("copy");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.success(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, report, progress) = copy(&sqlite, &pg);
+    assert!(ok, "{report}{progress}");
+    assert!(report.contains("counts checked"), "{report}");
+    assert!(
+        progress.contains("copy territories"),
+        "a progress line per table: {progress}"
+    );
+    let territories = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("territories"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("territories copied");
+    assert_eq!(territories, 34_875 + 1_255 + 101 + 18);
+    // Into a store that has data: refused, with a reason.
+    let (ok, _, err) = copy(&sqlite, &pg);
+    assert!(!ok);
+    assert!(err.contains("not empty"), "{err}");
+    // A server on the copy answers as one on the original.
+    let original = Instance::start(&sqlite);
+    let copied = Instance::start(&pg);
+    original.wait_ready(Duration::from_secs(120));
+    copied.wait_ready(Duration::from_secs(120));
+    assert_eq!(copied.count(), original.count());
+    // And back into a new file.
+    let back = format!("sqlite://{}", dir.path().join("back.db").display());
+    let (ok, report, progress) = copy(&pg, &back);
+    assert!(ok, "{report}{progress}");
+    drop(copied);
+    cluster.drop_database(&name);
+}

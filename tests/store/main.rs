@@ -723,3 +723,159 @@ conformance!(
     rate_limits_are_counted_per_key_in_the_store,
     concurrent_writers_all_succeed,
 );
+
+/// Everything a store holds, read through the contract, to compare two stores.
+async fn contents<S: Store>(store: &S) -> String {
+    let mut territories = store.territories().await.expect("territories");
+    territories.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
+    let ids = store
+        .admin_actors(None, None, 1_000_000, 0)
+        .await
+        .expect("actors");
+    let mut ids: Vec<ActorId> = ids.records.iter().map(|r| r.id).collect();
+    ids.sort();
+    let records = store.actor_records(&ids).await.expect("records");
+    let mut sources = Vec::new();
+    let mut history = Vec::new();
+    for id in &ids {
+        sources.push(store.actor_sources(*id).await.expect("sources"));
+        history.push(store.history(*id).await.expect("history"));
+    }
+    format!(
+        "{territories:?}\n{:?}\n{records:?}\n{sources:?}\n{history:?}\n{:?}\n{:?}\n{}\n{:?}",
+        store.categories().await.expect("categories"),
+        store
+            .contributions(None, 1000, 0)
+            .await
+            .expect("contributions"),
+        store.tokens().await.expect("tokens"),
+        store.import_count().await.expect("imports"),
+        [
+            store.seeded("reference").await.expect("step"),
+            store.seeded("demo-actors").await.expect("step")
+        ],
+    )
+}
+
+/// A store copied SQLite → PostgreSQL → SQLite holds the same data at every step, ids
+/// included, and new rows continue after the copied ids; a copy never writes into a store
+/// that has data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_copied_between_backends_keeps_everything() {
+    use ancrage::store::copy::copy_store;
+    let Some(cluster) = postgres::cluster() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open_sqlite = |name: &str| {
+        let url = format!("sqlite://{}", dir.path().join(name).display());
+        async move { SqliteStore::open(&url, options()).await.expect("sqlite") }
+    };
+    let source = open_sqlite("source.db").await;
+    seeded(&source).await;
+    source
+        .insert_actors(
+            &[(actor("Seedé", "seed", Some("s1")), Status::Published)],
+            Some(("demo-actors", "1 actor")),
+        )
+        .await
+        .expect("insert");
+    let mut with_siret = actor("Bricolerie", "csv", Some("r1"));
+    with_siret.siret = siret("44231017000018");
+    import(
+        &source,
+        &[
+            (with_siret, "h1"),
+            (actor("Fablab", "csv", Some("r2")), "h2"),
+        ],
+    )
+    .await;
+    assert!(
+        source
+            .create_token("camille", &"a".repeat(64))
+            .await
+            .expect("token")
+    );
+    let fields = actor("Café", "admin", None);
+    let changes = json!({"name": {"before": null, "after": "Café"}});
+    let WriteOutcome::Done(cafe) = source
+        .write_actor(
+            ActorWrite::Create {
+                fields: &fields,
+                status: Status::Published,
+                location_flag: Some("outside-commune"),
+            },
+            Audit {
+                author: "camille",
+                action: HistoryAction::Create,
+                changes: &changes,
+                approves: None,
+            },
+        )
+        .await
+        .expect("write")
+    else {
+        panic!("created")
+    };
+    let proposed = json!({"name": "Café des amis", "note": "guillemets \" et \\ barres"});
+    source
+        .add_contribution(NewContribution {
+            kind: ContributionKind::Correction,
+            actor_id: Some(cafe),
+            proposed: &proposed,
+            message: Some("Ligne 1\nLigne 2\tTab"),
+            contributor_email: None,
+        })
+        .await
+        .expect("contribution");
+    let want = contents(&source).await;
+
+    let name = postgres::Cluster::unique_name("copy");
+    cluster.create_database(&name, None).expect("database");
+    let pg = PgStore::open(&cluster.url(&name), options())
+        .await
+        .expect("pg");
+    let mut quiet = |_: ancrage::store::copy::CopyTable, _: u64, _: u64| {};
+    let report = copy_store(&source, &pg, &mut quiet)
+        .await
+        .expect("copy to postgres");
+    assert!(
+        report.tables.iter().any(|(t, n)| *t == "actors" && *n == 4),
+        "{report:?}"
+    );
+    assert_eq!(contents(&pg).await, want, "SQLite → PostgreSQL");
+    assert!(pg.revision().await.expect("revision") > 0);
+
+    let back = open_sqlite("back.db").await;
+    copy_store(&pg, &back, &mut quiet).await.expect("copy back");
+    assert_eq!(contents(&back).await, want, "PostgreSQL → SQLite");
+
+    // New actors are numbered after the copied ones on both.
+    let next_pg = pg
+        .insert_actors(
+            &[(actor("Nouveau", "seed", Some("n")), Status::Published)],
+            None,
+        )
+        .await
+        .expect("insert after copy");
+    assert!(next_pg[0] > cafe, "{next_pg:?} after {cafe}");
+    let next_back = back
+        .insert_actors(
+            &[(actor("Nouveau", "seed", Some("n")), Status::Published)],
+            None,
+        )
+        .await
+        .expect("insert after copy");
+    assert_eq!(next_back, next_pg);
+
+    // Never into a store that holds data; nothing of it changes.
+    let before = contents(&back).await;
+    let refused = copy_store(&source, &back, &mut quiet).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(contents(&back).await, before);
+    pg.close().await;
+    cluster.drop_database(&name);
+}

@@ -2,8 +2,10 @@
 
 mod admin;
 mod import;
+mod restore;
 
 pub use import::SqliteImport;
+pub use restore::SqliteRestore;
 
 use super::rows::{
     ACTOR_COLUMNS, ActorRow, CategoryRow, ContentValues, TERRITORY_COLUMNS, TerritoryRow,
@@ -75,6 +77,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     type Import = SqliteImport;
+    type Restore = SqliteRestore;
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -451,6 +454,22 @@ impl Store for SqliteStore {
 
     async fn take_rate(&self, key: &str, per_hour: u32) -> Result<RateDecision> {
         admin::take_rate(&self.pool, key, per_hour, now_ms()).await
+    }
+
+    async fn count_rows(&self, table: crate::store::copy::CopyTable) -> Result<u64> {
+        restore::count_rows(&self.pool, table).await
+    }
+
+    async fn dump(
+        &self,
+        table: crate::store::copy::CopyTable,
+        out: tokio::sync::mpsc::Sender<Vec<String>>,
+    ) -> Result<()> {
+        restore::dump(&self.pool, table, out).await
+    }
+
+    async fn begin_restore(&self) -> Result<SqliteRestore> {
+        SqliteRestore::begin(&self.pool).await
     }
 
     fn listen(&self, _feed: Arc<ChangeFeed>) {
