@@ -176,7 +176,7 @@ async fn copy(settings: &Settings, from: &str, to: &str) -> anyhow::Result<()> {
             return;
         }
         last = std::time::Instant::now();
-        let percent = if total == 0 { 100 } else { done * 100 / total };
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
         let mut err = std::io::stderr().lock();
         let line = format!(
             "copy {:<14} {done:>9} / {total:<9} {percent:>3} %",

@@ -1,6 +1,6 @@
 //! Rows for `COPY … FROM STDIN` in PostgreSQL's text format: the fastest way to load many rows
-//! (35 000 territories of large GeoJSON, thousands of demonstration actors) in one statement,
-//! with no parameter limit and no per-row round trip.
+//! (36 000 territories of GeoJSON, thousands of demonstration actors, an import's records) in
+//! one statement, with no parameter limit and no per-row round trip.
 //!
 //! The text format separates columns with a tab and rows with a newline, writes `NULL` as
 //! `\N`, and needs a backslash before a backslash, a tab, a newline or a carriage return inside
@@ -10,35 +10,33 @@
 use crate::store::Result;
 use sqlx::PgConnection;
 use sqlx::postgres::PgCopyIn;
-use std::fmt::Write as _;
+use std::io::Write as _;
 
-/// Bytes buffered before they are sent to the server.
+/// Bytes buffered before [`CopyWriter`] sends them to the server.
 const FLUSH_AT: usize = 1 << 20;
 
-/// A `COPY … FROM STDIN` in progress: values are appended to a buffer, sent in chunks of about
-/// a mebibyte.
-pub(super) struct CopyWriter<'c> {
-    copy: PgCopyIn<&'c mut PgConnection>,
+/// Rows in the text format, accumulated in memory.
+#[derive(Default)]
+pub(super) struct CopyBuffer {
     buf: Vec<u8>,
-    /// No value written yet in the current row (no tab before the next one).
-    row_start: bool,
+    /// A value was written in the current row (a tab goes before the next one).
+    in_row: bool,
 }
 
-impl<'c> CopyWriter<'c> {
-    /// Starts `statement` (a constant `COPY table (columns) FROM STDIN`) on `conn`.
-    pub async fn begin(conn: &'c mut PgConnection, statement: &'static str) -> Result<Self> {
-        Ok(Self {
-            copy: conn.copy_in_raw(statement).await?,
-            buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
-            row_start: true,
-        })
+impl CopyBuffer {
+    /// An empty buffer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+            in_row: false,
+        }
     }
 
     fn separate(&mut self) {
-        if !self.row_start {
+        if self.in_row {
             self.buf.push(b'\t');
         }
-        self.row_start = false;
+        self.in_row = true;
     }
 
     /// A text value (`None`: NULL).
@@ -76,10 +74,8 @@ impl<'c> CopyWriter<'c> {
             return;
         };
         self.separate();
-        let mut s = String::with_capacity(24);
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{v}");
-        self.buf.extend_from_slice(s.as_bytes());
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.buf, "{v}");
     }
 
     /// A boolean.
@@ -88,13 +84,59 @@ impl<'c> CopyWriter<'c> {
         self.buf.push(if value { b't' } else { b'f' });
     }
 
+    /// Ends the current row.
+    pub fn end_row(&mut self) {
+        self.buf.push(b'\n');
+        self.in_row = false;
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether no row is held.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Runs `statement` (a constant `COPY table (columns) FROM STDIN`) on `conn` with the rows
+    /// held, and empties the buffer; returns the number of rows stored.
+    pub async fn copy_into(
+        &mut self,
+        conn: &mut PgConnection,
+        statement: &'static str,
+    ) -> Result<u64> {
+        let mut copy = conn.copy_in_raw(statement).await?;
+        copy.send(self.buf.as_slice()).await?;
+        let rows = copy.finish().await?;
+        self.buf.clear();
+        Ok(rows)
+    }
+}
+
+/// A `COPY … FROM STDIN` in progress: rows are written to a [`CopyBuffer`] (through
+/// `Deref`), sent in chunks of about a mebibyte by [`CopyWriter::end_row`].
+pub(super) struct CopyWriter<'c> {
+    copy: PgCopyIn<&'c mut PgConnection>,
+    rows: CopyBuffer,
+}
+
+impl<'c> CopyWriter<'c> {
+    /// Starts `statement` (a constant `COPY table (columns) FROM STDIN`) on `conn`.
+    pub async fn begin(conn: &'c mut PgConnection, statement: &'static str) -> Result<Self> {
+        Ok(Self {
+            copy: conn.copy_in_raw(statement).await?,
+            rows: CopyBuffer::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+        })
+    }
+
     /// Ends the current row, and sends the buffer when it is full.
     pub async fn end_row(&mut self) -> Result<()> {
-        self.buf.push(b'\n');
-        self.row_start = true;
-        if self.buf.len() >= FLUSH_AT {
-            self.copy.send(self.buf.as_slice()).await?;
-            self.buf.clear();
+        self.rows.end_row();
+        if self.rows.len() >= FLUSH_AT {
+            self.copy.send(self.rows.buf.as_slice()).await?;
+            self.rows.buf.clear();
         }
         Ok(())
     }
@@ -102,10 +144,24 @@ impl<'c> CopyWriter<'c> {
     /// Sends what is left and ends the copy; returns the number of rows stored. Dropped
     /// without this (an error), the copy is cancelled and the statement fails.
     pub async fn finish(mut self) -> Result<u64> {
-        if !self.buf.is_empty() {
-            self.copy.send(self.buf.as_slice()).await?;
+        if !self.rows.is_empty() {
+            self.copy.send(self.rows.buf.as_slice()).await?;
         }
         Ok(self.copy.finish().await?)
+    }
+}
+
+impl std::ops::Deref for CopyWriter<'_> {
+    type Target = CopyBuffer;
+
+    fn deref(&self) -> &CopyBuffer {
+        &self.rows
+    }
+}
+
+impl std::ops::DerefMut for CopyWriter<'_> {
+    fn deref_mut(&mut self) -> &mut CopyBuffer {
+        &mut self.rows
     }
 }
 

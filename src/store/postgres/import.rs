@@ -1,310 +1,289 @@
-//! The import transaction, and the actor writes it shares with the administration.
+//! Imports that hold no lock while records arrive: they are staged by `COPY` into a temporary
+//! table of the import's own session (private, not written to the WAL, gone with the
+//! session), then merged into the store by one transaction of set-based statements, the same
+//! rules as SQLite's merge (`sqlite/import.rs`) in the same order. (One difference: a record
+//! supersedes an earlier one of the same source and reference, where SQLite compares the
+//! reference alone; an import has one source, so both agree.)
 //!
-//! An import is one transaction on one connection. In PostgreSQL an error aborts the whole
-//! transaction, so every record that writes runs under the savepoint `r`: a record refused by
-//! a constraint is rolled back to it alone ([`StoreError::Conflict`]) and the import goes on.
-//! Round trips per record: one lookup (a read, outside any savepoint: an unchanged record
-//! costs only that), then, for a record that writes, the savepoint (`RELEASE SAVEPOINT r;
-//! SAVEPOINT r`, one simple query that also releases the previous record's) and one statement
-//! that writes the actor and its `actor_sources` row together (a data-modifying `WITH`).
-//! Round trips dominate the cost (about 0.1 ms each on a local server): a batch upsert in the
-//! contract would let lookups and writes go by the thousand.
+//! Staging costs one round trip per few thousand records and takes no lock on the store: no
+//! other writer ever waits for a running import. The merge holds the row locks of the actors it
+//! writes from its first statement to its commit (seconds for a million records), and moves the
+//! revision once, at commit. Dropped before its commit (an error, Ctrl-C, a crash), an import
+//! closes its connection: the server drops the staging table and rolls back whatever was
+//! under way.
 //!
-//! Each record that writes takes a subtransaction id. PostgreSQL keeps a million of them in one
-//! transaction without trouble (each is released before the next), but while the import runs,
-//! other sessions that meet its uncommitted rows resolve those ids through `pg_subtrans`, which
-//! makes their reads of those rows somewhat slower.
+//! The temporary table is planned from statistics taken once it is loaded (`ANALYZE`;
+//! autovacuum never looks at temporary tables), and the merge runs without statement timeout
+//! (a large import is a deliberate, long statement).
 
-use super::super::rows::{ContentValues, bind_content, merged_categories, now_utc};
-use super::super::{
-    ImportRun, ImportSession, MergeCounts, Result, StoreError, UpsertRecord, Upserted,
-};
-use crate::domain::actor::ActorFields;
-use crate::domain::{ActorId, GeocodePrecision, Status};
+use super::copy::CopyBuffer;
+use crate::store::rows::{ContentValues, now_utc};
+use crate::store::{ImportRun, ImportSession, MergeCounts, Result, StoreError, UpsertRecord};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
 use sqlx::{PgConnection, Postgres};
 
-/// A new actor: the content columns, then source, reference, demo, status and location flag.
-pub(super) const INSERT_ACTOR: &str = "INSERT INTO actors (name, description, categories, family, is_tiers_lieu, is_ptce, \
-     is_reseau, siret, street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, \
-     opening_hours, accessibility, source, source_ref, demo, status, location_flag) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-     $24, $25, $26) RETURNING id";
+/// Bytes of staged rows sent to the server at once (some 10 000 records).
+const STAGE_FLUSH: usize = 4 << 20;
 
-/// Every content column of an actor, then status, location flag, and the id.
-pub(super) const UPDATE_ACTOR: &str = "UPDATE actors SET name = $1, description = $2, categories = $3, family = $4, \
-     is_tiers_lieu = $5, is_ptce = $6, is_reseau = $7, siret = $8, street = $9, postcode = $10, commune_code = $11, \
-     lon = $12, lat = $13, lon_e7 = $14, lat_e7 = $15, precision = $16, website = $17, email = $18, phone = $19, \
-     opening_hours = $20, accessibility = $21, status = $22, location_flag = $23, updated_at = ancrage_now() \
-     WHERE id = $24";
+/// The staging table (a new one per import; dropped when the import ends, or with its session),
+/// and the merge's plan: per staged record, what it does (`action`) to which actor (`target`),
+/// and for a record that fills gaps, its turn among those that fill the same actor.
+const CREATE_STAGED: &str = "DROP TABLE IF EXISTS pg_temp.staged, pg_temp.merge_plan; \
+     CREATE TEMPORARY TABLE staged (seq BIGINT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT NOT NULL, \
+     hash TEXT NOT NULL, status TEXT NOT NULL, location_flag TEXT, name TEXT NOT NULL, description TEXT, \
+     categories TEXT NOT NULL, family TEXT NOT NULL, is_tiers_lieu BOOLEAN NOT NULL, is_ptce BOOLEAN NOT NULL, \
+     is_reseau BOOLEAN NOT NULL, siret TEXT, street TEXT, postcode TEXT, commune_code TEXT NOT NULL, \
+     lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL, lon_e7 BIGINT NOT NULL, lat_e7 BIGINT NOT NULL, \
+     precision TEXT NOT NULL, website TEXT, email TEXT, phone TEXT, opening_hours TEXT, accessibility TEXT, \
+     demo BOOLEAN NOT NULL)";
 
-/// [`INSERT_ACTOR`], then its `actor_sources` row (source $22, reference $23, hash $27);
-/// returns the new id.
-const INSERT_IMPORTED: &str = "WITH w AS (INSERT INTO actors (name, description, categories, family, is_tiers_lieu, \
-     is_ptce, is_reseau, siret, street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, \
-     phone, opening_hours, accessibility, source, source_ref, demo, status, location_flag) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-     $24, $25, $26) RETURNING id) \
-     INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) SELECT $22, $23, w.id, $27 FROM w \
-     ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
-     fields_hash = excluded.fields_hash, last_seen = ancrage_now() RETURNING actor_id";
+/// The staged columns, in the order [`PgImport::stage`] writes them.
+const COPY_STAGED: &str = "COPY pg_temp.staged (seq, source, source_ref, hash, status, location_flag, name, \
+     description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, lon, \
+     lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, demo) FROM STDIN";
 
-/// [`UPDATE_ACTOR`], then the `actor_sources` row of source $25, reference $26, hash $27.
-const UPDATE_IMPORTED: &str = "WITH w AS (UPDATE actors SET name = $1, description = $2, categories = $3, family = $4, \
-     is_tiers_lieu = $5, is_ptce = $6, is_reseau = $7, siret = $8, street = $9, postcode = $10, commune_code = $11, \
-     lon = $12, lat = $13, lon_e7 = $14, lat_e7 = $15, precision = $16, website = $17, email = $18, phone = $19, \
-     opening_hours = $20, accessibility = $21, status = $22, location_flag = $23, updated_at = ancrage_now() \
-     WHERE id = $24 RETURNING id) \
-     INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) SELECT $25, $26, w.id, $27 FROM w \
+/// The plan of the merge, in one pass over the staged records (one simple query of constant
+/// text): SQLite's classification, step by step, as successive `WITH` queries.
+const PLAN: &str = "SET LOCAL statement_timeout = 0; \
+     ANALYZE pg_temp.staged; \
+     CREATE TEMPORARY TABLE merge_plan AS \
+     WITH known AS MATERIALIZED ( \
+         -- The same reference twice: the last record wins, the others are superseded; and this \n\
+         -- source's own earlier record of the reference, if any. \n\
+         SELECT st.seq, st.siret, st.hash, \
+             st.seq < max(st.seq) OVER (PARTITION BY st.source, st.source_ref) AS superseded, \
+             s.actor_id, s.fields_hash, \
+             (a.source = st.source AND a.source_ref IS NOT DISTINCT FROM st.source_ref) AS owns \
+         FROM pg_temp.staged st \
+         LEFT JOIN (actor_sources s JOIN actors a ON a.id = s.actor_id) \
+             ON s.source = st.source AND s.source_ref = st.source_ref), \
+     classified AS MATERIALIZED ( \
+         -- A new reference whose SIRET a non-archived actor has: one actor, two sources. \n\
+         SELECT k.seq, k.siret, k.actor_id, m.id AS siret_actor, \
+             CASE WHEN k.superseded THEN 'superseded' \
+                 WHEN k.actor_id IS NOT NULL THEN CASE WHEN k.fields_hash = k.hash THEN 'unchanged' \
+                     WHEN k.owns THEN 'update' ELSE 'fill' END \
+                 WHEN m.id IS NOT NULL THEN 'merge' \
+                 ELSE 'create' END AS action \
+         FROM known k \
+         LEFT JOIN LATERAL (SELECT min(a.id) AS id FROM actors a \
+             WHERE NOT k.superseded AND k.actor_id IS NULL AND a.siret = k.siret AND a.status <> 'archived') m \
+             ON TRUE), \
+     grouped AS MATERIALIZED ( \
+         -- Two new references with one SIRET: the first creates the actor, the others merge in. \n\
+         SELECT c.seq, c.siret, c.actor_id, c.siret_actor, \
+             CASE WHEN c.action = 'create' AND c.siret IS NOT NULL AND c.seq > \
+                 min(c.seq) FILTER (WHERE c.action = 'create') OVER (PARTITION BY c.siret) \
+                 THEN 'merge-new' ELSE c.action END AS action \
+         FROM classified c), \
+     numbered AS MATERIALIZED ( \
+         -- Ids of the new actors from the identity's sequence, in record order (a volatile \n\
+         -- output is computed after the sort). \n\
+         SELECT g.*, CASE WHEN g.action = 'create' THEN nextval(pg_get_serial_sequence('actors', 'id')) END \
+             AS new_id \
+         FROM grouped g ORDER BY g.seq), \
+     targeted AS ( \
+         SELECT n.seq, n.action, CASE n.action WHEN 'create' THEN n.new_id \
+             WHEN 'merge-new' THEN max(n.new_id) OVER (PARTITION BY n.siret) \
+             WHEN 'merge' THEN n.siret_actor ELSE n.actor_id END AS target \
+         FROM numbered n) \
+     -- Records that fill the same actor apply one after another, in record order. \n\
+     SELECT t.seq, t.action, t.target, CASE WHEN t.action IN ('fill', 'merge', 'merge-new') THEN \
+         row_number() OVER (PARTITION BY t.target, t.action IN ('fill', 'merge', 'merge-new') ORDER BY t.seq) \
+         END AS fill_round \
+     FROM targeted t; \
+     ANALYZE pg_temp.merge_plan";
+
+/// New actors, with their ids, in record order; then the changed records of their own source
+/// replace every value of their actors.
+const WRITE_OWN: &str = "INSERT INTO actors (id, name, description, categories, family, is_tiers_lieu, is_ptce, \
+         is_reseau, siret, street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, \
+         opening_hours, accessibility, source, source_ref, demo, status, location_flag) \
+     SELECT p.target, st.name, st.description, st.categories, st.family, st.is_tiers_lieu, st.is_ptce, \
+         st.is_reseau, st.siret, st.street, st.postcode, st.commune_code, st.lon, st.lat, st.lon_e7, st.lat_e7, \
+         st.precision, st.website, st.email, st.phone, st.opening_hours, st.accessibility, st.source, st.source_ref, \
+         st.demo, st.status, st.location_flag \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq WHERE p.action = 'create' ORDER BY p.seq; \
+     UPDATE actors a SET name = st.name, description = st.description, categories = st.categories, \
+         family = st.family, is_tiers_lieu = st.is_tiers_lieu, is_ptce = st.is_ptce, is_reseau = st.is_reseau, \
+         siret = st.siret, street = st.street, postcode = st.postcode, commune_code = st.commune_code, \
+         lon = st.lon, lat = st.lat, lon_e7 = st.lon_e7, lat_e7 = st.lat_e7, precision = st.precision, \
+         website = st.website, email = st.email, phone = st.phone, opening_hours = st.opening_hours, \
+         accessibility = st.accessibility, status = st.status, location_flag = st.location_flag, \
+         updated_at = ancrage_now() \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
+     WHERE p.action = 'update' AND a.id = p.target";
+
+/// One round of filling gaps ($1: the round): missing values, extra categories, and a better
+/// location when the actor's is only its commune's.
+const FILL_ROUND: &str = "UPDATE actors a SET categories = ancrage_merge_categories(a.categories, st.categories), \
+     description = coalesce(a.description, st.description), siret = coalesce(a.siret, st.siret), \
+     street = coalesce(a.street, st.street), postcode = coalesce(a.postcode, st.postcode), \
+     website = coalesce(a.website, st.website), email = coalesce(a.email, st.email), \
+     phone = coalesce(a.phone, st.phone), opening_hours = coalesce(a.opening_hours, st.opening_hours), \
+     accessibility = coalesce(a.accessibility, st.accessibility), \
+     lon = CASE WHEN a.precision = 'commune' AND st.precision <> 'commune' THEN st.lon ELSE a.lon END, \
+     lat = CASE WHEN a.precision = 'commune' AND st.precision <> 'commune' THEN st.lat ELSE a.lat END, \
+     lon_e7 = CASE WHEN a.precision = 'commune' AND st.precision <> 'commune' THEN st.lon_e7 ELSE a.lon_e7 END, \
+     lat_e7 = CASE WHEN a.precision = 'commune' AND st.precision <> 'commune' THEN st.lat_e7 ELSE a.lat_e7 END, \
+     precision = CASE WHEN a.precision = 'commune' AND st.precision <> 'commune' THEN st.precision \
+         ELSE a.precision END, \
+     updated_at = ancrage_now() \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
+     WHERE p.fill_round = $1 AND a.id = p.target";
+
+/// Every record that wrote becomes (or stays) its source's record of the actor: the known
+/// ones are updated in place, the others inserted.
+const WRITE_SOURCES: &str = "UPDATE actor_sources s SET actor_id = p.target, fields_hash = st.hash, \
+         last_seen = ancrage_now() \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
+     WHERE p.action IN ('update', 'fill') AND s.source = st.source AND s.source_ref = st.source_ref; \
+     INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) \
+     SELECT st.source, st.source_ref, p.target, st.hash \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
+     WHERE p.action IN ('create', 'merge', 'merge-new') ORDER BY p.seq \
      ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
      fields_hash = excluded.fields_hash, last_seen = ancrage_now()";
 
-/// What another source knows completes an actor (missing values, extra categories, a better
-/// location when the actor's is only its commune's), then the `actor_sources` row of source
-/// $18, reference $19, hash $20.
-const FILL_GAPS: &str = "WITH w AS (UPDATE actors SET categories = $1, description = coalesce(description, $2), \
-     siret = coalesce(siret, $3), street = coalesce(street, $4), postcode = coalesce(postcode, $5), \
-     website = coalesce(website, $6), email = coalesce(email, $7), phone = coalesce(phone, $8), \
-     opening_hours = coalesce(opening_hours, $9), accessibility = coalesce(accessibility, $10), \
-     lon = CASE WHEN precision = 'commune' AND $11 THEN $12 ELSE lon END, \
-     lat = CASE WHEN precision = 'commune' AND $11 THEN $13 ELSE lat END, \
-     lon_e7 = CASE WHEN precision = 'commune' AND $11 THEN $14 ELSE lon_e7 END, \
-     lat_e7 = CASE WHEN precision = 'commune' AND $11 THEN $15 ELSE lat_e7 END, \
-     precision = CASE WHEN precision = 'commune' AND $11 THEN $16 ELSE precision END, \
-     updated_at = ancrage_now() WHERE id = $17 RETURNING id) \
-     INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) SELECT $18, $19, w.id, $20 FROM w \
-     ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
-     fields_hash = excluded.fields_hash, last_seen = ancrage_now()";
-
-/// One round trip for the lookups: this source's record (its actor, hash, whether the actor is
-/// this source's own, and its categories), and the first non-archived actor with the SIRET
-/// (and its categories).
-const LOOKUP: &str = "SELECT s.actor_id, s.fields_hash, a.source = $2 AND a.source_ref = $3, a.categories, \
-     m.id, m.categories \
-     FROM (SELECT 1) one \
-     LEFT JOIN actor_sources s ON s.source = $2 AND s.source_ref = $3 \
-     LEFT JOIN actors a ON a.id = s.actor_id \
-     LEFT JOIN LATERAL (SELECT id, categories FROM actors \
-         WHERE $1::text IS NOT NULL AND siret = $1 AND status <> 'archived' ORDER BY id LIMIT 1) m ON TRUE";
-
-/// What [`LOOKUP`] returns.
-type Lookup = (
-    Option<i64>,
-    Option<String>,
-    Option<bool>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
-
-/// Inserts an actor (no `actor_sources` row: a creation by the administration).
-pub(super) async fn insert_actor(
-    conn: &mut PgConnection,
-    a: &ActorFields,
-    status: Status,
-    location_flag: Option<&str>,
-) -> Result<ActorId> {
-    let v = ContentValues::of(a);
-    let id: i64 = bind_content!(sqlx::query_scalar(INSERT_ACTOR), &v)
-        .bind(&a.source)
-        .bind(&a.source_ref)
-        .bind(a.demo)
-        .bind(status.as_str())
-        .bind(location_flag)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(ActorId(id))
-}
-
-/// Replaces every content value of an actor; returns whether it exists.
-pub(super) async fn update_actor(
-    conn: &mut PgConnection,
-    id: i64,
-    fields: &ActorFields,
-    status: Status,
-    location_flag: Option<&str>,
-) -> Result<bool> {
-    let v = ContentValues::of(fields);
-    let done = bind_content!(sqlx::query(UPDATE_ACTOR), &v)
-        .bind(status.as_str())
-        .bind(location_flag)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// An import transaction on one connection (`BEGIN` … `COMMIT`). Dropped without
-/// [`ImportSession::commit`] (an error, Ctrl-C, a crash), it is rolled back: the connection is
-/// closed rather than returned to the pool (it may be in the middle of a statement), and the
-/// server discards the transaction when the session ends.
+/// An import in progress on PostgreSQL: its own connection (holding the staging table) and the
+/// rows not sent yet.
 pub struct PgImport {
     conn: Option<PoolConnection<Postgres>>,
+    rows: CopyBuffer,
+    /// Records staged so far (the next one's position).
+    seq: i64,
     started_at: String,
-    /// Whether the savepoint `r` exists (set by the first record that wrote).
-    savepoint: bool,
-    /// What the records merged so far did.
-    counts: MergeCounts,
 }
 
 impl Drop for PgImport {
     fn drop(&mut self) {
         if let Some(mut conn) = self.conn.take() {
+            // Not back to the pool: the session ends, and the server drops the staging table
+            // and rolls back a merge under way.
             conn.close_on_drop();
         }
     }
 }
 
 impl PgImport {
+    /// Takes a connection and creates the staging table on it.
     pub(super) async fn begin(pool: &PgPool) -> Result<Self> {
         let mut conn = pool.acquire().await?;
-        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        sqlx::raw_sql(CREATE_STAGED).execute(&mut *conn).await?;
         Ok(Self {
             conn: Some(conn),
+            rows: CopyBuffer::with_capacity(STAGE_FLUSH + (STAGE_FLUSH >> 3)),
+            seq: 0,
             started_at: now_utc(),
-            savepoint: false,
-            counts: MergeCounts::default(),
         })
     }
 
     fn conn(&mut self) -> Result<&mut PgConnection> {
         self.conn
             .as_deref_mut()
-            .ok_or_else(|| StoreError::Corrupt("the import transaction is closed".into()))
+            .ok_or_else(|| StoreError::Corrupt("the import's connection is closed".into()))
     }
 
-    /// Runs the write of one record under the savepoint: on an error, the record's changes
-    /// (and only them) are undone and the transaction stays usable.
-    async fn guarded(&mut self, write: Write<'_>) -> Result<i64> {
-        let statement = if self.savepoint {
-            "RELEASE SAVEPOINT r; SAVEPOINT r"
-        } else {
-            "SAVEPOINT r"
-        };
-        let conn = self.conn()?;
-        sqlx::raw_sql(statement).execute(&mut *conn).await?;
-        self.savepoint = true;
-        let conn = self.conn()?;
-        match write.run(conn).await {
-            Ok(id) => Ok(id),
-            Err(e) => {
-                if let Err(undo) = sqlx::raw_sql("ROLLBACK TO SAVEPOINT r")
-                    .execute(&mut *conn)
-                    .await
-                {
-                    // The transaction cannot go on: report that rather than the record.
-                    tracing::debug!("import record failed: {e}");
-                    return Err(undo.into());
-                }
-                Err(e)
-            }
+    /// Sends the rows held to the staging table.
+    async fn flush(&mut self) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
         }
+        let mut rows = std::mem::take(&mut self.rows);
+        let sent = rows.copy_into(self.conn()?, COPY_STAGED).await;
+        self.rows = rows;
+        sent.map(|_| ())
     }
-}
 
-/// The write one record needs.
-enum Write<'a> {
-    Insert {
-        r: UpsertRecord<'a>,
-        source_ref: &'a str,
-    },
-    Update {
-        id: i64,
-        r: UpsertRecord<'a>,
-        source_ref: &'a str,
-    },
-    FillGaps {
-        id: i64,
-        current: &'a str,
-        r: UpsertRecord<'a>,
-        source_ref: &'a str,
-    },
-}
-
-impl Write<'_> {
-    /// Runs the statement; returns the actor's id.
-    async fn run(self, conn: &mut PgConnection) -> Result<i64> {
-        match self {
-            Self::Insert { r, source_ref } => {
-                let a = r.fields;
-                let v = ContentValues::of(a);
-                let id: Option<i64> = bind_content!(sqlx::query_scalar(INSERT_IMPORTED), &v)
-                    .bind(&a.source)
-                    .bind(source_ref)
-                    .bind(a.demo)
-                    .bind(r.status.as_str())
-                    .bind(r.location_flag)
-                    .bind(r.hash)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                id.ok_or_else(|| StoreError::Corrupt("an inserted actor has no id".into()))
-            }
-            Self::Update { id, r, source_ref } => {
-                let a = r.fields;
-                let v = ContentValues::of(a);
-                bind_content!(sqlx::query(UPDATE_IMPORTED), &v)
-                    .bind(r.status.as_str())
-                    .bind(r.location_flag)
-                    .bind(id)
-                    .bind(&a.source)
-                    .bind(source_ref)
-                    .bind(r.hash)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(id)
-            }
-            Self::FillGaps {
-                id,
-                current,
-                r,
-                source_ref,
-            } => {
-                let a = r.fields;
-                let v = ContentValues::of(a);
-                sqlx::query(FILL_GAPS)
-                    .bind(merged_categories(current, &a.categories))
-                    .bind(v.description)
-                    .bind(v.siret)
-                    .bind(v.street)
-                    .bind(v.postcode)
-                    .bind(v.website)
-                    .bind(v.email)
-                    .bind(v.phone)
-                    .bind(v.opening_hours)
-                    .bind(v.accessibility)
-                    .bind(a.precision != GeocodePrecision::Commune)
-                    .bind(v.lon)
-                    .bind(v.lat)
-                    .bind(v.lon_e7)
-                    .bind(v.lat_e7)
-                    .bind(v.precision)
-                    .bind(id)
-                    .bind(&a.source)
-                    .bind(source_ref)
-                    .bind(r.hash)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(id)
+    /// Classifies the staged records and writes them, in the transaction open on `conn`;
+    /// returns the counts by action.
+    async fn merge(conn: &mut PgConnection) -> Result<MergeCounts> {
+        sqlx::raw_sql(PLAN).execute(&mut *conn).await?;
+        sqlx::raw_sql(WRITE_OWN).execute(&mut *conn).await?;
+        let rounds: Option<i64> =
+            sqlx::query_scalar("SELECT max(fill_round) FROM pg_temp.merge_plan")
+            .fetch_one(&mut *conn)
+            .await?;
+        for round in 1..=rounds.unwrap_or(0) {
+            sqlx::query(FILL_ROUND)
+                .bind(round)
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::raw_sql(WRITE_SOURCES).execute(&mut *conn).await?;
+        let by_action: Vec<(Option<String>, i64)> =
+            sqlx::query_as("SELECT action, count(*) FROM pg_temp.merge_plan GROUP BY action")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut counts = MergeCounts::default();
+        for (action, n) in by_action {
+            let n = u64::try_from(n).unwrap_or(0);
+            match action.as_deref() {
+                Some("create") => counts.created += n,
+                Some("unchanged") => counts.unchanged += n,
+                _ => counts.updated += n,
             }
         }
+        Ok(counts)
     }
 }
 
 impl ImportSession for PgImport {
-    /// Merges the record at once, inside the import's transaction: under MVCC, other writers
-    /// do not wait for it (the store revision is bumped at commit time only).
+    /// Appends the record to the rows for the staging table, sent by the few thousand.
     async fn stage(&mut self, r: UpsertRecord<'_>) -> Result<()> {
-        let done = self.upsert(r).await?;
-        self.counts.add(done);
+        let a = r.fields;
+        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
+            StoreError::Corrupt("an imported record needs a source reference".into())
+        })?;
+        let v = ContentValues::of(a);
+        let row = &mut self.rows;
+        row.int(self.seq);
+        row.text(Some(&a.source));
+        row.text(Some(source_ref));
+        row.text(Some(r.hash));
+        row.text(Some(r.status.as_str()));
+        row.text(r.location_flag);
+        row.text(Some(v.name));
+        row.text(v.description);
+        row.text(Some(&v.categories));
+        row.text(Some(v.family));
+        row.bool(v.tiers_lieu);
+        row.bool(v.ptce);
+        row.bool(v.reseau);
+        row.text(v.siret);
+        row.text(v.street);
+        row.text(v.postcode);
+        row.text(Some(v.commune));
+        row.float(Some(v.lon));
+        row.float(Some(v.lat));
+        row.int(v.lon_e7);
+        row.int(v.lat_e7);
+        row.text(Some(v.precision));
+        row.text(v.website);
+        row.text(v.email);
+        row.text(v.phone);
+        row.text(v.opening_hours);
+        row.text(v.accessibility);
+        row.bool(a.demo);
+        row.end_row();
+        self.seq += 1;
+        if self.rows.len() >= STAGE_FLUSH {
+            self.flush().await?;
+        }
         Ok(())
     }
 
+    /// Merges in one transaction: classification, new actors, own records, filled gaps,
+    /// sources, the run; then commits (or, for a dry run, rolls back). On an error the
+    /// connection is closed, which rolls everything back.
     async fn commit(mut self, run: ImportRun<'_>, dry_run: bool) -> Result<MergeCounts> {
-        let merged = self.counts;
-        let counts = merged.of_run(run);
+        self.flush().await?;
         let started_at = self.started_at.clone();
         let conn = self.conn()?;
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let counts = Self::merge(conn).await?;
+        let total = counts.of_run(run);
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT INTO import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
@@ -314,66 +293,20 @@ impl ImportSession for PgImport {
         .bind(run.format)
         .bind(run.input)
         .bind(started_at)
-        .bind(count(counts.read))
-        .bind(count(counts.created))
-        .bind(count(counts.updated))
-        .bind(count(counts.unchanged))
-        .bind(count(counts.rejected))
+        .bind(count(total.read))
+        .bind(count(total.created))
+        .bind(count(total.updated))
+        .bind(count(total.unchanged))
+        .bind(count(total.rejected))
         .execute(&mut *conn)
         .await?;
-        // COMMIT (or ROLLBACK) also releases the savepoint.
         let end = if dry_run { "ROLLBACK" } else { "COMMIT" };
         sqlx::raw_sql(end).execute(&mut *conn).await?;
-        // Ended: the connection can go back to the pool.
-        self.conn.take();
-        Ok(merged)
-    }
-}
-
-impl PgImport {
-    /// Creates or updates the actor of a record.
-    async fn upsert(&mut self, r: UpsertRecord<'_>) -> Result<Upserted> {
-        let a = r.fields;
-        let source_ref = a.source_ref.as_deref().ok_or_else(|| {
-            StoreError::Corrupt("an imported record needs a source reference".into())
-        })?;
-        let siret = a.siret.as_ref().map(crate::domain::Siret::as_str);
-        let conn = self.conn()?;
-        let (known_id, known_hash, owns, known_categories, same_siret, siret_categories): Lookup =
-            sqlx::query_as(LOOKUP)
-                .bind(siret)
-                .bind(&a.source)
-                .bind(source_ref)
-                .fetch_one(&mut *conn)
-                .await?;
-        if let Some(id) = known_id {
-            if known_hash.as_deref() == Some(r.hash) {
-                return Ok(Upserted::Unchanged(ActorId(id)));
-            }
-            let write = if owns == Some(true) {
-                Write::Update { id, r, source_ref }
-            } else {
-                Write::FillGaps {
-                    id,
-                    current: known_categories.as_deref().unwrap_or(""),
-                    r,
-                    source_ref,
-                }
-            };
-            self.guarded(write).await?;
-            return Ok(Upserted::Updated(ActorId(id)));
-        }
-        if let Some(id) = same_siret {
-            self.guarded(Write::FillGaps {
-                id,
-                current: siret_categories.as_deref().unwrap_or(""),
-                r,
-                source_ref,
-            })
+        // Ended: once its staging table is gone, the connection can go back to the pool.
+        sqlx::raw_sql("DROP TABLE IF EXISTS pg_temp.staged, pg_temp.merge_plan")
+            .execute(&mut *conn)
             .await?;
-            return Ok(Upserted::Merged(ActorId(id)));
-        }
-        let id = self.guarded(Write::Insert { r, source_ref }).await?;
-        Ok(Upserted::Created(ActorId(id)))
+        self.conn.take();
+        Ok(counts)
     }
 }

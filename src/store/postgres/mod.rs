@@ -7,9 +7,9 @@
 //! - The revision moves at commit time only (a deferred trigger), so that a long import never
 //!   holds a lock that other writers wait for; it is also sent by `NOTIFY` on the channel
 //!   [`CHANNEL`], which the listener (`listen.rs`) turns into [`ChangeFeed`] signals.
-//! - Bulk loads use `COPY … FROM STDIN` (`copy.rs`); an import is one transaction in which
-//!   every record that writes runs under a savepoint, so that a record refused by a constraint
-//!   does not abort the others (`import.rs`).
+//! - Bulk loads use `COPY … FROM STDIN` (`copy.rs`); an import stages its records by `COPY`
+//!   into a temporary table of its own session, holding no lock, then merges them with
+//!   set-based statements in one short transaction, by SQLite's rules (`import.rs`).
 //!
 //! Every value is bound; the only SQL built with `format!` joins constant column lists.
 
@@ -17,6 +17,9 @@ mod admin;
 mod copy;
 mod import;
 mod listen;
+mod restore;
+
+pub use restore::PgRestore;
 #[cfg(test)]
 mod tests;
 
@@ -36,7 +39,7 @@ use crate::domain::{
     ActorId, Catalog, CategoryDef, CategorySet, Family, GeocodePrecision, LonLat, Status,
 };
 use crate::index::actors::{ActorFacts, ActorRows, CommuneCode};
-use copy::CopyWriter;
+use copy::{CopyBuffer, CopyWriter};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, Row};
@@ -222,6 +225,7 @@ const ACTOR_ROWS_QUERY: &str = "SELECT id, name, categories, family, is_tiers_li
 const ACTOR_BATCH: usize = 2048;
 
 impl Store for PgStore {
+    type Restore = PgRestore;
     type Import = PgImport;
 
     fn backend(&self) -> Backend {
@@ -588,6 +592,22 @@ impl Store for PgStore {
         admin::take_rate(&self.pool, key, per_hour, now_ms()).await
     }
 
+    async fn count_rows(&self, table: crate::store::copy::CopyTable) -> Result<u64> {
+        restore::count_rows(&self.pool, table).await
+    }
+
+    async fn dump(
+        &self,
+        table: crate::store::copy::CopyTable,
+        out: tokio::sync::mpsc::Sender<Vec<String>>,
+    ) -> Result<()> {
+        restore::dump(&self.pool, table, out).await
+    }
+
+    async fn begin_restore(&self) -> Result<PgRestore> {
+        PgRestore::begin(&self.pool).await
+    }
+
     fn listen(&self, feed: Arc<ChangeFeed>) {
         listen::spawn(
             self.pool.clone(),
@@ -659,7 +679,7 @@ fn push_actor_row(row: &PgRow, catalog: &Catalog, out: &mut ActorRows) -> Result
 }
 
 /// Writes the content columns of an actor, in [`ContentValues`] order.
-fn copy_content(copy: &mut CopyWriter<'_>, v: &ContentValues<'_>) {
+fn copy_content(copy: &mut CopyBuffer, v: &ContentValues<'_>) {
     copy.text(Some(v.name));
     copy.text(v.description);
     copy.text(Some(&v.categories));
