@@ -269,3 +269,29 @@ pub async fn copy_store<F: Store, T: Store>(
     report.elapsed = started.elapsed();
     Ok(report)
 }
+
+/// Sends the rows of `rows` to `out` in batches of [`COPY_BATCH`]; stops early, without an
+/// error, when the receiver is gone (the target reports its own error).
+pub(super) async fn send_in_batches<E>(
+    mut rows: impl futures_util::Stream<Item = std::result::Result<String, E>> + Unpin,
+    out: &tokio::sync::mpsc::Sender<Vec<String>>,
+) -> Result<()>
+where
+    StoreError: From<E>,
+{
+    use futures_util::TryStreamExt;
+    let mut batch = Vec::with_capacity(COPY_BATCH);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(row);
+        if batch.len() == COPY_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(COPY_BATCH));
+            if out.send(full).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = out.send(batch).await;
+    }
+    Ok(())
+}

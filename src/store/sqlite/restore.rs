@@ -1,8 +1,7 @@
 //! SQLite: dumping tables as JSON rows and writing a copied store in one transaction.
 
-use crate::store::copy::{COPY_BATCH, CopyTable};
+use crate::store::copy::{CopyTable, send_in_batches};
 use crate::store::{RestoreSession, Result, StoreError};
-use futures_util::TryStreamExt;
 use sqlx::SqlitePool;
 
 /// `json_object('a', a, 'b', b, …)` over the table's columns.
@@ -39,21 +38,8 @@ pub(super) async fn dump(
         table.order()
     );
     let mut conn = pool.acquire().await?;
-    let mut rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
-    let mut batch = Vec::with_capacity(COPY_BATCH);
-    while let Some(row) = rows.try_next().await? {
-        batch.push(row);
-        if batch.len() == COPY_BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(COPY_BATCH));
-            if out.send(full).await.is_err() {
-                return Ok(()); // The target stopped; its error is reported there.
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = out.send(batch).await;
-    }
-    Ok(())
+    let rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
+    send_in_batches(rows, &out).await
 }
 
 /// A copy being written: one connection inside `BEGIN IMMEDIATE`. Dropped without a commit,
