@@ -94,7 +94,11 @@ CREATE TABLE actors (
     lat_e7        BIGINT           NOT NULL DEFAULT 0,
     -- Set when the source's coordinates contradicted its commune and another location was used.
     location_flag TEXT             CHECK (location_flag IS NULL OR location_flag IN ('outside-commune', 'outside-france'))
-);
+)
+-- Room on each page for a new version of its rows: an update that changes no indexed value
+-- (most updates of an import or of the administration) then stays on the page and skips the
+-- five indexes (a HOT update), about twice as fast.
+WITH (fillfactor = 90);
 CREATE UNIQUE INDEX actors_source_ref ON actors (source, source_ref) WHERE source_ref IS NOT NULL;
 CREATE INDEX actors_commune ON actors (commune_code);
 CREATE INDEX actors_siret ON actors (siret) WHERE siret IS NOT NULL;
@@ -119,7 +123,8 @@ CREATE TABLE actor_sources (
     first_seen  TEXT   NOT NULL DEFAULT ancrage_now(),
     last_seen   TEXT   NOT NULL DEFAULT ancrage_now(),
     PRIMARY KEY (source, source_ref)
-);
+)
+WITH (fillfactor = 90);  -- Every import updates its records' rows: see `actors`.
 CREATE INDEX actor_sources_actor ON actor_sources (actor_id);
 
 -- One row per import, written in the import's own transaction: present only if it committed.

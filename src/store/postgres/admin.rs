@@ -249,7 +249,7 @@ pub(super) async fn admin_actors(
     offset: i64,
 ) -> Result<ActorPage> {
     let status = status.map(Status::as_str);
-    let q = q.map(str::to_lowercase);
+    let q = q.map(str::to_ascii_lowercase);
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM actors WHERE ($1::text IS NULL OR status = $1) \
          AND ($2::text IS NULL OR strpos(lower(name COLLATE \"C\"), $2) > 0)",

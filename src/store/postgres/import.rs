@@ -12,25 +12,31 @@
 //! closes its connection: the server drops the staging table and rolls back whatever was
 //! under way.
 //!
-//! The temporary table is planned from statistics taken once it is loaded (`ANALYZE`;
-//! autovacuum never looks at temporary tables), and the merge runs without statement timeout
-//! (a large import is a deliberate, long statement).
+//! An import has a connection of its own, outside the pool, with room to keep a million staged
+//! records in memory. The temporary tables are planned from statistics taken once they are
+//! filled (`ANALYZE`; autovacuum never looks at temporary tables), and the merge runs without
+//! statement timeout (a large import is a deliberate, long statement). Figures (two shared
+//! cores, local server): 1 000 000 records into a store of 1 000 000 actors, half new, half
+//! changed, in 49 s (3 s of staging); their re-import, unchanged, in 15 s.
 
+use super::close_in_background;
 use super::copy::CopyBuffer;
 use crate::store::rows::{ContentValues, now_utc};
 use crate::store::{ImportRun, ImportSession, MergeCounts, Result, StoreError, UpsertRecord};
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgPool;
-use sqlx::{PgConnection, Postgres};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use std::time::Duration;
 
 /// Bytes of staged rows sent to the server at once (some 10 000 records).
 const STAGE_FLUSH: usize = 4 << 20;
 
-/// The staging table (a new one per import; dropped when the import ends, or with its session),
-/// and the merge's plan: per staged record, what it does (`action`) to which actor (`target`),
-/// and for a record that fills gaps, its turn among those that fill the same actor.
-const CREATE_STAGED: &str = "DROP TABLE IF EXISTS pg_temp.staged, pg_temp.merge_plan; \
-     CREATE TEMPORARY TABLE staged (seq BIGINT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT NOT NULL, \
+/// Settings of an import's session: room to keep the staging table in memory (it can only be
+/// set before the session's first temporary table, hence a connection of its own), and to
+/// sort and hash a million records without spilling to disk.
+const IMPORT_SESSION: [(&str, &str); 2] = [("temp_buffers", "256MB"), ("work_mem", "64MB")];
+
+/// The staging table, gone with the import's session.
+const CREATE_STAGED: &str = "CREATE TEMPORARY TABLE staged (seq BIGINT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT NOT NULL, \
      hash TEXT NOT NULL, status TEXT NOT NULL, location_flag TEXT, name TEXT NOT NULL, description TEXT, \
      categories TEXT NOT NULL, family TEXT NOT NULL, is_tiers_lieu BOOLEAN NOT NULL, is_ptce BOOLEAN NOT NULL, \
      is_reseau BOOLEAN NOT NULL, siret TEXT, street TEXT, postcode TEXT, commune_code TEXT NOT NULL, \
@@ -43,8 +49,10 @@ const COPY_STAGED: &str = "COPY pg_temp.staged (seq, source, source_ref, hash, s
      description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, street, postcode, commune_code, lon, \
      lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, accessibility, demo) FROM STDIN";
 
-/// The plan of the merge, in one pass over the staged records (one simple query of constant
-/// text): SQLite's classification, step by step, as successive `WITH` queries.
+/// The plan of the merge, `merge_plan`, made in one pass over the staged records (one simple
+/// query of constant text): per record, what it does (`action`) to which actor (`target`), and
+/// for a record that fills gaps, its turn among those that fill the same actor. SQLite's
+/// classification, step by step, as successive `WITH` queries.
 const PLAN: &str = "SET LOCAL statement_timeout = 0; \
      ANALYZE pg_temp.staged; \
      CREATE TEMPORARY TABLE merge_plan AS \
@@ -56,8 +64,8 @@ const PLAN: &str = "SET LOCAL statement_timeout = 0; \
              s.actor_id, s.fields_hash, \
              (a.source = st.source AND a.source_ref IS NOT DISTINCT FROM st.source_ref) AS owns \
          FROM pg_temp.staged st \
-         LEFT JOIN (actor_sources s JOIN actors a ON a.id = s.actor_id) \
-             ON s.source = st.source AND s.source_ref = st.source_ref), \
+         LEFT JOIN actor_sources s ON s.source = st.source AND s.source_ref = st.source_ref \
+         LEFT JOIN actors a ON a.id = s.actor_id), \
      classified AS MATERIALIZED ( \
          -- A new reference whose SIRET a non-archived actor has: one actor, two sources. \n\
          SELECT k.seq, k.siret, k.actor_id, m.id AS siret_actor, \
@@ -146,10 +154,11 @@ const WRITE_SOURCES: &str = "UPDATE actor_sources s SET actor_id = p.target, fie
      ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
      fields_hash = excluded.fields_hash, last_seen = ancrage_now()";
 
-/// An import in progress on PostgreSQL: its own connection (holding the staging table) and the
+/// An import in progress on PostgreSQL: a connection of its own, outside the pool (it holds
+/// the staging table, and session settings that pooled connections must not keep), and the
 /// rows not sent yet.
 pub struct PgImport {
-    conn: Option<PoolConnection<Postgres>>,
+    conn: Option<PgConnection>,
     rows: CopyBuffer,
     /// Records staged so far (the next one's position).
     seq: i64,
@@ -158,19 +167,22 @@ pub struct PgImport {
 
 impl Drop for PgImport {
     fn drop(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            // Not back to the pool: the session ends, and the server drops the staging table
-            // and rolls back a merge under way.
-            conn.close_on_drop();
+        if let Some(conn) = self.conn.take() {
+            // The session ends: the server drops the staging table and rolls back a merge
+            // under way.
+            close_in_background(conn);
         }
     }
 }
 
 impl PgImport {
-    /// Takes a connection and creates the staging table on it.
-    pub(super) async fn begin(pool: &PgPool) -> Result<Self> {
-        let mut conn = pool.acquire().await?;
-        sqlx::raw_sql(CREATE_STAGED).execute(&mut *conn).await?;
+    /// Opens the import's connection and creates the staging table on it.
+    pub(super) async fn begin(connect: &PgConnectOptions, timeout: Duration) -> Result<Self> {
+        let options = connect.clone().options(IMPORT_SESSION);
+        let mut conn = tokio::time::timeout(timeout, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| StoreError::Busy("no connection for the import in time".into()))??;
+        sqlx::raw_sql(CREATE_STAGED).execute(&mut conn).await?;
         Ok(Self {
             conn: Some(conn),
             rows: CopyBuffer::with_capacity(STAGE_FLUSH + (STAGE_FLUSH >> 3)),
@@ -181,7 +193,7 @@ impl PgImport {
 
     fn conn(&mut self) -> Result<&mut PgConnection> {
         self.conn
-            .as_deref_mut()
+            .as_mut()
             .ok_or_else(|| StoreError::Corrupt("the import's connection is closed".into()))
     }
 
@@ -203,8 +215,8 @@ impl PgImport {
         sqlx::raw_sql(WRITE_OWN).execute(&mut *conn).await?;
         let rounds: Option<i64> =
             sqlx::query_scalar("SELECT max(fill_round) FROM pg_temp.merge_plan")
-            .fetch_one(&mut *conn)
-            .await?;
+                .fetch_one(&mut *conn)
+                .await?;
         for round in 1..=rounds.unwrap_or(0) {
             sqlx::query(FILL_ROUND)
                 .bind(round)
@@ -302,11 +314,12 @@ impl ImportSession for PgImport {
         .await?;
         let end = if dry_run { "ROLLBACK" } else { "COMMIT" };
         sqlx::raw_sql(end).execute(&mut *conn).await?;
-        // Ended: once its staging table is gone, the connection can go back to the pool.
-        sqlx::raw_sql("DROP TABLE IF EXISTS pg_temp.staged, pg_temp.merge_plan")
-            .execute(&mut *conn)
-            .await?;
-        self.conn.take();
+        // Ended, whatever the close says: the temporary tables go with the session.
+        if let Some(conn) = self.conn.take()
+            && let Err(e) = conn.close().await
+        {
+            tracing::debug!("import connection not closed cleanly: {e}");
+        }
         Ok(counts)
     }
 }

@@ -193,16 +193,21 @@ struct SeedSession(Option<PgConnection>);
 
 impl Drop for SeedSession {
     fn drop(&mut self) {
-        let Some(conn) = self.0.take() else { return };
-        // A graceful close (a `Terminate` message) when a runtime is there to run it;
-        // otherwise dropping the socket ends the session just as surely.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                if let Err(e) = conn.close().await {
-                    tracing::debug!("seed lock connection not closed cleanly: {e}");
-                }
-            });
+        if let Some(conn) = self.0.take() {
+            close_in_background(conn);
         }
+    }
+}
+
+/// Ends a session without waiting: a graceful close (a `Terminate` message) when a runtime is
+/// there to run it; otherwise dropping the socket ends the session just as surely.
+fn close_in_background(conn: PgConnection) {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(async move {
+            if let Err(e) = conn.close().await {
+                tracing::debug!("connection not closed cleanly: {e}");
+            }
+        });
     }
 }
 
@@ -515,7 +520,7 @@ impl Store for PgStore {
     }
 
     async fn begin_import(&self) -> Result<PgImport> {
-        PgImport::begin(&self.pool).await
+        PgImport::begin(&self.connect, self.options.connect_timeout).await
     }
 
     async fn import_count(&self) -> Result<u64> {

@@ -379,11 +379,21 @@ async fn the_revision_moves_at_commit_and_an_open_import_blocks_no_writer() {
         .await
         .expect("marks");
     assert_eq!(marks, 0);
-    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_class WHERE relname IN ('staged', 'merge_plan')")
+    // The import's session (and its temporary tables) ends just after the commit.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let staged: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('staged', 'merge_plan')",
+        )
         .fetch_one(&store.pool)
         .await
         .expect("staged");
-    assert_eq!(staged, 0);
+        if staged == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "staging tables left behind");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     store.close().await;
     db.drop_now().await;
 }

@@ -201,7 +201,7 @@ pub(super) async fn admin_actors(
 ) -> Result<ActorPage> {
     let status = status.map(Status::as_str);
     // `instr(lower(…))`: no LIKE wildcards to escape in what the administrator types.
-    let q = q.map(str::to_lowercase);
+    let q = q.map(str::to_ascii_lowercase);
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM actors WHERE (?1 IS NULL OR status = ?1) \
          AND (?2 IS NULL OR instr(lower(name), ?2) > 0)",

@@ -324,6 +324,8 @@ impl Store for SqliteStore {
             .await?;
             out.extend(records(rows)?);
         }
+        // Chunks come back in id order each, not across chunks.
+        out.sort_by_key(|r| r.id);
         Ok(out)
     }
 
@@ -366,8 +368,7 @@ impl Store for SqliteStore {
     }
 
     async fn begin_import(&self) -> Result<SqliteImport> {
-        // Beside the store (same disk, the operator's folder), or in the temporary folder for a
-        // store in memory.
+        // Beside the store: the same disk, the operator's folder.
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!(".import-{}-{n}.staging", std::process::id());
@@ -377,7 +378,13 @@ impl Store for SqliteStore {
                 p.push(name);
                 PathBuf::from(p)
             }
-            None => std::env::temp_dir().join(format!("ancrage{name}")),
+            // The staging file is attached to the store's connection, which a store in memory
+            // cannot share with a file of its own.
+            None => {
+                return Err(StoreError::Conflict(
+                    "imports need a store in a file (sqlite://PATH), not in memory".into(),
+                ));
+            }
         };
         SqliteImport::begin(self.pool.clone(), path, now_utc()).await
     }
