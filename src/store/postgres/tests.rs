@@ -1,7 +1,8 @@
-//! Tests against a real server, run only when `ANCRAGE_PG_TEST_URL` names one (a superuser
-//! URL such as `postgres://postgres@127.0.0.1:55432/postgres`); each test creates a database
-//! of its own and drops it at the end. Without the variable they pass without checking
-//! anything, except the ones that need no server.
+//! Tests against a real server: the one `ANCRAGE_PG_TEST_URL` names (a superuser URL such as
+//! `postgres://postgres@127.0.0.1:55432/postgres`), else the private cluster the integration
+//! tests start (`tests/support/postgres.rs`: skipped with a banner where PostgreSQL cannot be
+//! started, a failure under CI). Each test creates a database of its own and drops it at the
+//! end.
 //!
 //! `equivalent_to_sqlite` runs one scenario on this backend and on an in-memory SQLite store
 //! and compares everything the contract returns (times blanked).
@@ -26,6 +27,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "../../../tests/support/postgres.rs"]
+mod cluster;
+
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh database on the test server, dropped by [`TestDb::drop_now`].
@@ -37,7 +41,10 @@ struct TestDb {
 
 impl TestDb {
     async fn new() -> Option<Self> {
-        let admin_url = std::env::var("ANCRAGE_PG_TEST_URL").ok()?;
+        let admin_url = match std::env::var("ANCRAGE_PG_TEST_URL") {
+            Ok(url) => url,
+            Err(_) => cluster::cluster()?.url("postgres"),
+        };
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
