@@ -1,19 +1,55 @@
-//! Import, export and their guarantees, over real seeded stores: each format's fixture
-//! (written from the format's public documentation) with its expected counts and rejects,
-//! idempotent re-imports, one actor per SIRET across sources, dry runs, an import killed
-//! midway, the geocoder path against a local BAN-compatible server, round trips through
-//! export, and a running server picking up an import without a restart.
+//! Import, export and their guarantees, over real seeded stores on both backends (every test
+//! runs on SQLite and on PostgreSQL, and reads the store only through its contract): each
+//! format's fixture (written from the format's public documentation) with its expected counts
+//! and rejects, idempotent re-imports, one actor per SIRET across sources, dry runs, an import
+//! killed midway, the geocoder path against a local BAN-compatible server, round trips
+//! through export, and a running server picking up an import without a restart.
+
+#[path = "../support/postgres.rs"]
+mod postgres;
 
 use ancrage::config::Settings;
-use ancrage::domain::GeocodePrecision;
+use ancrage::domain::actor::ActorRecord;
+use ancrage::domain::{ActorId, GeocodePrecision};
 use ancrage::ingest::formats::Format;
 use ancrage::ingest::run::{ImportReport, ImportRequest, run};
+use ancrage::store::copy::CopyTable;
 use ancrage::store::{AnyStore, Store};
-use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+/// The store backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each `async fn name(backend: Backend)`, a module `name` with one test per
+/// backend. Where PostgreSQL cannot be started (and only outside CI), the `postgres` test
+/// returns at once after a banner on stderr says so.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if super::postgres::cluster().is_some() {
+                        super::$name(super::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+static SQLITE_TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+static PG_TEMPLATE: OnceLock<String> = OnceLock::new();
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,66 +57,103 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn settings_for(path: &Path) -> Settings {
+fn settings_for(database_url: &str) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", path.display()),
+        database_url: database_url.to_owned(),
         demo_actors: 0,
         ..Settings::default()
     }
 }
 
-/// A store seeded with the reference territories and the real structures, built once.
-fn template() -> PathBuf {
-    TEMPLATE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().join("template.db");
-            let url = settings_for(&path).database_url;
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    let store = AnyStore::open(&url, Default::default())
-                        .await
-                        .expect("store");
-                    ancrage::seed::ensure_seeded(&store, 0).await.expect("seed");
-                    store.close().await;
-                });
-            })
-            .join()
-            .expect("template thread");
-            (dir, path)
-        })
-        .1
-        .clone()
+/// Seeds the store at `url` with the reference territories and the real structures, on a
+/// runtime of its own (templates are shared by tests running on other runtimes).
+fn seed_template(url: String) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let store = AnyStore::open(&url, Default::default())
+                .await
+                .expect("store");
+            ancrage::seed::ensure_seeded(&store, 0).await.expect("seed");
+            store.close().await;
+        });
+    })
+    .join()
+    .expect("template thread");
 }
 
-/// A copy of the template store.
+/// A fresh seeded store on `backend`, copied from a template built once: its URL, the
+/// temporary folder of the test (the SQLite file lives there), and the PostgreSQL database
+/// to drop at the end.
+fn fresh_store(backend: Backend) -> (String, tempfile::TempDir, Option<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match backend {
+        Backend::Sqlite => {
+            let template = &SQLITE_TEMPLATE
+                .get_or_init(|| {
+                    let dir = tempfile::tempdir().expect("tempdir");
+                    let path = dir.path().join("template.db");
+                    seed_template(format!("sqlite://{}", path.display()));
+                    (dir, path)
+                })
+                .1;
+            let path = dir.path().join("ancrage.db");
+            std::fs::copy(template, &path).expect("copy template");
+            (format!("sqlite://{}", path.display()), dir, None)
+        }
+        Backend::Postgres => {
+            let cluster = postgres::cluster().expect("PostgreSQL cluster");
+            let template = PG_TEMPLATE.get_or_init(|| {
+                let name = postgres::Cluster::unique_name("import_template");
+                cluster.create_database(&name, None).expect("template");
+                seed_template(cluster.url(&name));
+                name
+            });
+            let name = postgres::Cluster::unique_name("import");
+            cluster
+                .create_database(&name, Some(template))
+                .expect("test database");
+            (cluster.url(&name), dir, Some(name))
+        }
+    }
+}
+
+/// A test's own seeded store.
 struct TestStore {
     dir: tempfile::TempDir,
-    path: PathBuf,
+    url: String,
     store: AnyStore,
-    pool: SqlitePool,
+    database: Option<String>,
 }
 
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some(name) = &self.database
+            && let Some(cluster) = postgres::cluster()
+        {
+            cluster.drop_database(name);
+        }
+    }
+}
+
+/// What the tests compare of an actor: (name, commune, precision, lon, lat, categories).
+type Row = (String, String, String, f64, f64, String);
+
 impl TestStore {
-    async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("ancrage.db");
-        std::fs::copy(template(), &path).expect("copy template");
-        let url = format!("sqlite://{}", path.display());
+    async fn new(backend: Backend) -> Self {
+        let (url, dir, database) = fresh_store(backend);
         let store = AnyStore::open(&url, Default::default())
             .await
             .expect("store");
-        let pool = SqlitePool::connect(&url).await.expect("pool");
         Self {
             dir,
-            path,
+            url,
             store,
-            pool,
+            database,
         }
     }
 
@@ -115,38 +188,82 @@ impl TestStore {
         std::fs::read_to_string(self.dir.path().join("rejects.csv")).expect("rejects file")
     }
 
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&self.pool)
+    /// Number of actors in the store, whatever their status.
+    async fn actor_count(&self) -> u64 {
+        self.store
+            .count_rows(CopyTable::Actors)
             .await
-            .expect(sql)
+            .expect("count")
     }
 
-    /// The records of the actors whose ids a query selects, in its order.
-    async fn records(&self, ids_sql: &str) -> Vec<ancrage::domain::actor::ActorRecord> {
-        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(ids_sql.to_owned()))
-            .fetch_all(&self.pool)
+    /// Every actor, whatever its status, in id order.
+    async fn all(&self) -> Vec<ActorRecord> {
+        let page = self
+            .store
+            .admin_actors(None, None, i64::from(u32::MAX), 0)
             .await
-            .expect(ids_sql);
-        let ids: Vec<_> = ids.into_iter().map(ancrage::domain::ActorId).collect();
-        self.store.actor_records(&ids).await.expect("records")
+            .expect("actors");
+        let mut records = page.records;
+        records.sort_by_key(|r| r.id);
+        assert_eq!(records.len() as u64, self.actor_count().await);
+        records
     }
 
-    /// One actor of a source, by its reference: (name, commune, precision, lon, lat).
-    async fn actor(
-        &self,
-        source: &str,
-        source_ref: &str,
-    ) -> (String, String, String, f64, f64, String) {
-        sqlx::query_as(
-            "SELECT a.name, a.commune_code, a.precision, a.lon, a.lat, a.categories FROM actors a \
-             JOIN actor_sources s ON s.actor_id = a.id WHERE s.source = ? AND s.source_ref = ?",
+    /// The actors of one source (the `source` field), in `source_ref` order.
+    async fn of_source(&self, source: &str) -> Vec<ActorRecord> {
+        let mut records: Vec<_> = self
+            .all()
+            .await
+            .into_iter()
+            .filter(|r| r.fields.source == source)
+            .collect();
+        records.sort_by(|a, b| a.fields.source_ref.cmp(&b.fields.source_ref));
+        records
+    }
+
+    /// Every row of the actors table as the store dumps it (keyed by column name).
+    async fn dumped_actors(&self) -> Vec<serde_json::Value> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(4);
+        let collect = async {
+            let mut rows: Vec<serde_json::Value> = Vec::new();
+            while let Some(batch) = rx.recv().await {
+                for row in batch {
+                    rows.push(serde_json::from_str(&row).expect("dumped row"));
+                }
+            }
+            rows
+        };
+        let (dumped, rows) = tokio::join!(self.store.dump(CopyTable::Actors, tx), collect);
+        dumped.expect("dump");
+        rows
+    }
+
+    /// The actor that a source's record describes, found through the sources it came from.
+    async fn record(&self, source: &str, source_ref: &str) -> ActorRecord {
+        let id: ActorId = self
+            .store
+            .actor_by_source(source, source_ref)
+            .await
+            .expect("lookup")
+            .unwrap_or_else(|| panic!("no actor for {source}/{source_ref}"));
+        self.store
+            .actor(id)
+            .await
+            .expect("actor")
+            .expect("the actor exists")
+    }
+
+    /// One actor of a source, by its reference.
+    async fn actor(&self, source: &str, source_ref: &str) -> Row {
+        let r = self.record(source, source_ref).await;
+        (
+            r.fields.name,
+            r.fields.commune.to_string(),
+            r.fields.precision.as_str().to_owned(),
+            r.fields.location.lon(),
+            r.fields.location.lat(),
+            r.fields.categories.join(" "),
         )
-        .bind(source)
-        .bind(source_ref)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap_or_else(|e| panic!("actor {source}/{source_ref}: {e}"))
     }
 }
 
@@ -155,10 +272,11 @@ fn counts(r: &ImportReport) -> (u64, u64, u64, u64, u64) {
     (c.read, c.created, c.updated, c.unchanged, c.rejected)
 }
 
-#[tokio::test]
-async fn a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_line() {
-    let t = TestStore::new().await;
-    let before = t.count("SELECT count(*) FROM actors").await;
+async fn a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_line(
+    backend: Backend,
+) {
+    let t = TestStore::new(backend).await;
+    let before = t.actor_count().await;
     let req = t.request(
         Format::Csv,
         fixture("lieux-cp1252.csv"),
@@ -167,7 +285,7 @@ async fn a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_l
     let report = t.import(&req).await;
     assert_eq!(counts(&report), (8, 5, 0, 0, 3), "{}", report.render());
     assert_eq!(report.flagged_locations, 2);
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, before + 5);
+    assert_eq!(t.actor_count().await, before + 5);
 
     // Accents survive the Windows-1252 decoding; decimal commas are read.
     let (name, commune, precision, lon, lat, cats) = t.actor("import", "L1").await;
@@ -183,8 +301,11 @@ async fn a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_l
     assert_eq!((commune.as_str(), precision.as_str()), ("44109", "commune"));
     assert!(lon < 0.0, "not left in Lille: {lon}");
     assert_eq!(
-        t.count("SELECT count(*) FROM actors WHERE location_flag = 'outside-commune'")
-            .await,
+        t.dumped_actors()
+            .await
+            .iter()
+            .filter(|row| row["location_flag"] == "outside-commune")
+            .count(),
         2
     );
     // Several mapped categories in one cell.
@@ -208,19 +329,18 @@ async fn a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_l
     }
 }
 
-#[tokio::test]
-async fn re_importing_is_idempotent_and_a_changed_row_updates_its_actor() {
-    let t = TestStore::new().await;
+async fn re_importing_is_idempotent_and_a_changed_row_updates_its_actor(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let req = t.request(
         Format::Csv,
         fixture("lieux-cp1252.csv"),
         Some("lieux.mapping.toml"),
     );
     t.import(&req).await;
-    let after_first = t.count("SELECT count(*) FROM actors").await;
+    let after_first = t.actor_count().await;
     let again = t.import(&req).await;
     assert_eq!(counts(&again), (8, 0, 0, 5, 3), "{}", again.render());
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, after_first);
+    assert_eq!(t.actor_count().await, after_first);
 
     // The same file with one name changed, now in UTF-8.
     let original = std::fs::read(fixture("lieux-cp1252.csv")).expect("fixture");
@@ -235,13 +355,12 @@ async fn re_importing_is_idempotent_and_a_changed_row_updates_its_actor() {
     assert_eq!(counts(&third), (8, 0, 1, 4, 3), "{}", third.render());
     let (name, ..) = t.actor("import", "L2").await;
     assert_eq!(name, "Recyclerie Angevine et Solidaire");
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, after_first);
-    assert_eq!(t.count("SELECT count(*) FROM import_runs").await, 3);
+    assert_eq!(t.actor_count().await, after_first);
+    assert_eq!(t.store.import_count().await.expect("runs"), 3);
 }
 
-#[tokio::test]
-async fn a_geojson_collection_imports_points_and_rejects_other_geometries() {
-    let t = TestStore::new().await;
+async fn a_geojson_collection_imports_points_and_rejects_other_geometries(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let req = t.request(
         Format::Geojson,
         fixture("lieux.geojson"),
@@ -260,21 +379,15 @@ async fn a_geojson_collection_imports_points_and_rejects_other_geometries() {
     );
     assert!((lon - 4.88).abs() < 1e-9 && (lat - 45.7667).abs() < 1e-9);
     // Nested properties through dotted paths.
-    let email: String = sqlx::query_scalar(
-        "SELECT email FROM actors a JOIN actor_sources s ON s.actor_id = a.id WHERE s.source_ref = 'G1'",
-    )
-    .fetch_one(&t.pool)
-    .await
-    .expect("email");
-    assert_eq!(email, "contact@exemple.org");
+    let g1 = t.record("import", "G1").await;
+    assert_eq!(g1.fields.email.as_deref(), Some("contact@exemple.org"));
     // No geometry: the commune's point.
     let (_, commune, precision, ..) = t.actor("import", "G4").await;
     assert_eq!((commune.as_str(), precision.as_str()), ("35238", "commune"));
 }
 
-#[tokio::test]
-async fn a_gogocarto_export_maps_categories_hours_and_statuses() {
-    let t = TestStore::new().await;
+async fn a_gogocarto_export_maps_categories_hours_and_statuses(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let req = t.request(
         Format::Gogocarto,
         fixture("gogocarto.json"),
@@ -286,21 +399,17 @@ async fn a_gogocarto_export_maps_categories_hours_and_statuses() {
     assert_eq!(name, "L'Épicerie Vrac Solidaire");
     assert_eq!(commune, "59350");
     assert_eq!(cats, "alimentation epicerie-solidaire");
-    let (hours, phone, status): (String, String, String) = sqlx::query_as(
-        "SELECT opening_hours, phone, status FROM actors WHERE source = 'gogocarto' AND source_ref = 'aB3'",
-    )
-    .fetch_one(&t.pool)
-    .await
-    .expect("row");
-    assert_eq!(hours, "Tu 10:00-19:00; Sa 09:00-13:00");
-    assert_eq!(phone, "03 20 00 00 00");
-    assert_eq!(status, "published");
-    let status: String = sqlx::query_scalar("SELECT status FROM actors WHERE source_ref = 'cD4'")
-        .fetch_one(&t.pool)
-        .await
-        .expect("row");
+    let ab3 = t.record("gogocarto", "aB3").await;
     assert_eq!(
-        status, "archived",
+        ab3.fields.opening_hours.as_deref(),
+        Some("Tu 10:00-19:00; Sa 09:00-13:00")
+    );
+    assert_eq!(ab3.fields.phone.as_deref(), Some("03 20 00 00 00"));
+    assert_eq!(ab3.status.as_str(), "published");
+    let status = t.record("gogocarto", "cD4").await.status;
+    assert_eq!(
+        status.as_str(),
+        "archived",
         "GoGoCarto status -1 is a deleted element"
     );
     let (_, commune, precision, ..) = t.actor("gogocarto", "eF5").await;
@@ -308,9 +417,8 @@ async fn a_gogocarto_export_maps_categories_hours_and_statuses() {
     assert!(t.rejects().contains("'Divers' is not in the mapping"));
 }
 
-#[tokio::test]
-async fn the_mediation_numerique_schema_imports_typologies_and_lists() {
-    let t = TestStore::new().await;
+async fn the_mediation_numerique_schema_imports_typologies_and_lists(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let req = t.request(
         Format::MediationNumerique,
         fixture("mediation-numerique.csv"),
@@ -318,25 +426,30 @@ async fn the_mediation_numerique_schema_imports_typologies_and_lists() {
     );
     let report = t.import(&req).await;
     assert_eq!(counts(&report), (3, 3, 0, 0, 0), "{}", report.render());
-    let (email, family, siret): (String, String, String) = sqlx::query_as(
-        "SELECT email, family, siret FROM actors WHERE source = 'mediation-numerique' AND source_ref = 'mn-1'",
-    )
-    .fetch_one(&t.pool)
-    .await
-    .expect("mn-1");
+    let mn1 = t.record("mediation-numerique", "mn-1").await.fields;
     assert_eq!(
-        (email.as_str(), family.as_str(), siret.as_str()),
-        ("mediation@exemple.org", "association", "77567227200017")
+        (
+            mn1.email.as_deref(),
+            mn1.family.as_str(),
+            mn1.siret.as_ref().map(ToString::to_string)
+        ),
+        (
+            Some("mediation@exemple.org"),
+            "association",
+            Some("77567227200017".to_owned())
+        )
     );
     let (_, commune, precision, _, _, cats) = t.actor("mediation-numerique", "mn-2").await;
     assert_eq!((commune.as_str(), precision.as_str()), ("49007", "commune"));
     assert_eq!(cats, "mediation-numerique fablab tiers-lieux");
-    let kinds: i64 =
-        sqlx::query_scalar("SELECT is_tiers_lieu FROM actors WHERE source_ref = 'mn-2'")
-            .fetch_one(&t.pool)
-            .await
-            .expect("row");
-    assert_eq!(kinds, 1);
+    let kinds: Vec<_> = t
+        .record("mediation-numerique", "mn-2")
+        .await
+        .fields
+        .kinds
+        .slugs()
+        .collect();
+    assert_eq!(kinds, ["tiers-lieu"]);
     assert!(t.rejects().contains("'abc' is not a number"));
 }
 
@@ -351,9 +464,10 @@ fn sirene_request(t: &TestStore) -> ImportRequest {
     req
 }
 
-#[tokio::test]
-async fn sirene_keeps_active_diffusible_ess_establishments_and_never_natural_persons() {
-    let t = TestStore::new().await;
+async fn sirene_keeps_active_diffusible_ess_establishments_and_never_natural_persons(
+    backend: Backend,
+) {
+    let t = TestStore::new(backend).await;
     let report = t.import(&sirene_request(&t)).await;
     assert_eq!(counts(&report), (9, 3, 0, 0, 0), "{}", report.render());
     let skipped: Vec<(&str, u64)> = report.skipped.iter().map(|(k, v)| (*k, *v)).collect();
@@ -376,11 +490,13 @@ async fn sirene_keeps_active_diffusible_ess_establishments_and_never_natural_per
     );
     assert!((lon + 1.536).abs() < 1e-6 && (lat - 47.195).abs() < 1e-6);
     // Only Lambert-93 x/y: reprojected (to about a metre) and "street" from qualite_xy 12.
-    let sirets: Vec<String> =
-        sqlx::query_scalar("SELECT siret FROM actors WHERE source = 'sirene' ORDER BY siret")
-            .fetch_all(&t.pool)
-            .await
-            .expect("sirets");
+    let mut sirets: Vec<String> = t
+        .of_source("sirene")
+        .await
+        .iter()
+        .filter_map(|r| r.fields.siret.as_ref().map(ToString::to_string))
+        .collect();
+    sirets.sort();
     assert_eq!(sirets.len(), 3);
     // Sorted by SIRET: the cooperative's Lille establishment, then the association's two.
     let (_, commune, precision, lon, lat, _) = t.actor("sirene", &sirets[2]).await;
@@ -389,34 +505,34 @@ async fn sirene_keeps_active_diffusible_ess_establishments_and_never_natural_per
         (lon + 0.5519).abs() < 2e-5 && (lat - 47.4698).abs() < 2e-5,
         "{lon} {lat}"
     );
-    let family: String = sqlx::query_scalar("SELECT family FROM actors WHERE siret = ?")
-        .bind(&sirets[2])
-        .fetch_one(&t.pool)
-        .await
-        .expect("family");
-    assert_eq!(family, "association");
+    let family = t.record("sirene", &sirets[2]).await.fields.family;
+    assert_eq!(family.as_str(), "association");
     // Street types in words, the unit's name when the establishment has none, commune point.
     let (name, commune, precision, ..) = t.actor("sirene", &sirets[0]).await;
     assert_eq!(
         (name.as_str(), commune.as_str(), precision.as_str()),
         ("LA FABRIQUE COOPERATIVE", "59350", "commune")
     );
-    let street: String = sqlx::query_scalar("SELECT street FROM actors WHERE siret = ?")
-        .bind(&sirets[0])
-        .fetch_one(&t.pool)
-        .await
-        .expect("street");
-    assert_eq!(street, "40 Boulevard VICTOR HUGO");
+    let street = t.record("sirene", &sirets[0]).await.fields.street;
+    assert_eq!(street.as_deref(), Some("40 Boulevard VICTOR HUGO"));
     // Natural persons and non-diffusible records are nowhere in the store.
     assert_eq!(
-        t.count("SELECT count(*) FROM actors WHERE name LIKE '%DISCRETE%' OR street LIKE '%PRIVEE%' OR street LIKE '%CACHEE%'").await,
+        t.all()
+            .await
+            .iter()
+            .filter(|r| {
+                let street = r.fields.street.as_deref().unwrap_or_default();
+                r.fields.name.contains("DISCRETE")
+                    || street.contains("PRIVEE")
+                    || street.contains("CACHEE")
+            })
+            .count(),
         0
     );
 }
 
-#[tokio::test]
-async fn a_siret_seen_in_two_sources_is_one_actor_with_both_sources() {
-    let t = TestStore::new().await;
+async fn a_siret_seen_in_two_sources_is_one_actor_with_both_sources(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let first = t
         .import(&t.request(
             Format::MediationNumerique,
@@ -433,17 +549,28 @@ async fn a_siret_seen_in_two_sources_is_one_actor_with_both_sources() {
         second.render()
     );
     assert_eq!(
-        t.count("SELECT count(*) FROM actors WHERE siret = '77567227200017'")
-            .await,
+        t.all()
+            .await
+            .iter()
+            .filter(|r| {
+                r.fields
+                    .siret
+                    .as_ref()
+                    .is_some_and(|s| s.to_string() == "77567227200017")
+            })
+            .count(),
         1
     );
-    let sources: Vec<String> = sqlx::query_scalar(
-        "SELECT s.source FROM actor_sources s JOIN actors a ON a.id = s.actor_id \
-         WHERE a.siret = '77567227200017' ORDER BY s.source",
-    )
-    .fetch_all(&t.pool)
-    .await
-    .expect("sources");
+    let id = t.record("sirene", "77567227200017").await.id;
+    let mut sources: Vec<String> = t
+        .store
+        .actor_sources(id)
+        .await
+        .expect("sources")
+        .into_iter()
+        .map(|(source, _)| source)
+        .collect();
+    sources.sort();
     assert_eq!(sources, vec!["mediation-numerique", "sirene"]);
     // The first source's values stay; the second added its category.
     let (name, .., cats) = t.actor("sirene", "77567227200017").await;
@@ -454,11 +581,10 @@ async fn a_siret_seen_in_two_sources_is_one_actor_with_both_sources() {
     assert_eq!((again.counts.created, again.counts.unchanged), (0, 3));
 }
 
-#[tokio::test]
-async fn a_dry_run_counts_exactly_and_writes_nothing() {
-    let t = TestStore::new().await;
-    let before = t.count("SELECT count(*) FROM actors").await;
-    let revision = t.count("SELECT value FROM store_revision").await;
+async fn a_dry_run_counts_exactly_and_writes_nothing(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    let before = t.actor_count().await;
+    let revision = t.store.revision().await.expect("revision");
     let mut req = t.request(
         Format::Csv,
         fixture("lieux-cp1252.csv"),
@@ -468,21 +594,20 @@ async fn a_dry_run_counts_exactly_and_writes_nothing() {
     let report = t.import(&req).await;
     assert!(report.dry_run);
     assert_eq!(counts(&report), (8, 5, 0, 0, 3));
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, before);
-    assert_eq!(t.count("SELECT count(*) FROM import_runs").await, 0);
-    assert_eq!(t.count("SELECT value FROM store_revision").await, revision);
+    assert_eq!(t.actor_count().await, before);
+    assert_eq!(t.store.import_count().await.expect("runs"), 0);
+    assert_eq!(t.store.revision().await.expect("revision"), revision);
 }
 
-#[tokio::test]
-async fn bad_inputs_fail_clearly_and_write_nothing() {
-    let t = TestStore::new().await;
+async fn bad_inputs_fail_clearly_and_write_nothing(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let (catalog, _) = ancrage::seed::ensure_seeded(&t.store, 0)
         .await
         .expect("seeded");
     let territories = ancrage::seed::load_territories(&t.store)
         .await
         .expect("territories");
-    let before = t.count("SELECT count(*) FROM actors").await;
+    let before = t.actor_count().await;
     // A mapping naming a column the file does not have.
     let bad_mapping = t.dir.path().join("bad.toml");
     std::fs::write(&bad_mapping, "[fields]\nname = \"Nom\"\nstreet = \"Rue\"\n").expect("write");
@@ -508,7 +633,7 @@ async fn bad_inputs_fail_clearly_and_write_nothing() {
         .await
         .expect_err("no units");
     assert!(e.to_string().contains("--units"), "{e}");
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, before);
+    assert_eq!(t.actor_count().await, before);
 }
 
 /// Writes a CSV in the export's own column names, `n` rows spread over a few communes.
@@ -534,49 +659,26 @@ fn write_native_csv(path: &Path, n: usize) {
     }
 }
 
-#[test]
-fn an_import_killed_midway_loses_nothing_and_can_be_run_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("ancrage.db");
-    std::fs::copy(template(), &db).expect("copy");
-    let input = dir.path().join("big.csv");
+async fn an_import_killed_midway_loses_nothing_and_can_be_run_again(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    let input = t.dir.path().join("big.csv");
     let rows = 200_000;
     write_native_csv(&input, rows);
-    let count = |db: &Path| -> (i64, i64) {
-        let url = format!("sqlite://{}", db.display());
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async {
-                let pool = SqlitePool::connect(&url).await.expect("pool");
-                let a = sqlx::query_scalar("SELECT count(*) FROM actors")
-                    .fetch_one(&pool)
-                    .await
-                    .expect("count");
-                let r = sqlx::query_scalar("SELECT count(*) FROM import_runs")
-                    .fetch_one(&pool)
-                    .await
-                    .expect("runs");
-                pool.close().await;
-                (a, r)
-            })
+    let count = || async {
+        (
+            t.actor_count().await,
+            t.store.import_count().await.expect("runs"),
+        )
     };
-    let before = count(&db);
+    let before = count().await;
     let command = || {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ancrage"));
-        c.args([
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-            "import",
-            "--format",
-            "csv",
-        ])
-        .arg(&input)
-        .env("ANCRAGE_DEMO_ACTORS", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        c.args(["--database-url", &t.url, "import", "--format", "csv"])
+            .arg(&input)
+            .env("ANCRAGE_DEMO_ACTORS", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         c
     };
     let mut child = command().spawn().expect("start the import");
@@ -596,7 +698,7 @@ fn an_import_killed_midway_loses_nothing_and_can_be_run_again() {
     assert!(merging, "the import announces its merge");
     assert!(!status.success(), "killed before it finished");
     assert_eq!(
-        count(&db),
+        count().await,
         before,
         "nothing of the killed import is in the store"
     );
@@ -612,8 +714,8 @@ fn an_import_killed_midway_loses_nothing_and_can_be_run_again() {
         report.contains(&format!("read {rows}, created {rows}")),
         "{report}"
     );
-    let after = count(&db);
-    assert_eq!(after, (before.0 + rows as i64, before.1 + 1));
+    let after = count().await;
+    assert_eq!(after, (before.0 + rows as u64, before.1 + 1));
 }
 
 /// A tiny BAN-compatible `/search/` server answering one known address; counts requests.
@@ -654,9 +756,8 @@ fn ban_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     (url, hits)
 }
 
-#[tokio::test]
-async fn rows_without_coordinates_are_geocoded_by_a_ban_compatible_service() {
-    let t = TestStore::new().await;
+async fn rows_without_coordinates_are_geocoded_by_a_ban_compatible_service(backend: Backend) {
+    let t = TestStore::new(backend).await;
     let (url, hits) = ban_server();
     let input = t.dir.path().join("adresses.csv");
     std::fs::write(
@@ -687,7 +788,7 @@ async fn rows_without_coordinates_are_geocoded_by_a_ban_compatible_service() {
     );
 
     // An unreachable geocoder stops the import: nothing written.
-    let before = t.count("SELECT count(*) FROM actors").await;
+    let before = t.actor_count().await;
     let mut req = t.request(
         Format::Csv,
         fixture("lieux-cp1252.csv"),
@@ -704,29 +805,25 @@ async fn rows_without_coordinates_are_geocoded_by_a_ban_compatible_service() {
         .await
         .expect_err("geocoder down");
     assert!(e.to_string().contains("geocoder http://127.0.0.1:9"), "{e}");
-    assert_eq!(t.count("SELECT count(*) FROM actors").await, before);
+    assert_eq!(t.actor_count().await, before);
 }
 
 /// Fields compared by the round trips: everything but ids, timestamps and the source name.
 async fn imported(t: &TestStore, source: &str) -> Vec<serde_json::Value> {
-    // The sources are the tests' own constants.
-    t.records(&format!(
-        "SELECT id FROM actors WHERE source = '{source}' ORDER BY source_ref"
-    ))
-    .await
-    .into_iter()
-    .map(|r| {
-        let mut v = serde_json::to_value(&r.fields).expect("json");
-        v.as_object_mut().expect("object").remove("source");
-        v["status"] = r.status.as_str().into();
-        v
-    })
-    .collect()
+    t.of_source(source)
+        .await
+        .into_iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(&r.fields).expect("json");
+            v.as_object_mut().expect("object").remove("source");
+            v["status"] = r.status.as_str().into();
+            v
+        })
+        .collect()
 }
 
-#[tokio::test]
-async fn csv_and_geojson_exports_import_back_unchanged() {
-    let a = TestStore::new().await;
+async fn csv_and_geojson_exports_import_back_unchanged(backend: Backend) {
+    let a = TestStore::new(backend).await;
     a.import(&a.request(
         Format::Csv,
         fixture("lieux-cp1252.csv"),
@@ -739,9 +836,12 @@ async fn csv_and_geojson_exports_import_back_unchanged() {
         Some("gogocarto.mapping.toml"),
     ))
     .await;
-    let records = a
-        .records("SELECT id FROM actors WHERE source IN ('import', 'gogocarto') ORDER BY id")
-        .await;
+    let records: Vec<_> = a
+        .all()
+        .await
+        .into_iter()
+        .filter(|r| ["import", "gogocarto"].contains(&r.fields.source.as_str()))
+        .collect();
     assert_eq!(records.len(), 8);
     let mut original = Vec::new();
     for source in ["import", "gogocarto"] {
@@ -764,7 +864,7 @@ async fn csv_and_geojson_exports_import_back_unchanged() {
     std::fs::write(&geo_path, &geo).expect("write");
 
     for (format, path) in [(Format::Csv, csv_path), (Format::Geojson, geo_path)] {
-        let b = TestStore::new().await;
+        let b = TestStore::new(backend).await;
         let mut req = b.request(format, path, None);
         req.source = Some("roundtrip".into());
         let report = b.import(&req).await;
@@ -780,24 +880,23 @@ async fn csv_and_geojson_exports_import_back_unchanged() {
     }
 }
 
-#[tokio::test]
-async fn the_mediation_numerique_export_imports_back_with_what_the_schema_carries() {
-    let a = TestStore::new().await;
+async fn the_mediation_numerique_export_imports_back_with_what_the_schema_carries(
+    backend: Backend,
+) {
+    let a = TestStore::new(backend).await;
     a.import(&a.request(
         Format::MediationNumerique,
         fixture("mediation-numerique.csv"),
         None,
     ))
     .await;
-    let records = a
-        .records("SELECT id FROM actors WHERE source = 'mediation-numerique' ORDER BY id")
-        .await;
+    let records = a.of_source("mediation-numerique").await;
     let mut out = Vec::new();
     ancrage::export::mediation_header(&mut out).expect("header");
     ancrage::export::mediation_rows(&mut out, &records).expect("rows");
     let path = a.dir.path().join("export-mn.csv");
     std::fs::write(&path, &out).expect("write");
-    let b = TestStore::new().await;
+    let b = TestStore::new(backend).await;
     let report = b
         .import(&b.request(Format::MediationNumerique, path, None))
         .await;
@@ -807,10 +906,9 @@ async fn the_mediation_numerique_export_imports_back_with_what_the_schema_carrie
     assert_eq!(back, original);
 }
 
-#[actix_web::test]
-async fn a_running_server_sees_an_import_without_a_restart() {
-    let t = TestStore::new().await;
-    let app = ancrage::startup::Application::build(settings_for(&t.path))
+async fn a_running_server_sees_an_import_without_a_restart(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    let app = ancrage::startup::Application::build(settings_for(&t.url))
         .await
         .expect("server");
     let before = app.state().snapshot.load().actors.len();
@@ -834,3 +932,20 @@ async fn a_running_server_sees_an_import_without_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+on_both_stores!(
+    a_windows_1252_csv_imports_with_its_mapping_and_reports_each_rejected_line,
+    re_importing_is_idempotent_and_a_changed_row_updates_its_actor,
+    a_geojson_collection_imports_points_and_rejects_other_geometries,
+    a_gogocarto_export_maps_categories_hours_and_statuses,
+    the_mediation_numerique_schema_imports_typologies_and_lists,
+    sirene_keeps_active_diffusible_ess_establishments_and_never_natural_persons,
+    a_siret_seen_in_two_sources_is_one_actor_with_both_sources,
+    a_dry_run_counts_exactly_and_writes_nothing,
+    bad_inputs_fail_clearly_and_write_nothing,
+    an_import_killed_midway_loses_nothing_and_can_be_run_again,
+    rows_without_coordinates_are_geocoded_by_a_ban_compatible_service,
+    csv_and_geojson_exports_import_back_unchanged,
+    the_mediation_numerique_export_imports_back_with_what_the_schema_carries,
+    a_running_server_sees_an_import_without_a_restart,
+);

@@ -4,11 +4,11 @@
 #[path = "../support/postgres.rs"]
 mod postgres;
 
-use ancrage::domain::actor::ActorFields;
+use ancrage::domain::actor::{ActorFields, ActorRecord};
 use ancrage::domain::category::builtin_catalog;
 use ancrage::domain::territory::{TerritoryKind, TerritoryRecord};
 use ancrage::domain::{
-    ActorId, Family, GeocodePrecision, InseeCode, KindSet, LonLat, Siret, Status,
+    ActorId, Catalog, Family, GeocodePrecision, InseeCode, KindSet, LonLat, Siret, Status,
 };
 use ancrage::store::admin::{
     ActorWrite, Audit, ContributionKind, HistoryAction, NewContribution, WriteOutcome,
@@ -175,25 +175,51 @@ async fn seeded<S: Store>(store: &S) {
 
 /// Imports `records` (all of one source) in one session and returns what the merge counted.
 async fn import<S: Store>(store: &S, records: &[(ActorFields, &str)]) -> MergeCounts {
-    let mut tx = store.begin_import().await.expect("begin");
+    try_import(store, records).await.expect("import")
+}
+
+/// As [`import`], with the store's error.
+async fn try_import<S: Store>(
+    store: &S,
+    records: &[(ActorFields, &str)],
+) -> Result<MergeCounts, StoreError> {
+    let mut tx = store.begin_import().await?;
     for (fields, hash) in records {
-        tx.stage(UpsertRecord {
-            fields,
-            status: Status::Published,
-            location_flag: None,
-            hash,
-        })
-        .await
-        .expect("stage");
+        tx.stage(published(fields, hash)).await?;
     }
-    let run = ImportRun {
-        source: &records[0].0.source,
+    tx.commit(run(&records[0].0.source, records.len()), false)
+        .await
+}
+
+/// `fields` as a published record of an import, with the hash of its values.
+fn published<'a>(fields: &'a ActorFields, hash: &'a str) -> UpsertRecord<'a> {
+    UpsertRecord {
+        fields,
+        status: Status::Published,
+        location_flag: None,
+        hash,
+    }
+}
+
+/// An import run of `read` records of `source`.
+fn run(source: &str, read: usize) -> ImportRun<'_> {
+    ImportRun {
+        source,
         format: "csv",
         input: "test.csv",
-        read: records.len() as u64,
+        read: read as u64,
         rejected: 0,
-    };
-    tx.commit(run, false).await.expect("commit")
+    }
+}
+
+/// What an administrator's creation of `fields` writes to the history.
+fn created_by<'a>(author: &'a str, changes: &'a serde_json::Value) -> Audit<'a> {
+    Audit {
+        author,
+        action: HistoryAction::Create,
+        changes,
+        approves: None,
+    }
 }
 
 /// The actor a source's record describes.
@@ -721,6 +747,327 @@ async fn concurrent_writers_all_succeed<S: Store>(store: S) {
     assert_eq!(store.published_ids(false).await.expect("ids"), ids);
 }
 
+/// While an import is open (records staged, not merged), every other writer goes ahead at
+/// once: administration writes, status changes, token checks, contributions, rate limits. The
+/// import's new actors then take ids of their own, and an import that changes nothing leaves
+/// the revision where it was.
+async fn an_open_import_blocks_no_writer<S: Store>(store: S) {
+    seeded(&store).await;
+    let taken = actor("Recyclerie", "src", Some("r1"));
+    let taken_id = store
+        .insert_actors(&[(taken, Status::Published)], None)
+        .await
+        .expect("insert")[0];
+    assert!(
+        store
+            .create_token("camille", &"a".repeat(64))
+            .await
+            .expect("token")
+    );
+    let mut session = store.begin_import().await.expect("begin");
+    let first = actor("Ressourcerie", "src", Some("r2"));
+    session.stage(published(&first, "h1")).await.expect("stage");
+
+    let quickly = Duration::from_secs(5);
+    let before = store.revision().await.expect("revision");
+    let other = actor("Épicerie", "admin", None);
+    let changes = json!({});
+    let written = tokio::time::timeout(
+        quickly,
+        store.write_actor(
+            ActorWrite::Create {
+                fields: &other,
+                status: Status::Published,
+                location_flag: None,
+            },
+            created_by("camille", &changes),
+        ),
+    )
+    .await
+    .expect("write_actor waited for the import")
+    .expect("write_actor");
+    let WriteOutcome::Done(other_id) = written else {
+        panic!("{written:?}")
+    };
+    let after_write = store.revision().await.expect("revision");
+    assert!(after_write > before, "{before} → {after_write}");
+    for id in [other_id, taken_id] {
+        assert!(
+            tokio::time::timeout(quickly, store.set_status(id, Status::Pending))
+                .await
+                .expect("set_status waited for the import")
+                .expect("set_status")
+        );
+    }
+    let after_status = store.revision().await.expect("revision");
+    assert!(after_status > after_write);
+    // A change of nothing does not count.
+    assert!(
+        !store
+            .set_status(ActorId(999_999), Status::Archived)
+            .await
+            .expect("set")
+    );
+    assert_eq!(store.revision().await.expect("revision"), after_status);
+    let owner = tokio::time::timeout(quickly, store.token_owner(&"a".repeat(64)))
+        .await
+        .expect("token check waited for the import")
+        .expect("token check");
+    assert_eq!(owner.as_deref(), Some("camille"));
+    let proposed = json!({"name": "Nouveau lieu"});
+    tokio::time::timeout(
+        quickly,
+        store.add_contribution(NewContribution {
+            kind: ContributionKind::New,
+            actor_id: None,
+            proposed: &proposed,
+            message: None,
+            contributor_email: None,
+        }),
+    )
+    .await
+    .expect("contribution waited for the import")
+    .expect("contribution");
+    let allowed = tokio::time::timeout(quickly, store.take_rate("contrib:192.0.2.9", 5))
+        .await
+        .expect("rate limit waited for the import")
+        .expect("rate limit");
+    assert_eq!(allowed, RateDecision::Allowed);
+
+    let second = actor("Fablab", "src", Some("r3"));
+    session
+        .stage(published(&second, "h2"))
+        .await
+        .expect("stage");
+    assert_eq!(
+        session.commit(run("src", 2), false).await.expect("commit"),
+        counted(2, 0, 0)
+    );
+    let after_import = store.revision().await.expect("revision");
+    assert!(after_import > after_status);
+    let (r2, r3) = (
+        by_source(&store, "src", "r2").await,
+        by_source(&store, "src", "r3").await,
+    );
+    assert!(r2 < r3, "new actors numbered in record order: {r2} {r3}");
+    let mut ids = vec![taken_id, other_id, r2, r3];
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "every actor has an id of its own");
+    // A re-import of the same records changes nothing, not even the revision.
+    assert_eq!(
+        import(&store, &[(first, "h1"), (second, "h2")]).await,
+        counted(0, 0, 2)
+    );
+    assert_eq!(store.revision().await.expect("revision"), after_import);
+    assert_eq!(store.import_count().await.expect("runs"), 2);
+    // Later creations continue after the import's ids.
+    let later = store
+        .insert_actors(&[(actor("Après", "seed", None), Status::Published)], None)
+        .await
+        .expect("insert")[0];
+    assert!(later > r3, "{later} after {r3}");
+}
+
+/// A record the schema refuses (a reference already taken by an actor of the same source
+/// that no source row describes; a name too long) fails the whole merge: nothing of it is
+/// written, the revision stays, and the store goes on serving and importing.
+async fn a_merge_the_schema_refuses_writes_nothing<S: Store>(store: S) {
+    seeded(&store).await;
+    let taken = actor("Déjà là", "src", Some("dup"));
+    store
+        .insert_actors(&[(taken.clone(), Status::Published)], None)
+        .await
+        .expect("insert");
+    let before = store.revision().await.expect("revision");
+    let ok = actor("Un", "src", Some("a"));
+    let refused = try_import(&store, &[(ok.clone(), "1"), (taken, "x")]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let mut long = actor("x", "src", Some("long"));
+    long.name = "x".repeat(300);
+    let refused = try_import(&store, &[(long, "3"), (ok.clone(), "1")]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.actor_by_source("src", "a").await.expect("lookup"),
+        None
+    );
+    assert_eq!(store.import_count().await.expect("runs"), 0);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(store.revision().await.expect("revision"), before);
+    assert_eq!(
+        store
+            .admin_actors(None, None, 10, 0)
+            .await
+            .expect("actors")
+            .total,
+        1
+    );
+    // Every connection still serves, and a new import works.
+    for _ in 0..8 {
+        store.revision().await.expect("revision");
+    }
+    assert_eq!(import(&store, &[(ok, "1")]).await, counted(1, 0, 0));
+    assert!(store.revision().await.expect("revision") > before);
+}
+
+/// Requests sent at once share one allowance; two imports open at once both commit, without
+/// waiting for each other.
+async fn concurrent_imports_commit_and_concurrent_requests_share_one_allowance<S: Store>(store: S) {
+    seeded(&store).await;
+    let takes: Vec<_> = (0..25).map(|_| store.take_rate("client", 10)).collect();
+    let decisions = futures_util::future::try_join_all(takes)
+        .await
+        .expect("take_rate");
+    let allowed = decisions
+        .iter()
+        .filter(|d| **d == RateDecision::Allowed)
+        .count();
+    assert_eq!(allowed, 10, "{decisions:?}");
+
+    let mut one = store.begin_import().await.expect("begin");
+    let mut two = store.begin_import().await.expect("begin");
+    let a = actor("Un", "one", Some("1"));
+    let b = actor("Deux", "two", Some("1"));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        one.stage(published(&a, "a")).await.expect("one");
+        two.stage(published(&b, "b")).await.expect("two");
+        one.commit(run("one", 1), false).await.expect("commit one");
+        two.commit(run("two", 1), false).await.expect("commit two");
+    })
+    .await
+    .expect("the imports waited for each other");
+    assert_ne!(
+        by_source(&store, "one", "1").await,
+        by_source(&store, "two", "1").await
+    );
+    assert_eq!(store.import_count().await.expect("runs"), 2);
+}
+
+/// Two moderators approving one contribution at the same moment: one actor, one decision.
+async fn two_approvals_of_one_contribution_at_once_apply_once<S: Store>(store: S) {
+    seeded(&store).await;
+    let proposed = json!({"name": "Nouveau"});
+    let c = store
+        .add_contribution(NewContribution {
+            kind: ContributionKind::New,
+            actor_id: None,
+            proposed: &proposed,
+            message: None,
+            contributor_email: None,
+        })
+        .await
+        .expect("contribution");
+    let fields = actor("Nouveau", "contribution", None);
+    let approve = || {
+        store.write_actor(
+            ActorWrite::Create {
+                fields: &fields,
+                status: Status::Published,
+                location_flag: None,
+            },
+            Audit {
+                author: "moderator",
+                action: HistoryAction::Create,
+                changes: &proposed,
+                approves: Some((c, &proposed)),
+            },
+        )
+    };
+    let (x, y) = tokio::join!(approve(), approve());
+    let mut outcomes = [x.expect("first"), y.expect("second")];
+    outcomes.sort_by_key(|o| matches!(o, WriteOutcome::AlreadyDecided));
+    assert!(matches!(outcomes[0], WriteOutcome::Done(_)), "{outcomes:?}");
+    assert_eq!(outcomes[1], WriteOutcome::AlreadyDecided);
+    assert_eq!(
+        store
+            .admin_actors(None, None, 10, 0)
+            .await
+            .expect("page")
+            .total,
+        1
+    );
+    let decided = store.contribution(c).await.expect("read").expect("exists");
+    assert_eq!(decided.status, "approved");
+}
+
+/// The characters that bulk formats treat specially (tabs, newlines, backslashes, `\N`, `\.`)
+/// come back as written, in territories and actors; ids follow the input order.
+async fn every_character_survives_bulk_loads_and_ids_follow_the_input<S: Store>(store: S) {
+    let mut tricky_territory = territories().remove(0);
+    tricky_territory.name = "Nantes\tavec\\tab\net ligne".into();
+    tricky_territory.area_m2 = Some(65_190_000.123_456_7);
+    let catalog = builtin_catalog().expect("catalog");
+    store
+        .seed_reference(std::slice::from_ref(&tricky_territory), catalog.defs())
+        .await
+        .expect("seed");
+    assert_eq!(
+        store.territories().await.expect("territories"),
+        vec![tricky_territory]
+    );
+    let mut tricky = actor(
+        "Tab\there, new\nline, back\\slash, \\N, \\.",
+        "demo",
+        Some("d1"),
+    );
+    tricky.description = Some("\r\n\t\\".into());
+    tricky.opening_hours = Some("Mo-Fr 09:00-18:00".into());
+    tricky.kinds = KindSet(5);
+    tricky.demo = true;
+    tricky.location = tricky.location.quantized();
+    let plain = actor("Simple", "demo", None);
+    let ids = store
+        .insert_actors(
+            &[
+                (tricky.clone(), Status::Published),
+                (plain.clone(), Status::Pending),
+            ],
+            Some(("demo-actors", "2 actors")),
+        )
+        .await
+        .expect("insert");
+    assert!(ids[0] < ids[1]);
+    let back = store.actor(ids[0]).await.expect("actor").expect("found");
+    assert_eq!(back.fields, tricky);
+    let second = store.actor(ids[1]).await.expect("actor").expect("found");
+    assert_eq!(second.status, Status::Pending);
+    assert_eq!(second.fields.name, plain.name);
+    let mut imported = actor("Tab\tet \\N", "csv", Some("t\t1"));
+    imported.street = Some("1 rue \\. du Port\n".into());
+    imported.location = imported.location.quantized();
+    import(&store, &[(imported.clone(), "h")]).await;
+    let id = by_source(&store, "csv", "t\t1").await;
+    assert!(id > ids[1], "later inserts take later ids");
+    assert_eq!(
+        store.actor(id).await.expect("read").expect("found").fields,
+        imported
+    );
+}
+
+/// One instance holds the seeding lock; another waits until it is released.
+async fn the_seed_lock_is_held_until_dropped<S: Store>(store: S) {
+    let other = store.clone();
+    let held = store.seed_lock().await.expect("lock");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other.seed_lock())
+            .await
+            .is_err(),
+        "the second instance must wait"
+    );
+    drop(held);
+    let second = tokio::time::timeout(Duration::from_secs(5), other.seed_lock())
+        .await
+        .expect("released")
+        .expect("lock");
+    drop(second);
+}
+
 conformance!(
     reference_data_is_seeded_once_and_read_back_as_written,
     actors_are_inserted_in_order_and_every_change_moves_the_revision,
@@ -730,6 +1077,12 @@ conformance!(
     tokens_are_named_once_checked_and_revoked,
     rate_limits_are_counted_per_key_in_the_store,
     concurrent_writers_all_succeed,
+    an_open_import_blocks_no_writer,
+    a_merge_the_schema_refuses_writes_nothing,
+    concurrent_imports_commit_and_concurrent_requests_share_one_allowance,
+    two_approvals_of_one_contribution_at_once_apply_once,
+    every_character_survives_bulk_loads_and_ids_follow_the_input,
+    the_seed_lock_is_held_until_dropped,
 );
 
 /// Everything a store holds, read through the contract, to compare two stores.
@@ -885,5 +1238,314 @@ async fn a_store_copied_between_backends_keeps_everything() {
     );
     assert_eq!(contents(&back).await, before);
     pg.close().await;
+    cluster.drop_database(&name);
+}
+
+/// `r` with its times blanked, for comparisons between backends.
+fn blank(mut r: ActorRecord) -> ActorRecord {
+    r.created_at = "T".into();
+    r.updated_at = "T".into();
+    r
+}
+
+/// One scenario through the whole contract; returns what every call answered (times blanked).
+async fn scenario<S: Store>(store: &S) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut say = |s: String| out.push(s);
+    seeded(store).await;
+    let catalog = Catalog::new(store.categories().await.expect("categories")).expect("catalog");
+    let mut with_siret = actor("Atelier vélo", "seed", Some("s1"));
+    with_siret.siret = siret("73282932000074");
+    with_siret.description = None;
+    let mut archived = actor("ÉCOLE du Vélo", "seed", Some("s2"));
+    archived.siret = siret("44220333000018");
+    let ids = store
+        .insert_actors(
+            &[
+                (with_siret.clone(), Status::Published),
+                (archived.clone(), Status::Archived),
+                (actor("Démo", "demo", Some("d")), Status::Published),
+            ],
+            Some(("demo", "three")),
+        )
+        .await
+        .expect("insert");
+    say(format!("ids {}", ids.len()));
+
+    let new = actor("Nouvelle recyclerie", "osm", Some("n1"));
+    let mut merge = actor("Atelier (OSM)", "osm", Some("n2"));
+    merge.siret = with_siret.siret.clone();
+    merge.description = Some("Réparation".into());
+    merge.categories = vec!["tiers-lieux".into(), "ressourcerie".into()];
+    merge.precision = GeocodePrecision::Address;
+    merge.location = LonLat::new(-1.55, 47.21).expect("location");
+    merge.street = Some("1 rue de la Paix".into());
+    // The SIRET of an archived actor only: a new actor.
+    let mut beside_archived = actor("Autre école", "osm", Some("n3"));
+    beside_archived.siret = archived.siret.clone();
+    // Two new references with one new SIRET: one actor; the second fills its gaps.
+    let mut pair_a = actor("Coop", "osm", Some("p1"));
+    pair_a.siret = siret("78282031000020");
+    let mut pair_b = actor("Coop (atelier)", "osm", Some("p2"));
+    pair_b.siret = pair_a.siret.clone();
+    pair_b.phone = Some("+33 2 40 00 00 01".into());
+    pair_b.categories = vec!["alimentation".into()];
+    pair_b.precision = GeocodePrecision::Street;
+    // The same reference twice, the second identical to the first.
+    let twice = actor("Deux fois", "osm", Some("t"));
+    say(format!(
+        "first {:?}",
+        try_import(
+            store,
+            &[
+                (new.clone(), "h1"),
+                (merge.clone(), "h2"),
+                (beside_archived.clone(), "h3"),
+                (pair_a.clone(), "p1"),
+                (pair_b.clone(), "p2"),
+                (twice.clone(), "t"),
+                (twice.clone(), "t"),
+            ],
+        )
+        .await
+    ));
+    let mut changed = new.clone();
+    changed.name = "Recyclerie renommée".into();
+    // Another source's record of the merged actor changes: gaps filled, not replaced.
+    let mut merge2 = merge.clone();
+    merge2.website = Some("https://atelier.example".into());
+    merge2.name = "Ignored name".into();
+    let mut dry = actor("Essai", "osm", Some("dry"));
+    dry.description = Some("à blanc".into());
+    let mut session = store.begin_import().await.expect("begin");
+    for (r, h) in [(&changed, "h1b"), (&dry, "d")] {
+        session.stage(published(r, h)).await.expect("stage");
+    }
+    say(format!(
+        "dry run {:?}",
+        session.commit(run("osm", 2), true).await
+    ));
+    say(format!(
+        "second {:?}",
+        try_import(
+            store,
+            &[
+                (new.clone(), "h1"),
+                (changed.clone(), "h1b"),
+                (merge2.clone(), "h2b"),
+                (twice.clone(), "t"),
+                (beside_archived.clone(), "h3"),
+            ],
+        )
+        .await
+    ));
+    for (source, source_ref) in [("osm", "n1"), ("osm", "n2"), ("osm", "p2"), ("osm", "dry")] {
+        say(format!(
+            "by source {source}/{source_ref} {:?}",
+            store.actor_by_source(source, source_ref).await
+        ));
+    }
+    say(format!(
+        "imports {}",
+        store.import_count().await.expect("count")
+    ));
+
+    let published = store.published_ids(false).await.expect("ids");
+    let all = store.published_ids(true).await.expect("ids");
+    say(format!("published {} {}", published.len(), all.len()));
+    let mut every: Vec<ActorId> = store
+        .admin_actors(None, None, -1, -5)
+        .await
+        .expect("page")
+        .records
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    every.sort();
+    for r in store.actor_records(&every).await.expect("records") {
+        let sources = store.actor_sources(r.id).await.expect("sources");
+        say(format!("{:?} {sources:?}", blank(r)));
+    }
+    let rows = store.actor_rows(&catalog).await.expect("rows");
+    say(format!("rows {} {rows:?}", rows.len()));
+    for q in ["vélo", "VÉLO", "école", "ÉCOLE", "%", "_"] {
+        let page = store
+            .admin_actors(None, Some(q), 10, 0)
+            .await
+            .expect("page");
+        say(format!("q {q} {}", page.total));
+    }
+    let page = store
+        .admin_actors(Some(Status::Archived), None, 1, 0)
+        .await
+        .expect("page");
+    say(format!("archived {} {}", page.total, page.records.len()));
+
+    // Administration.
+    let hash = "c".repeat(64);
+    say(format!(
+        "token {:?}",
+        store.create_token("bob", &hash).await
+    ));
+    say(format!(
+        "token {:?}",
+        store.create_token("bob", &"d".repeat(64)).await
+    ));
+    say(format!("owner {:?}", store.token_owner(&hash).await));
+    say(format!("known {:?}", store.token_hash_known(&hash).await));
+    say(format!("revoke {:?}", store.revoke_token("bob").await));
+    say(format!("revoke {:?}", store.revoke_token("bob").await));
+    say(format!("owner {:?}", store.token_owner(&hash).await));
+    say(format!(
+        "token {:?}",
+        store.create_token("bob", &"d".repeat(64)).await
+    ));
+    say(format!(
+        "tokens {:?}",
+        store
+            .tokens()
+            .await
+            .expect("tokens")
+            .iter()
+            .map(|t| (t.name.clone(), t.revoked_at.is_some()))
+            .collect::<Vec<_>>()
+    ));
+    let proposed = serde_json::json!({"name": "Proposé"});
+    let contribution = store
+        .add_contribution(NewContribution {
+            kind: ContributionKind::Correction,
+            actor_id: Some(ids[0]),
+            proposed: &proposed,
+            message: Some("merci"),
+            contributor_email: Some("a@example.org"),
+        })
+        .await
+        .expect("contribution");
+    let mut replaced = with_siret.clone();
+    replaced.name = "Atelier corrigé".into();
+    let changes =
+        serde_json::json!({"name": {"before": "Atelier vélo", "after": "Atelier corrigé"}});
+    for _ in 0..2 {
+        let outcome = store
+            .write_actor(
+                ActorWrite::Replace {
+                    id: ids[0],
+                    fields: &replaced,
+                    status: Status::Published,
+                    location_flag: Some("outside-commune"),
+                },
+                Audit {
+                    author: "bob",
+                    action: HistoryAction::Update,
+                    changes: &changes,
+                    approves: Some((contribution, &proposed)),
+                },
+            )
+            .await;
+        say(format!("write {outcome:?}"));
+    }
+    let outcome = store
+        .write_actor(
+            ActorWrite::SetStatus {
+                id: ActorId(424_242),
+                status: Status::Archived,
+            },
+            Audit {
+                author: "bob",
+                action: HistoryAction::Archive,
+                changes: &changes,
+                approves: None,
+            },
+        )
+        .await;
+    say(format!("write {outcome:?}"));
+    let history: Vec<_> = store
+        .history(ids[0])
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|h| (h.author, h.action, h.contribution_id.is_some(), h.changes))
+        .collect();
+    say(format!("history {history:?}"));
+    let mut c = store
+        .contribution(contribution)
+        .await
+        .expect("contribution")
+        .expect("found");
+    c.created_at = "T".into();
+    c.decided_at = c.decided_at.map(|_| "T".into());
+    say(format!("contribution {c:?}"));
+    let second = store
+        .add_contribution(NewContribution {
+            kind: ContributionKind::Closure,
+            actor_id: Some(ids[2]),
+            proposed: &serde_json::json!({}),
+            message: None,
+            contributor_email: None,
+        })
+        .await
+        .expect("contribution");
+    say(format!(
+        "reject {:?}",
+        store.reject_contribution(second, "bob", "non").await
+    ));
+    say(format!(
+        "reject {:?}",
+        store.reject_contribution(second, "bob", "non").await
+    ));
+    for status in [None, Some("pending"), Some("approved"), Some("rejected")] {
+        let list = store.contributions(status, -1, 0).await.expect("list");
+        say(format!("contributions {status:?} {}", list.len()));
+    }
+    let list = store.contributions(None, 1, 1).await.expect("list");
+    say(format!(
+        "page {:?}",
+        list.iter().map(|c| c.kind).collect::<Vec<_>>()
+    ));
+
+    // Rate limits: 2 an hour.
+    for _ in 0..3 {
+        let d = store.take_rate("client", 2).await.expect("rate");
+        say(format!(
+            "rate {}",
+            match d {
+                RateDecision::Allowed => "allowed".to_owned(),
+                RateDecision::Limited(wait) => format!("limited {}", (wait.as_secs() + 30) / 60),
+            }
+        ));
+    }
+    out
+}
+
+/// One scenario through the whole contract answers alike on both backends, call by call
+/// (times blanked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_scenario_answers_alike_on_both_backends() {
+    let Some(cluster) = postgres::cluster() else {
+        return;
+    };
+    let name = postgres::Cluster::unique_name("scenario");
+    cluster.create_database(&name, None).expect("database");
+    let pg = PgStore::open(&cluster.url(&name), options())
+        .await
+        .expect("pg");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite = SqliteStore::open(
+        &format!("sqlite://{}", dir.path().join("equivalent.db").display()),
+        options(),
+    )
+    .await
+    .expect("sqlite");
+    let on_pg = scenario(&pg).await;
+    let on_sqlite = scenario(&sqlite).await;
+    if std::env::var_os("ANCRAGE_PG_TEST_SHOW").is_some() {
+        eprintln!("{}\n----\n{}", on_pg.join("\n"), on_sqlite.join("\n"));
+    }
+    for (p, s) in on_pg.iter().zip(&on_sqlite) {
+        assert_eq!(p, s);
+    }
+    assert_eq!(on_pg.len(), on_sqlite.len());
+    pg.close().await;
+    sqlite.close().await;
     cluster.drop_database(&name);
 }

@@ -23,6 +23,7 @@ use super::close_in_background;
 use super::copy::CopyBuffer;
 use crate::store::rows::{ContentValues, now_utc};
 use crate::store::{ImportRun, ImportSession, MergeCounts, Result, StoreError, UpsertRecord};
+use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
@@ -33,7 +34,13 @@ const STAGE_FLUSH: usize = 4 << 20;
 /// Settings of an import's session: room to keep the staging table in memory (it can only be
 /// set before the session's first temporary table, hence a connection of its own), and to
 /// sort and hash a million records without spilling to disk.
-const IMPORT_SESSION: [(&str, &str); 2] = [("temp_buffers", "256MB"), ("work_mem", "64MB")];
+/// No JIT compilation: the merge's statements are large but simple, and compiling them cost more
+/// (about a second each at a million records) than it saved.
+const IMPORT_SESSION: [(&str, &str); 3] = [
+    ("temp_buffers", "256MB"),
+    ("work_mem", "64MB"),
+    ("jit", "off"),
+];
 
 /// The staging table, gone with the import's session.
 const CREATE_STAGED: &str = "CREATE TEMPORARY TABLE staged (seq BIGINT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT NOT NULL, \
@@ -86,14 +93,14 @@ const PLAN: &str = "SET LOCAL statement_timeout = 0; \
                  THEN 'merge-new' ELSE c.action END AS action \
          FROM classified c), \
      numbered AS MATERIALIZED ( \
-         -- Ids of the new actors from the identity's sequence, in record order (a volatile \n\
-         -- output is computed after the sort). \n\
-         SELECT g.*, CASE WHEN g.action = 'create' THEN nextval(pg_get_serial_sequence('actors', 'id')) END \
-             AS new_id \
-         FROM grouped g ORDER BY g.seq), \
+         -- The new actors, numbered -1, -2, … in record order: their ids are reserved once the \n\
+         -- plan is made, the -k-th new actor takes the k-th (see NEW_TARGET). \n\
+         SELECT g.*, CASE WHEN g.action = 'create' THEN \
+             -count(*) FILTER (WHERE g.action = 'create') OVER (ORDER BY g.seq) END AS new_id \
+         FROM grouped g), \
      targeted AS ( \
          SELECT n.seq, n.action, CASE n.action WHEN 'create' THEN n.new_id \
-             WHEN 'merge-new' THEN max(n.new_id) OVER (PARTITION BY n.siret) \
+             WHEN 'merge-new' THEN min(n.new_id) OVER (PARTITION BY n.siret) \
              WHEN 'merge' THEN n.siret_actor ELSE n.actor_id END AS target \
          FROM numbered n) \
      -- Records that fill the same actor apply one after another, in record order. \n\
@@ -103,17 +110,30 @@ const PLAN: &str = "SET LOCAL statement_timeout = 0; \
      FROM targeted t; \
      ANALYZE pg_temp.merge_plan";
 
-/// New actors, with their ids, in record order; then the changed records of their own source
-/// replace every value of their actors.
-const WRITE_OWN: &str = "INSERT INTO actors (id, name, description, categories, family, is_tiers_lieu, is_ptce, \
+/// The actor a plan's row writes to, `p.target` resolved: a new actor's number -k (see
+/// `PLAN`) becomes its reserved id, `$1 - k` ($1: the first reserved id less one).
+macro_rules! new_target {
+    () => {
+        "CASE WHEN p.target < 0 THEN $1 - p.target ELSE p.target END"
+    };
+}
+
+/// New actors, with their reserved ids, in record order ($1: the first reserved id less one).
+const INSERT_NEW: &str = concat!(
+    "INSERT INTO actors (id, name, description, categories, family, is_tiers_lieu, is_ptce, \
          is_reseau, siret, street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, \
          opening_hours, accessibility, source, source_ref, demo, status, location_flag) \
-     SELECT p.target, st.name, st.description, st.categories, st.family, st.is_tiers_lieu, st.is_ptce, \
+     SELECT ",
+    new_target!(),
+    ", st.name, st.description, st.categories, st.family, st.is_tiers_lieu, st.is_ptce, \
          st.is_reseau, st.siret, st.street, st.postcode, st.commune_code, st.lon, st.lat, st.lon_e7, st.lat_e7, \
          st.precision, st.website, st.email, st.phone, st.opening_hours, st.accessibility, st.source, st.source_ref, \
          st.demo, st.status, st.location_flag \
-     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq WHERE p.action = 'create' ORDER BY p.seq; \
-     UPDATE actors a SET name = st.name, description = st.description, categories = st.categories, \
+     FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq WHERE p.action = 'create' ORDER BY p.seq"
+);
+
+/// The changed records of their own source replace every value of their actors.
+const UPDATE_OWN: &str = "UPDATE actors a SET name = st.name, description = st.description, categories = st.categories, \
          family = st.family, is_tiers_lieu = st.is_tiers_lieu, is_ptce = st.is_ptce, is_reseau = st.is_reseau, \
          siret = st.siret, street = st.street, postcode = st.postcode, commune_code = st.commune_code, \
          lon = st.lon, lat = st.lat, lon_e7 = st.lon_e7, lat_e7 = st.lat_e7, precision = st.precision, \
@@ -123,9 +143,10 @@ const WRITE_OWN: &str = "INSERT INTO actors (id, name, description, categories, 
      FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
      WHERE p.action = 'update' AND a.id = p.target";
 
-/// One round of filling gaps ($1: the round): missing values, extra categories, and a better
+/// One round of filling gaps ($2: the round; $1 as in [`INSERT_NEW`]): missing values, extra categories, and a better
 /// location when the actor's is only its commune's.
-const FILL_ROUND: &str = "UPDATE actors a SET categories = ancrage_merge_categories(a.categories, st.categories), \
+const FILL_ROUND: &str = concat!(
+    "UPDATE actors a SET categories = ancrage_merge_categories(a.categories, st.categories), \
      description = coalesce(a.description, st.description), siret = coalesce(a.siret, st.siret), \
      street = coalesce(a.street, st.street), postcode = coalesce(a.postcode, st.postcode), \
      website = coalesce(a.website, st.website), email = coalesce(a.email, st.email), \
@@ -139,26 +160,34 @@ const FILL_ROUND: &str = "UPDATE actors a SET categories = ancrage_merge_categor
          ELSE a.precision END, \
      updated_at = ancrage_now() \
      FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
-     WHERE p.fill_round = $1 AND a.id = p.target";
+     WHERE p.fill_round = $2 AND a.id = ",
+    new_target!()
+);
 
-/// Every record that wrote becomes (or stays) its source's record of the actor: the known
-/// ones are updated in place, the others inserted.
-const WRITE_SOURCES: &str = "UPDATE actor_sources s SET actor_id = p.target, fields_hash = st.hash, \
+/// The known records that wrote stay their source's records of their actors (their targets
+/// are existing actors).
+const UPDATE_SOURCES: &str = "UPDATE actor_sources s SET actor_id = p.target, fields_hash = st.hash, \
          last_seen = ancrage_now() \
      FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
-     WHERE p.action IN ('update', 'fill') AND s.source = st.source AND s.source_ref = st.source_ref; \
-     INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) \
-     SELECT st.source, st.source_ref, p.target, st.hash \
+     WHERE p.action IN ('update', 'fill') AND s.source = st.source AND s.source_ref = st.source_ref";
+
+/// The new records become their source's records of their actors ($1 as in [`INSERT_NEW`]).
+/// None of them has a row yet (that is what makes them new), so a plain insert.
+const INSERT_SOURCES: &str = concat!(
+    "INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) \
+     SELECT st.source, st.source_ref, ",
+    new_target!(),
+    ", st.hash \
      FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
-     WHERE p.action IN ('create', 'merge', 'merge-new') ORDER BY p.seq \
-     ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
-     fields_hash = excluded.fields_hash, last_seen = ancrage_now()";
+     WHERE p.action IN ('create', 'merge', 'merge-new') ORDER BY p.seq"
+);
 
 /// An import in progress on PostgreSQL: a connection of its own, outside the pool (it holds
-/// the staging table, and session settings that pooled connections must not keep), and the
-/// rows not sent yet.
+/// the staging table, and session settings that pooled connections must not keep), the store's
+/// pool (to reserve ids outside the merge's transaction), and the rows not sent yet.
 pub struct PgImport {
     conn: Option<PgConnection>,
+    pool: PgPool,
     rows: CopyBuffer,
     /// Records staged so far (the next one's position).
     seq: i64,
@@ -177,7 +206,11 @@ impl Drop for PgImport {
 
 impl PgImport {
     /// Opens the import's connection and creates the staging table on it.
-    pub(super) async fn begin(connect: &PgConnectOptions, timeout: Duration) -> Result<Self> {
+    pub(super) async fn begin(
+        connect: &PgConnectOptions,
+        pool: PgPool,
+        timeout: Duration,
+    ) -> Result<Self> {
         let options = connect.clone().options(IMPORT_SESSION);
         let mut conn = tokio::time::timeout(timeout, PgConnection::connect_with(&options))
             .await
@@ -185,6 +218,7 @@ impl PgImport {
         sqlx::raw_sql(CREATE_STAGED).execute(&mut conn).await?;
         Ok(Self {
             conn: Some(conn),
+            pool,
             rows: CopyBuffer::with_capacity(STAGE_FLUSH + (STAGE_FLUSH >> 3)),
             seq: 0,
             started_at: now_utc(),
@@ -209,35 +243,69 @@ impl PgImport {
     }
 
     /// Classifies the staged records and writes them, in the transaction open on `conn`;
-    /// returns the counts by action.
-    async fn merge(conn: &mut PgConnection) -> Result<MergeCounts> {
+    /// the ids of new actors are reserved on `pool`, in a transaction of their own. Returns
+    /// the counts by action.
+    async fn merge(conn: &mut PgConnection, pool: &PgPool) -> Result<MergeCounts> {
         sqlx::raw_sql(PLAN).execute(&mut *conn).await?;
-        sqlx::raw_sql(WRITE_OWN).execute(&mut *conn).await?;
+        let by_action: Vec<(Option<String>, i64)> =
+            sqlx::query_as("SELECT action, count(*) FROM pg_temp.merge_plan GROUP BY action")
+                .fetch_all(&mut *conn)
+                .await?;
+        let count = |wanted: &[&str]| -> i64 {
+            by_action
+                .iter()
+                .filter(|(a, _)| a.as_deref().is_some_and(|a| wanted.contains(&a)))
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        let created = count(&["create"]);
+        // The first reserved id less one: the new actor numbered -k in the plan takes base + k.
+        let base: i64 = if created > 0 {
+            let first: i64 = sqlx::query_scalar("SELECT ancrage_reserve_actor_ids($1)")
+                .bind(created)
+                .fetch_one(pool)
+                .await?;
+            sqlx::query(INSERT_NEW)
+                .bind(first - 1)
+                .execute(&mut *conn)
+                .await?;
+            first - 1
+        } else {
+            0
+        };
+        if count(&["update"]) > 0 {
+            sqlx::raw_sql(UPDATE_OWN).execute(&mut *conn).await?;
+        }
         let rounds: Option<i64> =
             sqlx::query_scalar("SELECT max(fill_round) FROM pg_temp.merge_plan")
                 .fetch_one(&mut *conn)
                 .await?;
         for round in 1..=rounds.unwrap_or(0) {
             sqlx::query(FILL_ROUND)
+                .bind(base)
                 .bind(round)
                 .execute(&mut *conn)
                 .await?;
         }
-        sqlx::raw_sql(WRITE_SOURCES).execute(&mut *conn).await?;
-        let by_action: Vec<(Option<String>, i64)> =
-            sqlx::query_as("SELECT action, count(*) FROM pg_temp.merge_plan GROUP BY action")
-                .fetch_all(&mut *conn)
-                .await?;
-        let mut counts = MergeCounts::default();
-        for (action, n) in by_action {
-            let n = u64::try_from(n).unwrap_or(0);
-            match action.as_deref() {
-                Some("create") => counts.created += n,
-                Some("unchanged") => counts.unchanged += n,
-                _ => counts.updated += n,
-            }
+        if count(&["update", "fill"]) > 0 {
+            sqlx::raw_sql(UPDATE_SOURCES).execute(&mut *conn).await?;
         }
-        Ok(counts)
+        if count(&["create", "merge", "merge-new"]) > 0 {
+            sqlx::query(INSERT_SOURCES)
+                .bind(base)
+                .execute(&mut *conn)
+                .await?;
+        }
+        // Everything else that is neither new nor unchanged updated an actor (as on SQLite, a
+        // superseded record counts as an update of the record that replaced it).
+        let total: i64 = by_action.iter().map(|(_, n)| n).sum();
+        let unchanged = count(&["unchanged"]);
+        let as_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(MergeCounts {
+            created: as_u64(created),
+            unchanged: as_u64(unchanged),
+            updated: as_u64(total - created - unchanged),
+        })
     }
 }
 
@@ -292,9 +360,10 @@ impl ImportSession for PgImport {
     async fn commit(mut self, run: ImportRun<'_>, dry_run: bool) -> Result<MergeCounts> {
         self.flush().await?;
         let started_at = self.started_at.clone();
+        let pool = self.pool.clone();
         let conn = self.conn()?;
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
-        let counts = Self::merge(conn).await?;
+        let counts = Self::merge(conn, &pool).await?;
         let total = counts.of_run(run);
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(

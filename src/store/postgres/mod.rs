@@ -357,23 +357,20 @@ impl Store for PgStore {
         actors: &[(ActorFields, Status)],
         seed_step: Option<(&str, &str)>,
     ) -> Result<Vec<ActorId>> {
+        // Reserved in a transaction of their own (it holds the sequence for milliseconds);
+        // increasing, as one after another would be.
+        let n = i64::try_from(actors.len()).unwrap_or(i64::MAX);
+        let first: i64 = if n > 0 {
+            sqlx::query_scalar("SELECT ancrage_reserve_actor_ids($1)")
+                .bind(n)
+                .fetch_one(&self.pool)
+                .await?
+        } else {
+            0
+        };
+        let ids: Vec<i64> = (first..first + n).collect();
         let mut tx = self.pool.begin().await?;
-        let mut ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT nextval(pg_get_serial_sequence('actors', 'id')) FROM generate_series(1, $1)",
-        )
-        .bind(i64::try_from(actors.len()).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
-        if ids.len() != actors.len() {
-            return Err(StoreError::Corrupt(format!(
-                "{} ids allocated for {} actors",
-                ids.len(),
-                actors.len()
-            )));
-        }
-        // Increasing, as one after another would be.
-        ids.sort_unstable();
-        if !actors.is_empty() {
+        if n > 0 {
             let mut copy = CopyWriter::begin(&mut tx, COPY_ACTORS).await?;
             for (&id, (a, status)) in ids.iter().zip(actors) {
                 copy.int(id);
@@ -520,7 +517,12 @@ impl Store for PgStore {
     }
 
     async fn begin_import(&self) -> Result<PgImport> {
-        PgImport::begin(&self.connect, self.options.connect_timeout).await
+        PgImport::begin(
+            &self.connect,
+            self.pool.clone(),
+            self.options.connect_timeout,
+        )
+        .await
     }
 
     async fn import_count(&self) -> Result<u64> {
