@@ -76,15 +76,28 @@ if [ ! -f "$SIRENE/StockEtablissement.csv" ]; then
   echo "== writing a synthetic SIRENE extract of $SIRENE_ROWS establishments"
   python3 scripts/sirene-sample.py "$SIRENE" "$SIRENE_ROWS" >/dev/null
 fi
+# One import into a fresh seeded store at $1; prints its lines and appends "seconds" to $2.
 import_into() {
-  local url=$1
+  local url=$1 times=$2 out
   "$BIN" seed --database-url "$url" --demo-actors 0 >/dev/null 2>&1
-  /usr/bin/time -f "   %e s, peak %M KiB" "$BIN" import --database-url "$url" --format sirene \
+  out=$(/usr/bin/time -f "   %e s, peak %M KiB" "$BIN" import --database-url "$url" --format sirene \
     --units "$SIRENE/StockUniteLegale.csv" --geo "$SIRENE/GeolocalisationEtablissement.csv" \
-    "$SIRENE/StockEtablissement.csv" 2>&1 | grep -E "^read|created| s, peak|merged in"
+    "$SIRENE/StockEtablissement.csv" 2>&1 | grep -E "^read|created| s, peak|merged in")
+  echo "$out" | sed 's/^/   /'
+  echo "$out" | awk '/ s, peak/ {print $1}' >> "$times"
 }
-echo "== import of $SIRENE_ROWS SIRENE establishments into a fresh store"
-rm -f "$WORK/import.db"*
-echo "   SQLite:";     import_into "sqlite://$WORK/import.db"
-createdb imported
-echo "   PostgreSQL:"; import_into "$(pg_url imported)"
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# The machine is shared and noisy: the two backends take turns, RUNS times, and the medians
+# are compared.
+RUNS=${ANCRAGE_BENCH_IMPORT_RUNS:-3}
+echo "== import of $SIRENE_ROWS SIRENE establishments into a fresh store, $RUNS runs each, in turns"
+: > "$WORK/times-sqlite"; : > "$WORK/times-postgres"
+for run in $(seq 1 "$RUNS"); do
+  rm -f "$WORK/import.db"*
+  echo "   run $run, SQLite:";     import_into "sqlite://$WORK/import.db" "$WORK/times-sqlite"
+  createdb "imported_$run"
+  echo "   run $run, PostgreSQL:"; import_into "$(pg_url "imported_$run")" "$WORK/times-postgres"
+  "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE imported_$run"
+done
+sqlite_s=$(median "$WORK/times-sqlite"); pg_s=$(median "$WORK/times-postgres")
+echo "   median: SQLite $sqlite_s s ($(echo "$SIRENE_ROWS / $sqlite_s" | bc) rows/s), PostgreSQL $pg_s s ($(echo "$SIRENE_ROWS / $pg_s" | bc) rows/s), PostgreSQL/SQLite rate $(echo "scale=2; $sqlite_s / $pg_s" | bc)"

@@ -312,8 +312,14 @@ fn write_during_import(server: &Instance, token: &str, import: &mut Child) -> (u
 }
 
 /// An import of `rows` records in a child process, on `url`, with writes sent to a server on
-/// the same store all along.
+/// the same store all along. `ANCRAGE_TEST_IMPORT_ROWS` sets another size (a measurement:
+/// `ANCRAGE_TEST_IMPORT_ROWS=1000000 cargo test --release --test instances no_write_waits --
+/// --nocapture` prints the rounds and the slowest one).
 fn no_write_waits_for_an_import(url: &str, rows: usize) {
+    let rows = std::env::var("ANCRAGE_TEST_IMPORT_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(rows);
     let server = Instance::start(url);
     server.wait_ready(Duration::from_secs(180));
     let token = admin_token(url);

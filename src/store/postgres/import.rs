@@ -15,9 +15,11 @@
 //! An import has a connection of its own, outside the pool, with room to keep a million staged
 //! records in memory. The temporary tables are planned from statistics taken once they are
 //! filled (`ANALYZE`; autovacuum never looks at temporary tables), and the merge runs without
-//! statement timeout (a large import is a deliberate, long statement). Figures (two shared
-//! cores, local server): 1 000 000 records into a store of 1 000 000 actors, half new, half
-//! changed, in 49 s (3 s of staging); their re-import, unchanged, in 15 s.
+//! statement timeout (a large import is a deliberate, long statement), and without JIT
+//! compilation (it cost about a second per statement at a million records and saved nothing).
+//! The new actors' ids are reserved in one step before they are written
+//! (`ancrage_reserve_actor_ids`, in a transaction of its own: one `nextval` per actor cost
+//! seconds). Figures: `scripts/store-bench.sh` (the README's table).
 
 use super::close_in_background;
 use super::copy::CopyBuffer;
@@ -94,7 +96,7 @@ const PLAN: &str = "SET LOCAL statement_timeout = 0; \
          FROM classified c), \
      numbered AS MATERIALIZED ( \
          -- The new actors, numbered -1, -2, … in record order: their ids are reserved once the \n\
-         -- plan is made, the -k-th new actor takes the k-th (see NEW_TARGET). \n\
+         -- plan is made, the -k-th new actor takes the k-th (see `new_target!`). \n\
          SELECT g.*, CASE WHEN g.action = 'create' THEN \
              -count(*) FILTER (WHERE g.action = 'create') OVER (ORDER BY g.seq) END AS new_id \
          FROM grouped g), \
