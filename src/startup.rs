@@ -20,8 +20,14 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotHandle>,
     /// Map settings and outlines for the map page.
     pub map: Arc<routes::map::MapState>,
-    /// The store's revision when the current actors were read (see [`watch_store`]).
+    /// The store's revision read just before the published actors were (see
+    /// [`watch_store`]): every change up to it is in the snapshot. Set only once a snapshot
+    /// is published, under [`AppState::reloading`].
     pub revision: Arc<std::sync::atomic::AtomicI64>,
+    /// Held while actors are reloaded, so that reloads publish in the order they read: a
+    /// slow reload that read the store before a write can never replace, and so hide, a
+    /// later one that read it after.
+    pub reloading: Arc<tokio::sync::Mutex<()>>,
     /// Who may frame the embed page.
     pub frame_policy: Arc<routes::policy::FramePolicy>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -70,6 +76,7 @@ impl AppState {
             snapshot: Arc::new(snapshot),
             map: Arc::new(routes::map::MapState::new(settings)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
+            reloading: Arc::new(tokio::sync::Mutex::new(())),
             frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),
             trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
             contributions_per_hour: settings.contributions_per_hour,
@@ -77,20 +84,30 @@ impl AppState {
         })
     }
 
-    /// Reloads actors from the store and publishes a new snapshot, building it off the
-    /// request threads; readers keep the old one until the swap.
+    /// Makes the published snapshot hold every change committed before the call: reloads
+    /// the actors and publishes a new snapshot, built off the request threads (readers keep
+    /// the old one until the swap), unless a reload that read the store after the caller's
+    /// change has already been published. Reloads run one at a time.
     ///
     /// # Errors
     /// When the store cannot be read.
     pub async fn refresh_actors(&self) -> anyhow::Result<u64> {
-        // Read before the actors, as at load time.
-        if let Ok(r) = self.store.revision().await {
-            self.revision.store(r, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering;
+        // Every change the caller made has a revision up to this one.
+        let wanted = self.store.revision().await?;
+        let _reloading = self.reloading.lock().await;
+        if self.revision.load(Ordering::Acquire) == wanted {
+            // Published since: a reload read the store at this revision or later.
+            return Ok(self.snapshot.load().version);
         }
+        // Read before the actors, as at load time: a write committed in between is in the
+        // rows and makes the watcher reload once more, never less.
+        let revision = self.store.revision().await?;
         let catalog = Arc::clone(&self.snapshot.load().catalog);
         let rows = self.store.actor_rows(&catalog).await?;
         let handle = Arc::clone(&self.snapshot);
         let snap = tokio::task::spawn_blocking(move || handle.publish_actors(rows)).await?;
+        self.revision.store(revision, Ordering::Release);
         Ok(snap.version)
     }
 }

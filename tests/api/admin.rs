@@ -616,7 +616,139 @@ async fn the_administration_api_sends_no_cors_headers(store: Backend) {
     assert_eq!(preflight.header("access-control-allow-methods"), None);
 }
 
+/// Administration writes sent at the same time each publish before they answer, and none
+/// hides another: once every one has answered, the snapshot holds them all (reloads publish
+/// in the order they read the store, so a slow one cannot bring back an older state).
+async fn simultaneous_writes_are_all_in_the_snapshot_once_answered(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let secret = admin_token(&app, "sacha").await;
+    let before = app.state.snapshot.load().actors.len();
+    let writes = 12;
+    let replies = futures_util::future::join_all((0..writes).map(|i| {
+        send(
+            &svc,
+            with_token(
+                TestRequest::post()
+                    .uri("/api/v1/admin/actors")
+                    .set_json(nantes_place(&format!("Épicerie simultanée {i}"))),
+                &secret,
+            ),
+        )
+    }))
+    .await;
+    for r in &replies {
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    }
+    let snap = app.state.snapshot.load();
+    assert_eq!(snap.actors.len(), before + writes);
+    for r in &replies {
+        let id = r.json()["id"].as_i64().expect("id");
+        assert!(
+            snap.actors.find(ancrage::domain::ActorId(id)).is_some(),
+            "actor {id} is missing from the snapshot"
+        );
+    }
+    // The revision shown is the store's: the watcher has nothing left to catch up.
+    assert_eq!(
+        app.state
+            .revision
+            .load(std::sync::atomic::Ordering::Acquire),
+        app.state.store.revision().await.expect("revision")
+    );
+}
+
+/// Writers on several threads, each publishing its change as the administration does, with
+/// a watcher reloading beside them: once every writer has published, the snapshot holds
+/// every change, round after round. (Reloads that overlap publish in the order they read
+/// the store: a slow reload that read it before a write never hides that write.)
+fn reloads_on_several_threads_never_hide_a_published_change(store: Backend) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let app = spawn_app(store).await;
+        let state = app.state.clone();
+        let snap = state.snapshot.load();
+        // Enough actors that reloads take a while and overlap.
+        let mut drafts =
+            ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 20_064, 11).into_iter();
+        let bulk: Vec<_> = drafts
+            .by_ref()
+            .take(20_000)
+            .map(|f| (f, ancrage::domain::Status::Published))
+            .collect();
+        state
+            .store
+            .insert_actors(&bulk, None)
+            .await
+            .expect("insert");
+        state.refresh_actors().await.expect("refresh");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watcher = {
+            let (state, stop) = (state.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    state.refresh_actors().await.expect("watcher reload");
+                }
+            })
+        };
+        for round in 0..8 {
+            let writers: Vec<_> = drafts
+                .by_ref()
+                .take(8)
+                .map(|f| {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let id = state
+                            .store
+                            .insert_actors(&[(f, ancrage::domain::Status::Published)], None)
+                            .await
+                            .expect("write")[0];
+                        state.refresh_actors().await.expect("publish");
+                        id
+                    })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for w in writers {
+                ids.push(w.await.expect("writer"));
+            }
+            let snap = state.snapshot.load();
+            for id in ids {
+                assert!(
+                    snap.actors.find(id).is_some(),
+                    "round {round}: actor {id} was published, then hidden by an older reload"
+                );
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        watcher.await.expect("watcher");
+    });
+}
+
+mod reloads_on_several_threads_never_hide_a_published_change {
+    #[test]
+    fn sqlite() {
+        super::reloads_on_several_threads_never_hide_a_published_change(
+            crate::helpers::Backend::Sqlite,
+        );
+    }
+
+    #[test]
+    fn postgres() {
+        if crate::postgres::cluster().is_some() {
+            super::reloads_on_several_threads_never_hide_a_published_change(
+                crate::helpers::Backend::Postgres,
+            );
+        }
+    }
+}
+
 on_both_stores!(
+    simultaneous_writes_are_all_in_the_snapshot_once_answered,
     tokens_are_stored_as_hashes_listed_and_revoked,
     admin_requests_without_a_valid_token_get_a_401_problem,
     creation_is_validated_like_an_import_and_lists_every_broken_rule,
