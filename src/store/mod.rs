@@ -10,6 +10,8 @@ pub mod admin;
 pub mod copy;
 mod error;
 mod feed;
+#[cfg(test)]
+mod fixtures;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

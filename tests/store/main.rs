@@ -867,6 +867,8 @@ async fn an_open_import_blocks_no_writer<S: Store>(store: S) {
         .await
         .expect("insert")[0];
     assert!(later > r3, "{later} after {r3}");
+    // And they move the revision again, as every change does.
+    assert!(store.revision().await.expect("revision") > after_import);
 }
 
 /// A record the schema refuses (a reference already taken by an actor of the same source

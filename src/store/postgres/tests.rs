@@ -10,10 +10,10 @@
 
 use super::PgStore;
 use crate::domain::actor::ActorFields;
-use crate::domain::{ActorId, Family, GeocodePrecision, InseeCode, KindSet, LonLat, Status};
+use crate::domain::{ActorId, Status};
+use crate::store::fixtures::{actor, counted, options, record, run};
 use crate::store::{
-    ChangeFeed, ImportRun, ImportSession, MergeCounts, Store, StoreError, StoreOptions,
-    UpsertRecord,
+    ChangeFeed, ImportSession, MergeCounts, Store, StoreError, StoreOptions,
 };
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
@@ -89,65 +89,6 @@ impl TestDb {
             )))
             .await
             .expect("drop database");
-    }
-}
-
-fn options() -> StoreOptions {
-    StoreOptions {
-        pool_size: 4,
-        connect_timeout: Duration::from_secs(5),
-        statement_timeout: Duration::from_secs(30),
-    }
-}
-
-fn actor(name: &str, source: &str, source_ref: Option<&str>) -> ActorFields {
-    ActorFields {
-        name: name.to_owned(),
-        description: None,
-        categories: vec!["ressourcerie".into()],
-        family: Family::Association,
-        kinds: KindSet::default(),
-        siret: None,
-        street: None,
-        postcode: Some("44000".into()),
-        commune: InseeCode::parse("commune", "44109").expect("code"),
-        location: LonLat::new(-1.553_621_9, 47.218_371_6).expect("location"),
-        precision: GeocodePrecision::Commune,
-        website: None,
-        email: None,
-        phone: None,
-        opening_hours: None,
-        accessibility: None,
-        source: source.to_owned(),
-        source_ref: source_ref.map(str::to_owned),
-        demo: false,
-    }
-}
-
-fn record<'a>(fields: &'a ActorFields, hash: &'a str) -> UpsertRecord<'a> {
-    UpsertRecord {
-        fields,
-        status: Status::Published,
-        location_flag: None,
-        hash,
-    }
-}
-
-fn run() -> ImportRun<'static> {
-    ImportRun {
-        source: "test",
-        format: "csv",
-        input: "test.csv",
-        read: 0,
-        rejected: 0,
-    }
-}
-
-fn counted(created: u64, updated: u64, unchanged: u64) -> MergeCounts {
-    MergeCounts {
-        created,
-        updated,
-        unchanged,
     }
 }
 

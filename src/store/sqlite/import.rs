@@ -2,9 +2,10 @@
 //! database file of their own beside the store (no lock on the store at all), then merged in
 //! one short transaction of set-based statements.
 //!
-//! SQLite has one writer at a time, so the lock is held for the merge alone: a few seconds for
-//! a million records, during which other writers wait (up to the statement timeout) instead of
-//! failing. Killed before or during the merge, the store is untouched: the merge is one
+//! SQLite has one writer at a time, so the lock is held for the merge's writes alone: the
+//! records are classified against the store before, in a read transaction, and checked at
+//! once under the lock (classified again only if the store changed meanwhile). Other writers
+//! wait meanwhile (up to the statement timeout) instead of failing. Killed before or during the merge, the store is untouched: the merge is one
 //! transaction and the staging file is only ever read by it.
 
 use super::StoreError;
@@ -230,8 +231,78 @@ impl ImportSession for SqliteImport {
     }
 }
 
-/// Runs the merge on `conn`: attach, lock, classify, write, record, commit (or roll back for
-/// a dry run), detach.
+/// How each staged record meets the store, read from main (actors, their sources) and
+/// written to the staging file only: run in a read transaction it takes no write lock, and
+/// gives what one revision of the store says. New actors get their ids later, under the lock.
+const CLASSIFY: [&str; 7] = [
+    // This source's own earlier record of the same reference.
+    "UPDATE staging.staged AS st SET target = s.actor_id, known_hash = s.fields_hash, \
+     owns = (a.source = st.source AND a.source_ref IS st.source_ref) \
+     FROM main.actor_sources AS s JOIN main.actors AS a ON a.id = s.actor_id \
+     WHERE st.action IS NULL AND s.source = st.source AND s.source_ref = st.source_ref",
+    "UPDATE staging.staged SET action = CASE WHEN known_hash = hash THEN 'unchanged' \
+     WHEN owns THEN 'update' ELSE 'fill' END WHERE action IS NULL AND target IS NOT NULL",
+    // A new reference whose SIRET another actor already has: one actor, two sources.
+    "UPDATE staging.staged AS st SET action = 'merge', target = (SELECT min(a.id) FROM main.actors AS a \
+     WHERE a.siret = st.siret AND a.status <> 'archived') \
+     WHERE st.action IS NULL AND st.siret IS NOT NULL AND EXISTS \
+     (SELECT 1 FROM main.actors AS a WHERE a.siret = st.siret AND a.status <> 'archived')",
+    "UPDATE staging.staged SET action = 'create' WHERE action IS NULL",
+    // Two new references with one SIRET: the first creates the actor, the others merge in.
+    "CREATE TEMP TABLE first_new (siret TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+    "INSERT INTO first_new SELECT siret, min(seq) FROM staging.staged \
+     WHERE action = 'create' AND siret IS NOT NULL GROUP BY siret",
+    "UPDATE staging.staged AS st SET action = 'merge-new' WHERE st.action = 'create' \
+     AND st.siret IS NOT NULL AND st.seq > (SELECT f.seq FROM first_new AS f WHERE f.siret = st.siret)",
+];
+
+/// Forgets a classification that no longer holds (the store changed since).
+const UNCLASSIFY: [&str; 2] = [
+    "UPDATE staging.staged SET action = NULL, target = NULL, known_hash = NULL, owns = NULL \
+     WHERE action IS NOT 'superseded'",
+    "DROP TABLE temp.first_new",
+];
+
+/// Ids of the new actors (in record order after the largest id of the store), then the
+/// targets of the records that merge into them: under the write lock.
+const NUMBER_NEW: [&str; 4] = [
+    "CREATE TEMP TABLE new_ids (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL)",
+    "INSERT INTO new_ids SELECT seq, (SELECT coalesce(max(id), 0) FROM main.actors) \
+     + row_number() OVER (ORDER BY seq) FROM staging.staged WHERE action = 'create'",
+    "UPDATE staging.staged AS st SET target = (SELECT n.id FROM new_ids AS n WHERE n.seq = st.seq) \
+     WHERE st.action = 'create'",
+    "UPDATE staging.staged AS st SET target = (SELECT c.target FROM first_new AS f \
+     JOIN staging.staged AS c ON c.seq = f.seq WHERE f.siret = st.siret) WHERE st.action = 'merge-new'",
+];
+
+/// The per-row revision triggers a merge sets aside (see [`merge`]).
+const ROW_TRIGGERS: &str = "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' \
+     AND tbl_name = 'actors' AND name IN ('actors_revision_insert', 'actors_revision_update') ORDER BY name";
+
+async fn run_all(conn: &mut SqliteConnection, statements: &[&'static str]) -> Result<()> {
+    for statement in statements {
+        sqlx::query(*statement).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn store_revision(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM main.store_revision WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Runs the merge on `conn`: attach; classify the records in a read transaction (no lock
+/// held: other writers go on); then lock, check that the store has not changed since (the
+/// revision moves with every change to actors; if it moved, classify again, under the lock),
+/// number the new actors, write, record, commit (or roll back for a dry run); detach.
+///
+/// Under the lock the per-row revision triggers are set aside (dropped, then created again
+/// from their own text, inside the transaction: no other connection ever sees them missing,
+/// and a rollback restores them) and the revision moves once: a million rows each bumping
+/// the counter would hold the lock seconds longer.
 async fn merge(
     conn: &mut SqliteConnection,
     path: &Path,
@@ -246,44 +317,31 @@ async fn merge(
     sqlx::query("PRAGMA staging.journal_mode = OFF")
         .execute(&mut *conn)
         .await?;
-    // Every created row fires the revision trigger, so every statement keeps a statement
-    // journal: in memory rather than in a temporary file. A bigger page cache (128 MiB,
-    // bounded) keeps the pages the merge touches from spilling to the log before the commit.
+    // Statement journals in memory rather than in temporary files; a bigger page cache
+    // (128 MiB, bounded) keeps the pages the merge touches from spilling to the log before
+    // the commit.
     for pragma in ["PRAGMA temp_store = MEMORY", "PRAGMA cache_size = -131072"] {
         sqlx::query(pragma).execute(&mut *conn).await?;
     }
+    sqlx::query("BEGIN DEFERRED").execute(&mut *conn).await?;
+    let classified_at = store_revision(conn).await?;
+    run_all(conn, &CLASSIFY).await?;
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let classify = [
-        // This source's own earlier record of the same reference.
-        "UPDATE staging.staged AS st SET target = s.actor_id, known_hash = s.fields_hash, \
-         owns = (a.source = st.source AND a.source_ref IS st.source_ref) \
-         FROM main.actor_sources AS s JOIN main.actors AS a ON a.id = s.actor_id \
-         WHERE st.action IS NULL AND s.source = st.source AND s.source_ref = st.source_ref",
-        "UPDATE staging.staged SET action = CASE WHEN known_hash = hash THEN 'unchanged' \
-         WHEN owns THEN 'update' ELSE 'fill' END WHERE action IS NULL AND target IS NOT NULL",
-        // A new reference whose SIRET another actor already has: one actor, two sources.
-        "UPDATE staging.staged AS st SET action = 'merge', target = (SELECT min(a.id) FROM main.actors AS a \
-         WHERE a.siret = st.siret AND a.status <> 'archived') \
-         WHERE st.action IS NULL AND st.siret IS NOT NULL AND EXISTS \
-         (SELECT 1 FROM main.actors AS a WHERE a.siret = st.siret AND a.status <> 'archived')",
-        "UPDATE staging.staged SET action = 'create' WHERE action IS NULL",
-        // Two new references with one SIRET: the first creates the actor, the others merge in.
-        "CREATE TEMP TABLE first_new (siret TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
-        "INSERT INTO first_new SELECT siret, min(seq) FROM staging.staged \
-         WHERE action = 'create' AND siret IS NOT NULL GROUP BY siret",
-        "UPDATE staging.staged AS st SET action = 'merge-new' WHERE st.action = 'create' \
-         AND st.siret IS NOT NULL AND st.seq > (SELECT f.seq FROM first_new AS f WHERE f.siret = st.siret)",
-        // Ids of the new actors, in record order after the largest id of the store.
-        "CREATE TEMP TABLE new_ids (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL)",
-        "INSERT INTO new_ids SELECT seq, (SELECT coalesce(max(id), 0) FROM main.actors) \
-         + row_number() OVER (ORDER BY seq) FROM staging.staged WHERE action = 'create'",
-        "UPDATE staging.staged AS st SET target = (SELECT n.id FROM new_ids AS n WHERE n.seq = st.seq) \
-         WHERE st.action = 'create'",
-        "UPDATE staging.staged AS st SET target = (SELECT c.target FROM first_new AS f \
-         JOIN staging.staged AS c ON c.seq = f.seq WHERE f.siret = st.siret) WHERE st.action = 'merge-new'",
-    ];
-    for statement in classify {
-        sqlx::query(statement).execute(&mut *conn).await?;
+    if store_revision(conn).await? != classified_at {
+        run_all(conn, &UNCLASSIFY).await?;
+        run_all(conn, &CLASSIFY).await?;
+    }
+    run_all(conn, &NUMBER_NEW).await?;
+    let triggers: Vec<(String, String)> = sqlx::query_as(ROW_TRIGGERS).fetch_all(&mut *conn).await?;
+    for (name, _) in &triggers {
+        // A name read from the schema itself, quoted.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP TRIGGER main.\"{}\"",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut *conn)
+        .await?;
     }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         // Constant column lists: no input in this text.
@@ -314,6 +372,20 @@ async fn merge(
     for g in &gaps {
         fill_gaps(&mut *conn, g).await?;
     }
+    for (_, sql) in &triggers {
+        // The schema's own text of the trigger, as it was before the merge.
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await?;
+    }
+    // Once for the whole merge, if it changed any actor (what the triggers would have done
+    // row by row).
+    sqlx::query(
+        "UPDATE main.store_revision SET value = value + 1 WHERE id = 1 AND EXISTS \
+         (SELECT 1 FROM staging.staged WHERE action NOT IN ('unchanged', 'superseded'))",
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO main.actor_sources (source, source_ref, actor_id, fields_hash) \
          SELECT source, source_ref, target, hash FROM staging.staged \

@@ -617,9 +617,59 @@ fn check_directory(file: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::SqliteStore;
     use crate::domain::LonLat;
-    use sqlx::Executor;
+    use crate::store::fixtures::{actor, counted, options, record, run};
+    use crate::store::{ImportSession, Store};
     use sqlx::sqlite::SqlitePoolOptions;
+    use sqlx::{Connection, Executor, SqliteConnection};
+
+    /// An import classifies its records before it takes the write lock; a writer that
+    /// changes the store in between (here: an actor with the record's SIRET, committed while
+    /// the import waits for the lock) is seen, because the import checks the revision under
+    /// the lock and classifies again: the record joins that actor instead of making a second
+    /// one. The revision then moves once for the merge, and the row triggers are back.
+    #[tokio::test]
+    async fn a_change_made_while_an_import_waits_for_the_lock_is_taken_into_account() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("ancrage.db").display());
+        let store = SqliteStore::open(&url, options()).await.expect("open");
+        let mut fields = actor("Ressourcerie du port", "sirene", Some("r1"));
+        fields.siret = Some(crate::domain::Siret::parse("siret", "12345678900007").expect("a SIRET"));
+        let mut session = store.begin_import().await.expect("begin");
+        session.stage(record(&fields, "h1")).await.expect("stage");
+        let mut writer = SqliteConnection::connect(&url).await.expect("writer");
+        writer.execute("BEGIN IMMEDIATE").await.expect("lock");
+        writer
+            .execute(
+                "INSERT INTO actors (name, categories, family, siret, commune_code, lon, lat, lon_e7, lat_e7, \
+                 precision, source, source_ref, status) VALUES ('Ressourcerie', 'ressourcerie', 'association', \
+                 '12345678900007', '44109', -1.55, 47.21, -15500000, 472100000, 'commune', 'admin', NULL, \
+                 'published')",
+            )
+            .await
+            .expect("insert");
+        let merging = tokio::spawn(async move { session.commit(run(), false).await });
+        // Long enough for the import to classify (one record) and wait for the lock.
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        assert!(!merging.is_finished(), "the import waits for the lock");
+        writer.execute("COMMIT").await.expect("commit");
+        let revision = store.revision().await.expect("revision");
+        let counts = merging.await.expect("task").expect("merge");
+        assert_eq!(counts, counted(0, 1, 0), "merged into the actor by SIRET");
+        let joined = store
+            .actor_by_source("sirene", "r1")
+            .await
+            .expect("lookup")
+            .expect("the record has an actor");
+        assert_eq!(joined.0, 1, "the record joined the actor written meanwhile");
+        assert_eq!(store.revision().await.expect("revision"), revision + 1);
+        store
+            .insert_actors(&[(actor("Après", "seed", None), crate::domain::Status::Published)], None)
+            .await
+            .expect("insert");
+        assert_eq!(store.revision().await.expect("revision"), revision + 2);
+    }
 
     /// Migration 0002 moves existing stores to fixed-point positions that the server reads
     /// back as exactly the values it would have written itself.
