@@ -63,4 +63,3 @@ pub fn counted(created: u64, updated: u64, unchanged: u64) -> MergeCounts {
         unchanged,
     }
 }
-

@@ -15,10 +15,13 @@ use std::time::{Duration, Instant};
 /// Demonstration actors each instance would seed (once for the whole service).
 const DEMO: usize = 300;
 
+/// A client that waits longer than a server lets a write wait for the store (30 s by
+/// default): what a test sees is the server's own answer, a success or a 503, never a client
+/// giving up first.
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(40)))
         .build()
         .into()
 }

@@ -12,9 +12,7 @@ use super::PgStore;
 use crate::domain::actor::ActorFields;
 use crate::domain::{ActorId, Status};
 use crate::store::fixtures::{actor, counted, options, record, run};
-use crate::store::{
-    ChangeFeed, ImportSession, MergeCounts, Store, StoreError, StoreOptions,
-};
+use crate::store::{ChangeFeed, ImportSession, MergeCounts, Store, StoreError, StoreOptions};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

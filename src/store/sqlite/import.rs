@@ -27,13 +27,15 @@ const STAGED_COLUMNS: &str = "source, source_ref, hash, status, location_flag, n
 /// The columns of `actors` filled from a staged record, in the order of [`STAGED_ACTOR_SOURCE`].
 const ACTOR_INSERT_COLUMNS: &str = "id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, siret, \
      street, postcode, commune_code, lon, lat, lon_e7, lat_e7, precision, website, email, phone, opening_hours, \
-     accessibility, source, source_ref, demo, status, location_flag";
+     accessibility, source, source_ref, demo, status, location_flag, created_at, updated_at";
 
-/// The values of [`ACTOR_INSERT_COLUMNS`] taken from `st`.
-const STAGED_ACTOR_SOURCE: &str = "st.target, st.name, st.description, st.categories, st.family, st.is_tiers_lieu, \
+/// The values of [`ACTOR_INSERT_COLUMNS`] taken from a created record `st` (`?1`: the store's
+/// largest id before the merge; `st.target`: the record's rank among the new actors; `?2`: the
+/// merge's time, read once rather than by a column default on every row).
+const STAGED_ACTOR_SOURCE: &str = "?1 + st.target, st.name, st.description, st.categories, st.family, st.is_tiers_lieu, \
      st.is_ptce, st.is_reseau, st.siret, st.street, st.postcode, st.commune_code, st.lon, st.lat, st.lon_e7, st.lat_e7, \
      st.precision, st.website, st.email, st.phone, st.opening_hours, st.accessibility, st.source, st.source_ref, \
-     st.demo, st.status, st.location_flag";
+     st.demo, st.status, st.location_flag, ?2, ?2";
 
 /// One staged record in memory, waiting for its batch.
 struct Pending {
@@ -233,8 +235,9 @@ impl ImportSession for SqliteImport {
 
 /// How each staged record meets the store, read from main (actors, their sources) and
 /// written to the staging file only: run in a read transaction it takes no write lock, and
-/// gives what one revision of the store says. New actors get their ids later, under the lock.
-const CLASSIFY: [&str; 7] = [
+/// gives what one revision of the store says. The `target` of a record that makes a new actor
+/// (`create`) or joins one (`merge-new`) is a rank, made an id under the lock by [`NEW_ID`].
+const CLASSIFY: [&str; 9] = [
     // This source's own earlier record of the same reference.
     "UPDATE staging.staged AS st SET target = s.actor_id, known_hash = s.fields_hash, \
      owns = (a.source = st.source AND a.source_ref IS st.source_ref) \
@@ -254,6 +257,13 @@ const CLASSIFY: [&str; 7] = [
      WHERE action = 'create' AND siret IS NOT NULL GROUP BY siret",
     "UPDATE staging.staged AS st SET action = 'merge-new' WHERE st.action = 'create' \
      AND st.siret IS NOT NULL AND st.seq > (SELECT f.seq FROM first_new AS f WHERE f.siret = st.siret)",
+    // New actors are numbered in record order: their rank here, their id (the store's
+    // largest id plus the rank) under the lock. Records that merge into a new actor take its
+    // rank.
+    "UPDATE staging.staged AS st SET target = r.n FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS n \
+     FROM staging.staged WHERE action = 'create') AS r WHERE st.seq = r.seq",
+    "UPDATE staging.staged AS st SET target = (SELECT c.target FROM first_new AS f \
+     JOIN staging.staged AS c ON c.seq = f.seq WHERE f.siret = st.siret) WHERE st.action = 'merge-new'",
 ];
 
 /// Forgets a classification that no longer holds (the store changed since).
@@ -263,17 +273,9 @@ const UNCLASSIFY: [&str; 2] = [
     "DROP TABLE temp.first_new",
 ];
 
-/// Ids of the new actors (in record order after the largest id of the store), then the
-/// targets of the records that merge into them: under the write lock.
-const NUMBER_NEW: [&str; 4] = [
-    "CREATE TEMP TABLE new_ids (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL)",
-    "INSERT INTO new_ids SELECT seq, (SELECT coalesce(max(id), 0) FROM main.actors) \
-     + row_number() OVER (ORDER BY seq) FROM staging.staged WHERE action = 'create'",
-    "UPDATE staging.staged AS st SET target = (SELECT n.id FROM new_ids AS n WHERE n.seq = st.seq) \
-     WHERE st.action = 'create'",
-    "UPDATE staging.staged AS st SET target = (SELECT c.target FROM first_new AS f \
-     JOIN staging.staged AS c ON c.seq = f.seq WHERE f.siret = st.siret) WHERE st.action = 'merge-new'",
-];
+/// The actor a staged record `st` goes to, with `?1` bound to the store's largest id.
+const NEW_ID: &str =
+    "CASE WHEN st.action IN ('create', 'merge-new') THEN ?1 + st.target ELSE st.target END";
 
 /// The per-row revision triggers a merge sets aside (see [`merge`]).
 const ROW_TRIGGERS: &str = "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' \
@@ -284,6 +286,24 @@ async fn run_all(conn: &mut SqliteConnection, statements: &[&'static str]) -> Re
         sqlx::query(*statement).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// What the classified records will do.
+async fn merge_counts(conn: &mut SqliteConnection) -> Result<MergeCounts> {
+    let by_action: Vec<(String, i64)> =
+        sqlx::query_as("SELECT action, count(*) FROM staging.staged GROUP BY action")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut counts = MergeCounts::default();
+    for (action, n) in by_action {
+        let n = u64::try_from(n).unwrap_or(0);
+        match action.as_str() {
+            "create" => counts.created += n,
+            "unchanged" => counts.unchanged += n,
+            _ => counts.updated += n,
+        }
+    }
+    Ok(counts)
 }
 
 async fn store_revision(conn: &mut SqliteConnection) -> Result<i64> {
@@ -317,23 +337,32 @@ async fn merge(
     sqlx::query("PRAGMA staging.journal_mode = OFF")
         .execute(&mut *conn)
         .await?;
-    // Statement journals in memory rather than in temporary files; a bigger page cache
-    // (128 MiB, bounded) keeps the pages the merge touches from spilling to the log before
-    // the commit.
-    for pragma in ["PRAGMA temp_store = MEMORY", "PRAGMA cache_size = -131072"] {
+    // Statement journals in memory rather than in temporary files; a bigger page cache (up
+    // to 1 GiB, taken only as pages are touched, given back after the merge) keeps the pages
+    // the merge writes from spilling to the log before the commit: at a million records,
+    // inserting their sources took three times as long with 128 MiB.
+    for pragma in ["PRAGMA temp_store = MEMORY", "PRAGMA cache_size = -1048576"] {
         sqlx::query(pragma).execute(&mut *conn).await?;
     }
     sqlx::query("BEGIN DEFERRED").execute(&mut *conn).await?;
     let classified_at = store_revision(conn).await?;
     run_all(conn, &CLASSIFY).await?;
     sqlx::query("COMMIT").execute(&mut *conn).await?;
+    let mut counts = merge_counts(conn).await?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     if store_revision(conn).await? != classified_at {
         run_all(conn, &UNCLASSIFY).await?;
         run_all(conn, &CLASSIFY).await?;
+        counts = merge_counts(conn).await?;
     }
-    run_all(conn, &NUMBER_NEW).await?;
-    let triggers: Vec<(String, String)> = sqlx::query_as(ROW_TRIGGERS).fetch_all(&mut *conn).await?;
+    let largest: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM main.actors")
+        .fetch_one(&mut *conn)
+        .await?;
+    let now: String = sqlx::query_scalar("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let triggers: Vec<(String, String)> =
+        sqlx::query_as(ROW_TRIGGERS).fetch_all(&mut *conn).await?;
     for (name, _) in &triggers {
         // A name read from the schema itself, quoted.
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -348,29 +377,13 @@ async fn merge(
         "INSERT INTO main.actors ({ACTOR_INSERT_COLUMNS}) SELECT {STAGED_ACTOR_SOURCE} \
          FROM staging.staged AS st WHERE st.action = 'create' ORDER BY st.seq"
     )))
+    .bind(largest)
+    .bind(&now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE main.actors AS a SET name = st.name, description = st.description, categories = st.categories, \
-         family = st.family, is_tiers_lieu = st.is_tiers_lieu, is_ptce = st.is_ptce, is_reseau = st.is_reseau, \
-         siret = st.siret, street = st.street, postcode = st.postcode, commune_code = st.commune_code, lon = st.lon, \
-         lat = st.lat, lon_e7 = st.lon_e7, lat_e7 = st.lat_e7, precision = st.precision, website = st.website, \
-         email = st.email, phone = st.phone, opening_hours = st.opening_hours, accessibility = st.accessibility, \
-         status = st.status, location_flag = st.location_flag, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
-         FROM staging.staged AS st WHERE st.action = 'update' AND a.id = st.target",
-    )
-    .execute(&mut *conn)
-    .await?;
-    // Filling gaps merges category lists: few records, one by one, in record order.
-    let gaps: Vec<GapRow> = sqlx::query_as(
-        "SELECT target, categories, description, siret, street, postcode, website, email, phone, opening_hours, \
-         accessibility, lon, lat, lon_e7, lat_e7, precision FROM staging.staged \
-         WHERE action IN ('fill', 'merge', 'merge-new') ORDER BY seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for g in &gaps {
-        fill_gaps(&mut *conn, g).await?;
+    if counts.updated > 0 {
+        // Records that change existing actors (none in a first import: both scans skipped).
+        apply_changes(conn, largest, &now).await?;
     }
     for (_, sql) in &triggers {
         // The schema's own text of the trigger, as it was before the merge.
@@ -386,28 +399,18 @@ async fn merge(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO main.actor_sources (source, source_ref, actor_id, fields_hash) \
-         SELECT source, source_ref, target, hash FROM staging.staged \
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        // A constant expression: no input in this text.
+        "INSERT INTO main.actor_sources (source, source_ref, actor_id, fields_hash, first_seen, last_seen) \
+         SELECT source, source_ref, {NEW_ID}, hash, ?2, ?2 FROM staging.staged AS st \
          WHERE action IN ('create', 'update', 'fill', 'merge', 'merge-new') ORDER BY seq \
          ON CONFLICT (source, source_ref) DO UPDATE SET actor_id = excluded.actor_id, \
-         fields_hash = excluded.fields_hash, last_seen = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-    )
+         fields_hash = excluded.fields_hash, last_seen = excluded.last_seen"
+    )))
+    .bind(largest)
+    .bind(&now)
     .execute(&mut *conn)
     .await?;
-    let by_action: Vec<(String, i64)> =
-        sqlx::query_as("SELECT action, count(*) FROM staging.staged GROUP BY action")
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut counts = MergeCounts::default();
-    for (action, n) in by_action {
-        let n = u64::try_from(n).unwrap_or(0);
-        match action.as_str() {
-            "create" => counts.created += n,
-            "unchanged" => counts.unchanged += n,
-            _ => counts.updated += n,
-        }
-    }
     let total = counts.of_run(run);
     sqlx::query(
         "INSERT INTO main.import_runs (source, format, input, started_at, read, created, updated, unchanged, rejected) \
@@ -428,12 +431,44 @@ async fn merge(
     sqlx::query(end).execute(&mut *conn).await?;
     for statement in [
         "DROP TABLE IF EXISTS temp.first_new",
-        "DROP TABLE IF EXISTS temp.new_ids",
         "DETACH DATABASE staging",
+        // SQLite's default: the pages cached for the merge are freed.
+        "PRAGMA cache_size = -2000",
     ] {
         sqlx::query(statement).execute(&mut *conn).await?;
     }
     Ok(counts)
+}
+
+/// Writes the records that change existing actors: updates by their own source, then gaps
+/// filled from other sources (category lists merged: few records, one by one, in record
+/// order).
+async fn apply_changes(conn: &mut SqliteConnection, largest: i64, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE main.actors AS a SET name = st.name, description = st.description, categories = st.categories, \
+         family = st.family, is_tiers_lieu = st.is_tiers_lieu, is_ptce = st.is_ptce, is_reseau = st.is_reseau, \
+         siret = st.siret, street = st.street, postcode = st.postcode, commune_code = st.commune_code, lon = st.lon, \
+         lat = st.lat, lon_e7 = st.lon_e7, lat_e7 = st.lat_e7, precision = st.precision, website = st.website, \
+         email = st.email, phone = st.phone, opening_hours = st.opening_hours, accessibility = st.accessibility, \
+         status = st.status, location_flag = st.location_flag, updated_at = ?1 \
+         FROM staging.staged AS st WHERE st.action = 'update' AND a.id = st.target",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let gaps: Vec<GapRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        // A constant expression: no input in this text.
+        "SELECT {NEW_ID} AS target, categories, description, siret, street, postcode, website, email, phone, \
+         opening_hours, accessibility, lon, lat, lon_e7, lat_e7, precision FROM staging.staged AS st \
+         WHERE action IN ('fill', 'merge', 'merge-new') ORDER BY seq"
+    )))
+    .bind(largest)
+    .fetch_all(&mut *conn)
+    .await?;
+    for g in &gaps {
+        fill_gaps(&mut *conn, g).await?;
+    }
+    Ok(())
 }
 
 /// What filling gaps needs of a staged record.

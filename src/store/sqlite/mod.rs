@@ -635,7 +635,8 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("ancrage.db").display());
         let store = SqliteStore::open(&url, options()).await.expect("open");
         let mut fields = actor("Ressourcerie du port", "sirene", Some("r1"));
-        fields.siret = Some(crate::domain::Siret::parse("siret", "12345678900007").expect("a SIRET"));
+        fields.siret =
+            Some(crate::domain::Siret::parse("siret", "12345678900007").expect("a SIRET"));
         let mut session = store.begin_import().await.expect("begin");
         session.stage(record(&fields, "h1")).await.expect("stage");
         let mut writer = SqliteConnection::connect(&url).await.expect("writer");
@@ -665,7 +666,13 @@ mod tests {
         assert_eq!(joined.0, 1, "the record joined the actor written meanwhile");
         assert_eq!(store.revision().await.expect("revision"), revision + 1);
         store
-            .insert_actors(&[(actor("Après", "seed", None), crate::domain::Status::Published)], None)
+            .insert_actors(
+                &[(
+                    actor("Après", "seed", None),
+                    crate::domain::Status::Published,
+                )],
+                None,
+            )
             .await
             .expect("insert");
         assert_eq!(store.revision().await.expect("revision"), revision + 2);
