@@ -79,8 +79,28 @@ async fn cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match(store: Ba
         Some(etag.clone()),
         "different queries, different validators"
     );
-    // A new snapshot invalidates the validator.
+    // A reload with nothing changed in the store keeps the snapshot, so the validator holds.
     app.state.refresh_actors().await.expect("refresh");
+    let unchanged = send(
+        &svc,
+        TestRequest::get()
+            .uri(uri)
+            .insert_header(("if-none-match", etag.as_str())),
+    )
+    .await;
+    assert_eq!(unchanged.status, 304);
+    // A new snapshot (the store changed) invalidates it.
+    let snap = app.state.snapshot.load();
+    let mut fields =
+        ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
+    fields.source_ref = Some("etag-test".into());
+    app.state
+        .store
+        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
+        .await
+        .expect("insert");
+    app.state.refresh_actors().await.expect("refresh");
+    assert!(app.state.snapshot.load().version > snap.version);
     let after = send(
         &svc,
         TestRequest::get()
