@@ -1,9 +1,7 @@
 //! Coverage routes on the seeded store: the report, its exports, its errors, and that a change
 //! of actors is seen at once.
 
-use crate::helpers::{Backend, get, spawn_app};
-use ancrage::seed::demo;
-use ancrage::store::Store;
+use crate::helpers::{Backend, get, insert_published, spawn_app};
 
 const DEP44: &str = "/api/v1/territories/departement/44/coverage";
 
@@ -258,19 +256,15 @@ async fn a_new_actor_changes_the_figures_at_once(store: Backend) {
     let url = "/api/v1/territories/commune/44109/coverage?category=cafe-associatif";
     let before = get(&svc, url).await;
     let n = before.json()["figures"]["actors"].as_u64().expect("count");
-    let snap = app.state.snapshot.load();
-    let mut fields = demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
-    fields.name = "Café associatif de test".into();
-    fields.categories = vec!["cafe-associatif".into()];
-    fields.commune = ancrage::domain::InseeCode::parse("c", "44109").expect("code");
-    fields.location = ancrage::domain::LonLat::new(-1.5536, 47.2184).expect("point");
-    fields.demo = false;
-    fields.source_ref = Some("test-coverage".into());
-    app.state
-        .store
-        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
-        .await
-        .expect("insert");
+    insert_published(&app, |f| {
+        f.name = "Café associatif de test".into();
+        f.categories = vec!["cafe-associatif".into()];
+        f.commune = ancrage::domain::InseeCode::parse("c", "44109").expect("code");
+        f.location = ancrage::domain::LonLat::new(-1.5536, 47.2184).expect("point");
+        f.demo = false;
+        f.source_ref = Some("test-coverage".into());
+    })
+    .await;
     app.state.refresh_actors().await.expect("refresh");
     let after = get(&svc, url).await;
     assert_ne!(after.header("etag"), before.header("etag"));

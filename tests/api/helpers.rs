@@ -335,3 +335,20 @@ pub async fn admin_token(app: &TestApp, name: &str) -> String {
 pub fn with_token(req: test::TestRequest, token: &str) -> test::TestRequest {
     req.insert_header(("Authorization", format!("Bearer {token}")))
 }
+
+/// Stores one more published actor: a generated one, changed by `adjust` (which sets at least
+/// its source reference). The snapshot is not refreshed: callers do it when they need to.
+pub async fn insert_published(
+    app: &TestApp,
+    adjust: impl FnOnce(&mut ancrage::domain::actor::ActorFields),
+) -> ancrage::domain::ActorId {
+    let snap = app.state.snapshot.load();
+    let mut fields =
+        ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
+    adjust(&mut fields);
+    app.state
+        .store
+        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
+        .await
+        .expect("insert")[0]
+}

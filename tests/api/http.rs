@@ -1,6 +1,6 @@
 //! HTTP behaviour: compression negotiation, validators, caching, the real binary.
 
-use crate::helpers::{Backend, get, send, spawn_app};
+use crate::helpers::{Backend, get, insert_published, send, spawn_app};
 use actix_web::test::TestRequest;
 use ancrage::store::Store;
 use std::io::{Read, Write};
@@ -91,14 +91,7 @@ async fn cacheable_reads_carry_an_etag_and_answer_304_to_if_none_match(store: Ba
     assert_eq!(unchanged.status, 304);
     // A new snapshot (the store changed) invalidates it.
     let snap = app.state.snapshot.load();
-    let mut fields =
-        ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
-    fields.source_ref = Some("etag-test".into());
-    app.state
-        .store
-        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
-        .await
-        .expect("insert");
+    insert_published(&app, |f| f.source_ref = Some("etag-test".into())).await;
     app.state.refresh_actors().await.expect("refresh");
     assert!(app.state.snapshot.load().version > snap.version);
     let after = send(
@@ -227,15 +220,7 @@ async fn health_names_the_backend_and_the_revision_of_the_snapshot(store: Backen
         app.state.store.revision().await.expect("revision"),
         "the snapshot reflects the store"
     );
-    let snap = app.state.snapshot.load();
-    let mut fields =
-        ancrage::seed::demo::generate(&snap.catalog, &snap.territories, 1, 7).remove(0);
-    fields.source_ref = Some("health-test".into());
-    app.state
-        .store
-        .insert_actors(&[(fields, ancrage::domain::Status::Published)], None)
-        .await
-        .expect("insert");
+    insert_published(&app, |f| f.source_ref = Some("health-test".into())).await;
     app.state.refresh_actors().await.expect("refresh");
     let after = get(&svc, "/health").await.json();
     assert!(
