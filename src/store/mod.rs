@@ -304,7 +304,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// On a database error.
     fn set_status(&self, id: ActorId, status: Status) -> impl Future<Output = Result<bool>> + Send;
 
-    /// The published actors, as the index needs them.
+    /// The published actors, as the index needs them, in id order.
     ///
     /// # Errors
     /// On a database error or a corrupt row.

@@ -159,7 +159,10 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut raw)
         .await
         .expect("migrations");
-    assert_eq!(applied, 2);
+    // Each embedded migration once, whichever instance applied it.
+    let embedded = sqlx::migrate!("./migrations/postgres").iter().count();
+    assert!(embedded >= 3, "the embedded migrations: {embedded}");
+    assert_eq!(usize::try_from(applied).ok(), Some(embedded));
     let name: String = sqlx::query_scalar("SELECT current_setting('application_name')")
         .fetch_one(&mut raw)
         .await
