@@ -233,12 +233,20 @@ function renderHead() {
   );
 }
 
+/** What the population figure is: a commune's own population légale, or the sum of the
+ * communes'; an EPCI's published figure (DGCL, another vintage) beside it. */
+function populationDetail(f) {
+  if (report.territory.kind === 'commune') return t('terr.fig.population.commune');
+  const sum = t('terr.fig.population.sum');
+  return f.population_published == null ? sum : `${sum} · ${t('terr.fig.population.published', { n: int(f.population_published) })}`;
+}
+
 function renderFigures() {
   const f = report.figures;
   const item = (key, value, detail) =>
     el('div', { class: 'figure', 'data-figure': key }, el('dt', { text: t(`terr.fig.${key}`) }), el('dd', {}, el('span', { class: 'figure-value', text: value }), detail ? el('span', { class: 'figure-detail', text: detail }) : null));
   $('terr-figures').replaceChildren(
-    item('population', int(f.population)),
+    item('population', int(f.population), populationDetail(f)),
     item('area', km2(f.area_m2)),
     item('communes', int(f.communes)),
     item('actors', int(f.actors)),

@@ -932,19 +932,25 @@ def main() -> int:
             area,
         )
 
-    def dissolved_record(code, name, members, g, point_from, origin_label, what, departement, region, departements=None):
-        """One EPCI, département or région record; keys in the order of the output contract."""
+    def dissolved_record(code, name, members, g, point_from, origin_label, what, departement, region,
+                         departements=None, population_published=None):
+        """One EPCI, département or région record; keys in the order of the output contract.
+        An EPCI also carries the population DGCL publishes for it (`population_published`)."""
         population, pcs, area = aggregate(members, g, what)
         pt, origin = unit_point(g, point_from, origin_label, what)
         record = {
             "code": code,
             "name": name,
             "population": population,
+        }
+        if departements is not None:
+            record["population_published"] = population_published
+        record.update({
             "postcodes": pcs,
             "commune_count": len(members),
             "epci": None,
             "departement": departement,
-        }
+        })
         if departements is not None:
             record["departements"] = departements
         record.update({
@@ -958,6 +964,14 @@ def main() -> int:
         })
         return record
 
+    def published_population(e):
+        """DGCL's population municipale of an EPCI (its list of EPCI à fiscalité propre),
+        `None` when it publishes none."""
+        v = e.get("populationMunicipale")
+        check(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+              f"EPCI {e['code']}: populationMunicipale must be a non-negative integer, got {v!r}")
+        return v
+
     epci_records = []
     for code in sorted(epcis):
         members = sorted(epci_members[code])
@@ -968,7 +982,8 @@ def main() -> int:
         top = sorted(members, key=lambda m: (-pop[m], m))[0]
         epci_records.append(dissolved_record(
             code, epcis[code]["nom"], members, epci_geom[code], top, "most_populous_commune", f"EPCI {code}",
-            main_dep, departements[main_dep]["region"], departements=sorted(dep_pop)))
+            main_dep, departements[main_dep]["region"], departements=sorted(dep_pop),
+            population_published=published_population(epcis[code])))
 
     dep_records = [
         dissolved_record(
@@ -1054,6 +1069,13 @@ def main() -> int:
         "population_sums": sums,
         "communes_without_epci": communes_without_epci,
         "epci_whose_etalab_populationMunicipale_differs_from_member_sum": len(epci_population_mismatch),
+        "epci_population_published": {
+            "shipped_as": "population_published (DGCL population municipale); population is the member sum",
+            "epci_with_it": sum(1 for r in epci_records if r["population_published"] is not None),
+            "largest_relative_difference": max(
+                (round(abs(r["population_published"] - r["population"]) / max(r["population"], 1), 5), r["code"])
+                for r in epci_records if r["population_published"] is not None),
+        },
         "geometry": {
             "simplification": {
                 "method": "mapshaper Douglas-Peucker on shared arcs, keep-shapes",

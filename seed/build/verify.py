@@ -126,7 +126,7 @@ def main() -> int:
         codes = [r["code"] for r in recs]
         if codes != sorted(codes) or len(set(codes)) != len(codes):
             fail(f"{name}: codes not sorted and unique")
-        keys = KEYS if name != "epci" else KEYS[:7] + ["departements"] + KEYS[7:]
+        keys = KEYS if name != "epci" else KEYS[:3] + ["population_published"] + KEYS[3:7] + ["departements"] + KEYS[7:]
         for r in recs:
             where = f"{name} {r.get('code')}"
             if list(r) != keys:
@@ -178,6 +178,17 @@ def main() -> int:
     if sum(r["population"] for r in levels["epci"]) + sum(c["population"] for c in no_epci) != total:
         fail("epci: population sum (plus communes without EPCI) differs from national total")
     per_epci = Counter(c["epci"] for c in communes if c["epci"] is not None)
+    published = [e for e in levels["epci"] if e["population_published"] is not None]
+    for e in published:
+        v = e["population_published"]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            fail(f"epci {e['code']}: population_published {v!r}")
+    # The published figure is another vintage: close to the member sum, never equal to it by copy.
+    far = [e["code"] for e in published if abs(e["population_published"] - e["population"]) > 0.1 * e["population"]]
+    if far:
+        fail(f"epci: population_published more than 10 % off the member sum for {far[:5]}")
+    if len(published) < 0.99 * len(levels["epci"]):
+        fail(f"epci: only {len(published)} EPCI carry a published population")
     for e in levels["epci"]:
         if per_epci[e["code"]] != e["commune_count"]:
             fail(f"epci {e['code']}: commune_count {e['commune_count']} != {per_epci[e['code']]}")

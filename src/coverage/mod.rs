@@ -86,8 +86,13 @@ impl CoverageFilter {
 /// Figures of an area (a territory, a parent, or a child territory).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Figures {
-    /// Sum of the communes' populations (populations légales).
+    /// Sum of the communes' populations (populations légales): the population every figure
+    /// per inhabitant uses.
     pub population: u64,
+    /// The population published for the territory itself, where one exists (an EPCI's, in
+    /// DGCL's list of EPCI à fiscalité propre: another vintage, shown beside the sum, used
+    /// for nothing else); `null` elsewhere and for part of an EPCI.
+    pub population_published: Option<u64>,
     /// Sum of the communes' areas, square metres.
     pub area_m2: f64,
     /// Number of communes.
@@ -335,6 +340,14 @@ fn per_10000(actors: u64, population: u64) -> Option<f64> {
     (population > 0).then(|| actors as f64 * 10_000.0 / population as f64)
 }
 
+/// The population published for a territory itself (see [`Figures::population_published`]).
+fn published_population(snap: &Snapshot, scope: Scope) -> Option<u64> {
+    match scope {
+        Scope::France => None,
+        Scope::Territory(i) => snap.territories.get(i)?.record.population_published,
+    }
+}
+
 fn population(snap: &Snapshot, c: TerritoryIdx) -> u64 {
     snap.territories.get(c).map_or(0, |t| t.record.population)
 }
@@ -349,6 +362,7 @@ fn figures(
 ) -> Figures {
     let mut f = Figures {
         population: 0,
+        population_published: None,
         area_m2: 0.0,
         communes: communes.len() as u32,
         actors: 0,
@@ -557,7 +571,8 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
     let tally = tally(snap, scope, filter);
     let nearest = snap.coverage.nearest(snap, filter, &communes);
     let nearest = nearest.as_slice();
-    let fig = figures(snap, &communes, &tally, None);
+    let mut fig = figures(snap, &communes, &tally, None);
+    fig.population_published = published_population(snap, scope);
     let defs = snap.catalog.defs();
     let by_category = defs
         .iter()
@@ -688,7 +703,12 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
                     },
                 },
                 whole,
-                figures: figures(snap, &members, &tally, Some((nearest, distance_m))),
+                figures: Figures {
+                    population_published: idx
+                        .filter(|_| whole)
+                        .and_then(|i| published_population(snap, Scope::Territory(i))),
+                    ..figures(snap, &members, &tally, Some((nearest, distance_m)))
+                },
                 idx,
                 communes: members,
             }
@@ -717,5 +737,8 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
 pub fn scope_figures(snap: &Snapshot, scope: Scope, filter: &CoverageFilter) -> Figures {
     let communes = communes_of(snap, scope);
     let tally = tally(snap, scope, filter);
-    figures(snap, &communes, &tally, None)
+    Figures {
+        population_published: published_population(snap, scope),
+        ..figures(snap, &communes, &tally, None)
+    }
 }

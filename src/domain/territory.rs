@@ -165,6 +165,11 @@ pub struct TerritoryRecord {
     pub name: String,
     /// Population (INSEE, municipal population; sums of communes for larger levels).
     pub population: u64,
+    /// The population published for the territory itself where one exists: an EPCI's
+    /// population municipale in DGCL's list of EPCI à fiscalité propre, another vintage of
+    /// the populations légales than `population`, its communes' sum. `None` elsewhere.
+    #[serde(default)]
+    pub population_published: Option<u64>,
     /// Postcodes of the communes.
     #[serde(default)]
     pub postcodes: Vec<String>,

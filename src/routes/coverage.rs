@@ -467,6 +467,7 @@ fn write_csv(out: &mut Vec<u8>, style: CsvStyle, header: &[&str], rows: &[Vec<Ce
 fn figure_cells(f: &Figures) -> Vec<Cell> {
     vec![
         Cell::Int(f.population),
+        Cell::Num(f.population_published.map(|p| p as f64), 0),
         Cell::Num(Some(f.area_m2 / 1e6), 1),
         Cell::Int(u64::from(f.communes)),
         Cell::Int(f.actors),
@@ -481,7 +482,8 @@ fn figure_cells(f: &Figures) -> Vec<Cell> {
 fn figure_header(english: bool) -> Vec<&'static str> {
     if english {
         vec![
-            "population",
+            "population (sum of the communes' populations légales)",
+            "published population (DGCL, EPCI only)",
             "area (km²)",
             "communes",
             "actors",
@@ -493,7 +495,8 @@ fn figure_header(english: bool) -> Vec<&'static str> {
         ]
     } else {
         vec![
-            "population",
+            "population (somme des populations légales des communes)",
+            "population publiée (DGCL, EPCI seulement)",
             "superficie (km²)",
             "communes",
             "structures",
@@ -569,14 +572,15 @@ fn csv(
             write_csv(&mut out, style, &header, &rows);
         }
         Table::Categories | Table::Families => {
-            // The figure columns from "actors" on.
+            // The figure columns from "actors" on (after population, published population, area
+            // and communes).
             let header: Vec<&str> = if en {
                 vec!["slug", "label", "parent"]
             } else {
                 vec!["identifiant", "libellé", "parent"]
             }
             .into_iter()
-            .chain(figure_header(en).into_iter().skip(3))
+            .chain(figure_header(en).into_iter().skip(4))
             .collect();
             let lines = if table == Table::Categories {
                 &r.by_category

@@ -153,8 +153,10 @@ pub fn territory_feature(
     string(out, &r.name);
     let _ = write!(
         out,
-        r#","population":{},"area_m2":{},"commune_count":{},"postcodes":"#,
+        r#","population":{},"population_published":{},"area_m2":{},"commune_count":{},"postcodes":"#,
         r.population,
+        r.population_published
+            .map_or_else(|| "null".to_owned(), |p| p.to_string()),
         r.area_m2
             .map_or_else(|| "null".to_owned(), |a| a.round().to_string()),
         r.commune_count

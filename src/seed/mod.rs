@@ -30,7 +30,9 @@ pub async fn ensure_seeded(
     store: &impl Store,
     demo_actors: usize,
 ) -> anyhow::Result<(Arc<Catalog>, Option<Arc<Territories>>)> {
+    let edition = territories::edition();
     let wanted = !store.seeded("reference").await?
+        || !store.seeded(&edition).await?
         || !store.seeded("real-actors").await?
         || (demo_actors > 0 && !store.seeded("demo-actors").await?);
     // Instances starting together on one empty store: one seeds, the others wait for it and
@@ -44,7 +46,19 @@ pub async fn ensure_seeded(
         tracing::info!("first start: loading reference territories and categories into the store");
         let records = territories::embedded().context("reading the embedded territory seed")?;
         let catalog = builtin_catalog()?;
-        store.seed_reference(&records, catalog.defs()).await?;
+        store
+            .seed_reference(&records, catalog.defs(), &edition)
+            .await?;
+    } else if !store.seeded(&edition).await? {
+        // Seeded by an earlier release: its outlines, areas and points may be wrong (communes
+        // merged in 2025-26 drawn with one former commune's land), and figures are computed
+        // from them. Actors keep their commune codes.
+        let records = territories::embedded().context("reading the embedded territory seed")?;
+        tracing::info!(
+            "the store holds another edition of the reference territories: replacing them by {edition} ({} territories)",
+            records.len()
+        );
+        store.replace_territories(&records, &edition).await?;
     }
     let catalog = Arc::new(Catalog::new(store.categories().await?)?);
     let wants_real = !store.seeded("real-actors").await?;

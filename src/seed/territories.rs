@@ -43,6 +43,23 @@ pub fn embedded() -> anyhow::Result<Vec<TerritoryRecord>> {
     Ok(out)
 }
 
+/// The edition of the embedded territories: a digest of the shipped files, recorded in the
+/// store as a seeding step (`territories <16 hex digits>`) so that a store seeded with
+/// another edition gets these outlines, populations and points at the next start.
+#[must_use]
+pub fn edition() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (_, name, bytes) in FILES {
+        h.update(name.as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("territories {hex}")
+}
+
 /// Reads one gzip-compressed NDJSON file of territories of one kind.
 ///
 /// # Errors
@@ -238,6 +255,57 @@ mod tests {
         assert_eq!(
             commune("35288").point_origin.as_deref(),
             Some("town_hall_nudged_inside")
+        );
+    }
+
+    /// Every level's population is the sum of its communes'; DGCL's own figure for an EPCI
+    /// ships beside it (another vintage: close, and different for almost every EPCI), and only
+    /// for EPCI.
+    #[test]
+    fn an_epci_carries_the_population_dgcl_publishes_beside_its_communes_sum() {
+        let records = shipped();
+        let mut sums: HashMap<(TerritoryKind, &str), u64> = HashMap::new();
+        for c in records.iter().filter(|r| r.kind == TerritoryKind::Commune) {
+            assert_eq!(c.population_published, None, "commune {}", c.code);
+            let parents = [
+                (TerritoryKind::Epci, c.epci.as_deref()),
+                (TerritoryKind::Departement, c.departement.as_deref()),
+                (TerritoryKind::Region, c.region.as_deref()),
+            ];
+            for (kind, code) in parents {
+                if let Some(code) = code {
+                    *sums.entry((kind, code)).or_default() += c.population;
+                }
+            }
+        }
+        let mut differ = 0;
+        for p in records.iter().filter(|r| r.kind != TerritoryKind::Commune) {
+            assert_eq!(
+                p.population,
+                sums[&(p.kind, p.code.as_str())],
+                "{:?} {}",
+                p.kind,
+                p.code
+            );
+            if p.kind != TerritoryKind::Epci {
+                assert_eq!(p.population_published, None, "{:?} {}", p.kind, p.code);
+                continue;
+            }
+            let published = p
+                .population_published
+                .unwrap_or_else(|| panic!("EPCI {} without its published population", p.code));
+            let off = published.abs_diff(p.population) as f64 / p.population as f64;
+            assert!(
+                off < 0.05,
+                "EPCI {}: {published} against {}",
+                p.code,
+                p.population
+            );
+            differ += usize::from(published != p.population);
+        }
+        assert_eq!(
+            differ, 1_246,
+            "EPCI whose published population is not the sum"
         );
     }
 }

@@ -77,6 +77,7 @@ impl CopyTable {
                 "code",
                 "name",
                 "population",
+                "population_published",
                 "commune_count",
                 "postcodes",
                 "epci",

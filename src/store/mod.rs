@@ -265,7 +265,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// On a database error.
     fn seeded(&self, step: &str) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Stores territories and categories and marks the `reference` step, in one transaction.
+    /// Stores territories and categories and marks the `reference` step and the step named
+    /// `edition` (the edition of the territories), in one transaction.
     ///
     /// # Errors
     /// On a database error (nothing is written then).
@@ -273,6 +274,19 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         territories: &[TerritoryRecord],
         categories: &[CategoryDef],
+        edition: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Replaces every territory by those of another edition of the reference data and marks
+    /// the step named `edition`, in one transaction (readers see the old set or the new one).
+    /// Actors keep their commune codes; categories are left alone.
+    ///
+    /// # Errors
+    /// On a database error (nothing is changed then).
+    fn replace_territories(
+        &self,
+        territories: &[TerritoryRecord],
+        edition: &str,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Every territory.
@@ -647,8 +661,16 @@ impl Store for AnyStore {
         &self,
         territories: &[TerritoryRecord],
         categories: &[CategoryDef],
+        edition: &str,
     ) -> Result<()> {
-        forward!(self.seed_reference(territories, categories))
+        forward!(self.seed_reference(territories, categories, edition))
+    }
+    async fn replace_territories(
+        &self,
+        territories: &[TerritoryRecord],
+        edition: &str,
+    ) -> Result<()> {
+        forward!(self.replace_territories(territories, edition))
     }
     async fn territories(&self) -> Result<Vec<TerritoryRecord>> {
         forward!(self.territories())

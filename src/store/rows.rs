@@ -21,7 +21,7 @@ pub(super) const CONTRIBUTION_COLUMNS: &str = "id, kind, actor_id, proposed, mes
      decided_at, decided_by, reason, applied, result_actor_id";
 
 /// Columns read into a [`TerritoryRow`].
-pub(super) const TERRITORY_COLUMNS: &str = "kind, code, name, population, commune_count, postcodes, epci, departement, departements, region, \
+pub(super) const TERRITORY_COLUMNS: &str = "kind, code, name, population, population_published, commune_count, postcodes, epci, departement, departements, region, \
      area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry";
 
 pub(super) fn corrupt<T>(r: std::result::Result<T, crate::domain::InputError>) -> super::Result<T> {
@@ -123,6 +123,7 @@ pub(super) struct TerritoryRow {
     code: String,
     name: String,
     population: i64,
+    population_published: Option<i64>,
     commune_count: i64,
     postcodes: String,
     epci: Option<String>,
@@ -148,6 +149,13 @@ impl TryFrom<TerritoryRow> for TerritoryRecord {
             name: r.name,
             population: u64::try_from(r.population)
                 .map_err(|_| StoreError::Corrupt(format!("population {}", r.population)))?,
+            population_published: r
+                .population_published
+                .map(|p| {
+                    u64::try_from(p)
+                        .map_err(|_| StoreError::Corrupt(format!("published population {p}")))
+                })
+                .transpose()?,
             postcodes: words(&r.postcodes),
             commune_count: u32::try_from(r.commune_count)
                 .map_err(|_| StoreError::Corrupt(format!("commune count {}", r.commune_count)))?,

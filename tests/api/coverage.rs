@@ -147,7 +147,10 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
     let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert!(
-        lines[0].starts_with("type;code;nom;entier;population;"),
+        lines[0].starts_with(
+            "type;code;nom;entier;population (somme des populations légales des communes);\
+             population publiée (DGCL, EPCI seulement);superficie"
+        ),
         "{}",
         lines[0]
     );
@@ -157,7 +160,7 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
         .find(|l| l.contains("Nantes Métropole"))
         .expect("Nantes");
     // Decimal commas with ';'.
-    let per_10000 = nantes.split(';').nth(8).expect("column");
+    let per_10000 = nantes.split(';').nth(9).expect("column");
     assert!(
         per_10000.contains(',') && !per_10000.contains('.'),
         "{nantes}"
@@ -167,7 +170,9 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
     let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
     let first = text.lines().next().expect("header");
     assert!(
-        first.starts_with("kind,code,name,whole,population,"),
+        first.starts_with(
+            "kind,code,name,whole,population (sum of the communes' populations légales),"
+        ),
         "{first}"
     );
     assert!(
@@ -271,7 +276,86 @@ async fn a_new_actor_changes_the_figures_at_once(store: Backend) {
     assert_eq!(after.json()["figures"]["actors"].as_u64(), Some(n + 1));
 }
 
+/// Every figure per inhabitant uses the sum of the communes' populations; an EPCI's report and
+/// downloads also give the population DGCL publishes for it, named as such, and nothing else
+/// does.
+async fn an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_communes(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let epci = "/api/v1/territories/epci/244400404/coverage";
+    let b = get(&svc, epci).await.json();
+    let f = &b["figures"];
+    let sum: u64 = b["children"]
+        .as_array()
+        .expect("communes")
+        .iter()
+        .map(|c| c["population"].as_u64().expect("population"))
+        .sum();
+    assert_eq!(
+        f["population"].as_u64(),
+        Some(sum),
+        "the sum of the communes"
+    );
+    assert_eq!(f["population"], 689_456);
+    assert_eq!(f["population_published"], 683_981, "DGCL's figure");
+    let per_10000 = f["actors"].as_f64().expect("actors") * 1e4 / 689_456.0;
+    assert!((f["actors_per_10000"].as_f64().expect("density") - per_10000).abs() < 1e-9);
+    // Communes, départements, régions and France publish none of their own here.
+    for c in b["children"].as_array().expect("communes") {
+        assert!(c["population_published"].is_null(), "{c}");
+    }
+    for p in b["parents"].as_array().expect("parents") {
+        assert!(p["population_published"].is_null(), "{p}");
+    }
+    // The EPCI of a département: whole ones carry DGCL's figure, parts of one do not.
+    let dep = get(&svc, DEP44).await.json();
+    assert!(dep["figures"]["population_published"].is_null());
+    let children = dep["children"].as_array().expect("EPCI");
+    for c in children {
+        assert_eq!(
+            c["population_published"].is_u64(),
+            c["whole"] == true && c["code"].is_string(),
+            "{c}"
+        );
+    }
+    let nm = children
+        .iter()
+        .find(|c| c["code"] == "244400404")
+        .expect("Nantes Métropole");
+    assert_eq!(nm["population_published"], 683_981);
+    // Downloads name which population each column is.
+    let csv = get(&svc, &format!("{epci}/figures.csv")).await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let header: Vec<&str> = lines[0].split(';').collect();
+    let row: Vec<&str> = lines[1].split(';').collect();
+    assert_eq!(
+        &header[3..5],
+        [
+            "population (somme des populations légales des communes)",
+            "population publiée (DGCL, EPCI seulement)"
+        ]
+    );
+    assert_eq!(&row[3..5], ["689456", "683981"], "{}", lines[1]);
+    let en = get(&svc, &format!("{epci}/figures.csv?lang=en&sep=comma")).await;
+    let text = String::from_utf8(en.bytes[3..].to_vec()).expect("UTF-8");
+    assert!(
+        text.contains(
+            ",population (sum of the communes' populations légales),\"published population (DGCL, EPCI only)\","
+        ),
+        "{text}"
+    );
+    // The territory itself, as GeoJSON.
+    let t = get(&svc, "/api/v1/territories/epci/244400404").await.json();
+    assert_eq!(t["properties"]["population_published"], 683_981, "{t}");
+    let c = get(&svc, "/api/v1/territories/commune/44109").await.json();
+    assert!(c["properties"]["population_published"].is_null(), "{c}");
+}
+
 on_both_stores!(
+    an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_communes,
     a_departement_report_adds_up_and_compares_with_its_parents,
     filters_and_distance_shape_the_report,
     france_and_a_commune_are_scopes_too,

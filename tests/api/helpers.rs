@@ -152,6 +152,35 @@ pub fn fresh_store(backend: Backend) -> (String, StoreGuard) {
     }
 }
 
+/// An empty store on `backend` (not even migrated): its database URL, and what removes it.
+pub fn empty_store(backend: Backend) -> (String, StoreGuard) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("ancrage.db").display());
+            (
+                url,
+                StoreGuard {
+                    _folder: Some(dir),
+                    database: None,
+                },
+            )
+        }
+        Backend::Postgres => {
+            let cluster = crate::postgres::cluster().expect("PostgreSQL cluster");
+            let name = crate::postgres::Cluster::unique_name("empty");
+            cluster.create_database(&name, None).expect("database");
+            (
+                cluster.url(&name),
+                StoreGuard {
+                    _folder: None,
+                    database: Some(name),
+                },
+            )
+        }
+    }
+}
+
 /// Removes a test's store when the test ends.
 pub struct StoreGuard {
     /// The SQLite file's folder, removed when dropped.

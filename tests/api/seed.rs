@@ -1,10 +1,10 @@
-use crate::helpers::{Backend, DEMO_ACTORS, get, spawn_app};
+use crate::helpers::{Backend, DEMO_ACTORS, empty_store, get, spawn_app};
 use ancrage::domain::TerritoryKind;
 use ancrage::domain::category::builtin_catalog;
 use ancrage::index::actors::NO_COMMUNE;
 use ancrage::seed::demo;
 use ancrage::startup::AppState;
-use ancrage::store::Store;
+use ancrage::store::{AnyStore, Store, StoreOptions};
 
 async fn first_start_loads_every_commune_epci_departement_and_region(store: Backend) {
     let app = spawn_app(store).await;
@@ -163,6 +163,66 @@ async fn a_second_start_reuses_the_store_without_seeding_again(store: Backend) {
     assert_eq!(again.snapshot.load().actors.len(), first);
 }
 
+/// A store seeded by an earlier release (other outlines and areas, no published EPCI
+/// populations) gets the shipped territories whole at the next start; its actors stay.
+async fn a_store_seeded_with_another_edition_of_the_territories_gets_the_shipped_one(
+    store: Backend,
+) {
+    let (url, _guard) = empty_store(store);
+    let shipped = ancrage::seed::territories::embedded().expect("embedded territories");
+    let mut earlier = shipped.clone();
+    for t in &mut earlier {
+        t.population_published = None;
+        if t.code == "62447" {
+            // Hesdin-la-Forêt drawn with one former commune's land, as before.
+            t.area_m2 = Some(860_000.0);
+        }
+    }
+    let old = AnyStore::open(&url, StoreOptions::default())
+        .await
+        .expect("open");
+    let catalog = builtin_catalog().expect("catalog");
+    old.seed_reference(&earlier, catalog.defs(), "territories 0000000000000000")
+        .await
+        .expect("earlier edition");
+    old.close().await;
+
+    let mut settings = crate::helpers::settings_for(&url);
+    settings.demo_actors = 0;
+    let state = AppState::load(&settings).await.expect("start");
+    let edition = ancrage::seed::territories::edition();
+    assert!(
+        state.store.seeded(&edition).await.expect("step"),
+        "{edition}"
+    );
+    let mut back = state.store.territories().await.expect("territories");
+    let key = |t: &ancrage::domain::territory::TerritoryRecord| (t.kind, t.code.clone());
+    back.sort_by_key(key);
+    let mut want = shipped;
+    want.sort_by_key(key);
+    assert!(back == want, "the store holds the shipped territories");
+    let snap = state.snapshot.load();
+    let t = &snap.territories;
+    let hesdin = t
+        .get(t.find(TerritoryKind::Commune, "62447").expect("62447"))
+        .expect("Hesdin-la-Forêt");
+    assert!(
+        hesdin.record.area_m2.expect("area") > 20e6,
+        "{:?}",
+        hesdin.record.area_m2
+    );
+    let nm = t
+        .get(t.find(TerritoryKind::Epci, "244400404").expect("EPCI"))
+        .expect("Nantes Métropole");
+    assert_eq!(nm.record.population_published, Some(683_981));
+    // The real structures were seeded on that start too, and a further start changes nothing.
+    let actors = snap.actors.len();
+    assert!(actors >= 10, "{actors}");
+    state.store.close().await;
+    let again = AppState::load(&settings).await.expect("second start");
+    assert_eq!(again.snapshot.load().actors.len(), actors);
+}
+
 async fn a_published_actor_becomes_visible_and_an_archived_one_disappears_without_restart(
     store: Backend,
 ) {
@@ -227,5 +287,6 @@ on_both_stores!(
     demo_generation_is_deterministic_and_follows_population,
     every_actor_is_attached_to_its_commune,
     a_second_start_reuses_the_store_without_seeding_again,
+    a_store_seeded_with_another_edition_of_the_territories_gets_the_shipped_one,
     a_published_actor_becomes_visible_and_an_archived_one_disappears_without_restart,
 );

@@ -51,6 +51,7 @@ fn territories() -> Territories {
             code: code.into(),
             name: format!("T{code}"),
             population,
+            population_published: None,
             postcodes: vec![],
             commune_count: 0,
             epci: epci.map(Into::into),

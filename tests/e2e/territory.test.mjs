@@ -384,6 +384,26 @@ test('the page is reached from the map: search « Loire-Atlantique », choose it
   await page.context().close();
 });
 
+test('the population says what it is: a sum of the communes, and for an EPCI the figure DGCL publishes beside it', async () => {
+  const f = formats('fr-FR');
+  const detail = (page) => page.locator('[data-figure="population"] .figure-detail').textContent();
+  const dep = await open('/territoire/departement/44');
+  assert.equal(await detail(dep), 'somme des populations légales des communes (INSEE)');
+  await dep.context().close();
+  const report = await api('/api/v1/territories/epci/244400404/coverage');
+  assert.ok(Number.isInteger(report.figures.population_published), 'Nantes Métropole has a published population');
+  assert.notEqual(report.figures.population_published, report.figures.population, 'another vintage than the sum');
+  const page = await open('/territoire/epci/244400404');
+  await assertFigures(page, report.figures);
+  assert.equal(
+    await detail(page),
+    `somme des populations légales des communes (INSEE) · population publiée par la DGCL : ${f.int(report.figures.population_published)} (autre millésime)`,
+  );
+  assert.match(await page.locator('#terr-sources').textContent(), /la population d’un EPCI, d’un département ou d’une région est la somme de celles de ses communes/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('switching to English translates the page, its numbers and its downloads', async () => {
   const page = await open('/territoire/departement/44');
   await redraw(page, () => page.getByRole('button', { name: 'Switch to English' }).click());

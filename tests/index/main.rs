@@ -68,6 +68,7 @@ fn territories() -> Territories {
                 code: code.into(),
                 name: format!("T{code}"),
                 population: 1000,
+                population_published: None,
                 postcodes: vec![],
                 commune_count: 1,
                 epci: epci.map(Into::into),

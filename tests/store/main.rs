@@ -78,12 +78,16 @@ fn square(lon: f64, lat: f64) -> geo::MultiPolygon<f64> {
     )])
 }
 
+/// The edition the test stores are seeded with.
+const EDITION: &str = "territories test-1";
+
 fn territories() -> Vec<TerritoryRecord> {
     let commune = |code: &str, name: &str, lon: f64, lat: f64| TerritoryRecord {
         kind: TerritoryKind::Commune,
         code: code.into(),
         name: name.into(),
         population: 320_732,
+        population_published: None,
         postcodes: vec!["44000".into(), "44100".into()],
         commune_count: 1,
         epci: Some("244400404".into()),
@@ -104,6 +108,7 @@ fn territories() -> Vec<TerritoryRecord> {
             code: "15031".into(),
             name: "Celles".into(),
             population: 200,
+            population_published: None,
             postcodes: vec![],
             commune_count: 1,
             epci: None,
@@ -121,6 +126,7 @@ fn territories() -> Vec<TerritoryRecord> {
             code: "244400404".into(),
             name: "Nantes Métropole".into(),
             population: 690_000,
+            population_published: Some(689_123),
             postcodes: vec![],
             commune_count: 24,
             epci: None,
@@ -168,7 +174,7 @@ fn siret(s: &str) -> Option<Siret> {
 async fn seeded<S: Store>(store: &S) {
     let catalog = builtin_catalog().expect("catalog");
     store
-        .seed_reference(&territories(), catalog.defs())
+        .seed_reference(&territories(), catalog.defs(), EDITION)
         .await
         .expect("seed");
 }
@@ -254,12 +260,61 @@ async fn reference_data_is_seeded_once_and_read_back_as_written<S: Store>(store:
         catalog.defs().to_vec()
     );
     // A second seeding breaks the keys: refused whole, nothing doubled.
-    let again = store.seed_reference(&territories(), catalog.defs()).await;
+    let again = store
+        .seed_reference(&territories(), catalog.defs(), EDITION)
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(store.territories().await.expect("t").len(), want.len());
     // The seeding lock can be taken again once released.
     drop(store.seed_lock().await.expect("lock"));
     drop(store.seed_lock().await.expect("lock again"));
+}
+
+/// A store seeded with one edition of the territories gets another whole, in one step that is
+/// recorded; actors and categories stay.
+async fn another_edition_of_the_territories_replaces_the_old_one_whole<S: Store>(store: S) {
+    seeded(&store).await;
+    let ids = store
+        .insert_actors(
+            &[(actor("Bricolerie", "seed", Some("b")), Status::Published)],
+            None,
+        )
+        .await
+        .expect("insert");
+    let categories = store.categories().await.expect("categories");
+    let mut next = territories();
+    next.retain(|t| t.code != "15031");
+    next[0].area_m2 = Some(70_000_000.0);
+    next[0].name = "Nantes (nouvelle édition)".into();
+    assert!(!store.seeded("territories test-2").await.expect("step"));
+    store
+        .replace_territories(&next, "territories test-2")
+        .await
+        .expect("replace");
+    assert!(store.seeded("territories test-2").await.expect("step"));
+    assert!(
+        store
+            .seeded(EDITION)
+            .await
+            .expect("old step kept in the history")
+    );
+    let mut back = store.territories().await.expect("territories");
+    back.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
+    next.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
+    assert_eq!(back, next, "the new edition, nothing left of the old one");
+    let epci = back
+        .iter()
+        .find(|t| t.kind == TerritoryKind::Epci)
+        .expect("EPCI");
+    assert_eq!(epci.population_published, Some(689_123));
+    assert_eq!(store.categories().await.expect("categories"), categories);
+    assert_eq!(store.actor_records(&ids).await.expect("actors").len(), 1);
+    // The same edition twice is a broken key: refused whole, the territories stay.
+    let again = store
+        .replace_territories(&territories(), "territories test-2")
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.territories().await.expect("t").len(), next.len());
 }
 
 async fn actors_are_inserted_in_order_and_every_change_moves_the_revision<S: Store>(store: S) {
@@ -1006,7 +1061,11 @@ async fn every_character_survives_bulk_loads_and_ids_follow_the_input<S: Store>(
     tricky_territory.area_m2 = Some(65_190_000.123_456_7);
     let catalog = builtin_catalog().expect("catalog");
     store
-        .seed_reference(std::slice::from_ref(&tricky_territory), catalog.defs())
+        .seed_reference(
+            std::slice::from_ref(&tricky_territory),
+            catalog.defs(),
+            EDITION,
+        )
         .await
         .expect("seed");
     assert_eq!(
@@ -1072,6 +1131,7 @@ async fn the_seed_lock_is_held_until_dropped<S: Store>(store: S) {
 
 conformance!(
     reference_data_is_seeded_once_and_read_back_as_written,
+    another_edition_of_the_territories_replaces_the_old_one_whole,
     actors_are_inserted_in_order_and_every_change_moves_the_revision,
     imports_upsert_by_source_reference_and_a_dropped_one_changes_nothing,
     a_known_siret_from_another_source_merges_into_one_actor,

@@ -213,7 +213,7 @@ fn close_in_background(conn: PgConnection) {
 
 /// Columns of `COPY territories`, in the order [`seed_reference`](Store::seed_reference)
 /// writes them.
-const COPY_TERRITORIES: &str = "COPY territories (kind, code, name, population, commune_count, postcodes, epci, departement, \
+const COPY_TERRITORIES: &str = "COPY territories (kind, code, name, population, population_published, commune_count, postcodes, epci, departement, \
      departements, region, area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry) FROM STDIN";
 
 /// Columns of `COPY actors`: the id, the content columns in [`ContentValues`] order, then
@@ -228,6 +228,49 @@ const ACTOR_ROWS_QUERY: &str = "SELECT id, name, categories, family, is_tiers_li
 
 /// Rows handed to the parsing thread at once by [`Store::actor_rows`].
 const ACTOR_BATCH: usize = 2048;
+
+/// Writes territories by one `COPY` in the caller's transaction.
+async fn copy_territories(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    territories: &[TerritoryRecord],
+) -> Result<()> {
+    if !territories.is_empty() {
+        let mut copy = CopyWriter::begin(tx, COPY_TERRITORIES).await?;
+        let mut geometry = Vec::new();
+        for t in territories {
+            copy.text(Some(t.kind.as_str()));
+            copy.text(Some(&t.code));
+            copy.text(Some(&t.name));
+            copy.int(i64::try_from(t.population).unwrap_or(i64::MAX));
+            match t.population_published {
+                Some(p) => copy.int(i64::try_from(p).unwrap_or(i64::MAX)),
+                None => copy.null(),
+            }
+            copy.int(i64::from(t.commune_count));
+            copy.text(Some(&t.postcodes.join(" ")));
+            copy.text(t.epci.as_deref());
+            copy.text(t.departement.as_deref());
+            copy.text(Some(&t.departements.join(" ")));
+            copy.text(t.region.as_deref());
+            copy.float(t.area_m2);
+            copy.float(t.point.map(|p| p[0]));
+            copy.float(t.point.map(|p| p[1]));
+            copy.text(t.point_origin.as_deref());
+            copy.text(t.geometry_origin.as_deref());
+            match &t.geometry {
+                Some(g) => {
+                    geometry.clear();
+                    write_area_geometry(&mut geometry, g);
+                    copy.bytes(&geometry);
+                }
+                None => copy.null(),
+            }
+            copy.end_row().await?;
+        }
+        copy.finish().await?;
+    }
+    Ok(())
+}
 
 impl Store for PgStore {
     type Restore = PgRestore;
@@ -265,39 +308,10 @@ impl Store for PgStore {
         &self,
         territories: &[TerritoryRecord],
         categories: &[CategoryDef],
+        edition: &str,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        if !territories.is_empty() {
-            let mut copy = CopyWriter::begin(&mut tx, COPY_TERRITORIES).await?;
-            let mut geometry = Vec::new();
-            for t in territories {
-                copy.text(Some(t.kind.as_str()));
-                copy.text(Some(&t.code));
-                copy.text(Some(&t.name));
-                copy.int(i64::try_from(t.population).unwrap_or(i64::MAX));
-                copy.int(i64::from(t.commune_count));
-                copy.text(Some(&t.postcodes.join(" ")));
-                copy.text(t.epci.as_deref());
-                copy.text(t.departement.as_deref());
-                copy.text(Some(&t.departements.join(" ")));
-                copy.text(t.region.as_deref());
-                copy.float(t.area_m2);
-                copy.float(t.point.map(|p| p[0]));
-                copy.float(t.point.map(|p| p[1]));
-                copy.text(t.point_origin.as_deref());
-                copy.text(t.geometry_origin.as_deref());
-                match &t.geometry {
-                    Some(g) => {
-                        geometry.clear();
-                        write_area_geometry(&mut geometry, g);
-                        copy.bytes(&geometry);
-                    }
-                    None => copy.null(),
-                }
-                copy.end_row().await?;
-            }
-            copy.finish().await?;
-        }
+        copy_territories(&mut tx, territories).await?;
         for (position, c) in categories.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO categories (position, slug, parent, label_fr, label_en, colour, icon) \
@@ -318,8 +332,32 @@ impl Store for PgStore {
             territories.len(),
             categories.len()
         );
-        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ('reference', $1)")
-            .bind(detail)
+        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ('reference', $1), ($2, $3)")
+            .bind(&detail)
+            .bind(edition)
+            .bind(format!("{} territories", territories.len()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn replace_territories(
+        &self,
+        territories: &[TerritoryRecord],
+        edition: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM territories")
+            .execute(&mut *tx)
+            .await?;
+        copy_territories(&mut tx, territories).await?;
+        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ($1, $2)")
+            .bind(edition)
+            .bind(format!(
+                "{} territories, replacing the previous edition",
+                territories.len()
+            ))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -75,6 +75,47 @@ impl SqliteStore {
     }
 }
 
+/// Inserts territories (geometry as GeoJSON text) in the caller's transaction.
+async fn insert_territories(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    territories: &[TerritoryRecord],
+) -> Result<()> {
+    let mut geometry = Vec::new();
+    for t in territories {
+        let geojson = t.geometry.as_ref().map(|g| {
+            geometry.clear();
+            write_area_geometry(&mut geometry, g);
+            String::from_utf8_lossy(&geometry).into_owned()
+        });
+        sqlx::query(
+            "INSERT INTO territories (kind, code, name, population, population_published, commune_count, \
+             postcodes, epci, departement, departements, region, area_m2, point_lon, point_lat, point_origin, \
+             geometry_origin, geometry) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(t.kind.as_str())
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(i64::try_from(t.population).unwrap_or(i64::MAX))
+        .bind(t.population_published.map(|p| i64::try_from(p).unwrap_or(i64::MAX)))
+        .bind(i64::from(t.commune_count))
+        .bind(t.postcodes.join(" "))
+        .bind(&t.epci)
+        .bind(&t.departement)
+        .bind(t.departements.join(" "))
+        .bind(&t.region)
+        .bind(t.area_m2)
+        .bind(t.point.map(|p| p[0]))
+        .bind(t.point.map(|p| p[1]))
+        .bind(&t.point_origin)
+        .bind(&t.geometry_origin)
+        .bind(geojson)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     type Import = SqliteImport;
     type Restore = SqliteRestore;
@@ -117,39 +158,10 @@ impl Store for SqliteStore {
         &self,
         territories: &[TerritoryRecord],
         categories: &[CategoryDef],
+        edition: &str,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let mut geometry = Vec::new();
-        for t in territories {
-            let geojson = t.geometry.as_ref().map(|g| {
-                geometry.clear();
-                write_area_geometry(&mut geometry, g);
-                String::from_utf8_lossy(&geometry).into_owned()
-            });
-            sqlx::query(
-                "INSERT INTO territories (kind, code, name, population, commune_count, postcodes, epci, \
-                 departement, departements, region, area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(t.kind.as_str())
-            .bind(&t.code)
-            .bind(&t.name)
-            .bind(i64::try_from(t.population).unwrap_or(i64::MAX))
-            .bind(i64::from(t.commune_count))
-            .bind(t.postcodes.join(" "))
-            .bind(&t.epci)
-            .bind(&t.departement)
-            .bind(t.departements.join(" "))
-            .bind(&t.region)
-            .bind(t.area_m2)
-            .bind(t.point.map(|p| p[0]))
-            .bind(t.point.map(|p| p[1]))
-            .bind(&t.point_origin)
-            .bind(&t.geometry_origin)
-            .bind(geojson)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_territories(&mut tx, territories).await?;
         for (position, c) in categories.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO categories (position, slug, parent, label_fr, label_en, colour, icon) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -169,8 +181,32 @@ impl Store for SqliteStore {
             territories.len(),
             categories.len()
         );
-        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ('reference', ?)")
-            .bind(detail)
+        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ('reference', ?), (?, ?)")
+            .bind(&detail)
+            .bind(edition)
+            .bind(format!("{} territories", territories.len()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn replace_territories(
+        &self,
+        territories: &[TerritoryRecord],
+        edition: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM territories")
+            .execute(&mut *tx)
+            .await?;
+        insert_territories(&mut tx, territories).await?;
+        sqlx::query("INSERT INTO seed_runs (name, detail) VALUES (?, ?)")
+            .bind(edition)
+            .bind(format!(
+                "{} territories, replacing the previous edition",
+                territories.len()
+            ))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
