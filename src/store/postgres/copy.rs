@@ -100,18 +100,9 @@ impl CopyBuffer {
         self.buf.is_empty()
     }
 
-    /// Runs `statement` (a constant `COPY table (columns) FROM STDIN`) on `conn` with the rows
-    /// held, and empties the buffer; returns the number of rows stored.
-    pub async fn copy_into(
-        &mut self,
-        conn: &mut PgConnection,
-        statement: &'static str,
-    ) -> Result<u64> {
-        let mut copy = conn.copy_in_raw(statement).await?;
-        copy.send(self.buf.as_slice()).await?;
-        let rows = copy.finish().await?;
-        self.buf.clear();
-        Ok(rows)
+    /// The rows held, leaving an empty buffer of `capacity` bytes in their place.
+    pub fn take(&mut self, capacity: usize) -> Vec<u8> {
+        std::mem::replace(&mut self.buf, Vec::with_capacity(capacity))
     }
 }
 

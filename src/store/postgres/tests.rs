@@ -256,6 +256,99 @@ async fn the_revision_moves_once_per_transaction_and_nothing_outlives_it() {
     db.drop_now().await;
 }
 
+/// The staging `COPY` lasts as long as the records take to arrive, longer than the store lets
+/// a statement run: a slow import still completes.
+#[tokio::test]
+async fn an_import_slower_than_the_statement_timeout_still_completes() {
+    let Some(db) = TestDb::new().await else {
+        return;
+    };
+    let store = PgStore::open(
+        &db.url,
+        StoreOptions {
+            statement_timeout: Duration::from_millis(500),
+            ..options()
+        },
+    )
+    .await
+    .expect("open");
+    let records: Vec<ActorFields> = (0..12_000)
+        .map(|i| {
+            let mut a = actor(&format!("Lieu {i}"), "slow", Some(&format!("r{i}")));
+            // Some 6 MB in all: the first batches go to the server before the pause.
+            a.description = Some("Une description assez longue. ".repeat(16));
+            a
+        })
+        .collect();
+    let mut session = store.begin_import().await.expect("begin");
+    for (i, r) in records.iter().enumerate() {
+        session.stage(record(r, "h")).await.expect("stage");
+        if i == 10_000 {
+            tokio::time::sleep(Duration::from_millis(1_200)).await;
+        }
+    }
+    let counts = session.commit(run(), false).await.expect("commit");
+    assert_eq!(counts, counted(12_000, 0, 0));
+    store.close().await;
+    db.drop_now().await;
+}
+
+/// A source record must name an existing actor, whichever statement writes it (checked once
+/// per statement, not by a per-row foreign key); deleting an actor takes its records along.
+#[tokio::test]
+async fn every_source_record_names_an_actor_and_goes_with_it() {
+    let Some(db) = TestDb::new().await else {
+        return;
+    };
+    let store = db.open().await;
+    let first = actor("Ressourcerie", "src", Some("r1"));
+    let second = actor("Fablab", "src", Some("r2"));
+    import(&store, &[(&first, "h1"), (&second, "h2")])
+        .await
+        .expect("import");
+    let r1 = store
+        .actor_by_source("src", "r1")
+        .await
+        .expect("lookup")
+        .expect("r1");
+    let orphan = sqlx::query(
+        "INSERT INTO actor_sources (source, source_ref, actor_id) VALUES ('src', 'x', 424242), ('src', 'y', $1)",
+    )
+    .bind(r1.0)
+    .execute(&store.pool)
+    .await
+    .map_err(StoreError::from);
+    assert!(matches!(orphan, Err(StoreError::Conflict(_))), "{orphan:?}");
+    let moved = sqlx::query("UPDATE actor_sources SET actor_id = 424242 WHERE source_ref = 'r2'")
+        .execute(&store.pool)
+        .await
+        .map_err(StoreError::from);
+    assert!(matches!(moved, Err(StoreError::Conflict(_))), "{moved:?}");
+    assert_eq!(
+        store.actor_sources(r1).await.expect("sources").len(),
+        1,
+        "nothing written by the refused statements"
+    );
+    sqlx::query("DELETE FROM actors WHERE id = $1")
+        .bind(r1.0)
+        .execute(&store.pool)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store.actor_by_source("src", "r1").await.expect("lookup"),
+        None
+    );
+    assert!(
+        store
+            .actor_by_source("src", "r2")
+            .await
+            .expect("lookup")
+            .is_some()
+    );
+    store.close().await;
+    db.drop_now().await;
+}
+
 /// Neither the listener nor the seed lock takes a connection away from a pool of one.
 #[tokio::test]
 async fn a_pool_of_one_still_serves_requests_while_listening_and_seeding() {
