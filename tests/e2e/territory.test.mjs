@@ -300,7 +300,7 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
   assert.equal(csv.type, 'text/csv; charset=utf-8');
   assert.deepEqual(csv.head, [0xef, 0xbb, 0xbf], 'UTF-8 byte-order mark');
   const lines = csv.text.trim().split('\r\n');
-  assert.match(lines[0], /^type;code;nom;entier;population;/);
+  assert.match(lines[0], /^type;code;nom;entier;population \(somme des populations légales des communes\);population publiée \(DGCL, EPCI seulement\);superficie/);
   const report = await api(`${DEP}?category=alimentation&distance=5000`);
   assert.equal(lines.length, 1 + report.children.length);
   assert.equal(lines[1].split(';')[1], report.children[0].code);
@@ -418,7 +418,7 @@ test('switching to English translates the page, its numbers and its downloads', 
   const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
   assert.match(href, /&lang=en&sep=comma$/);
   const text = await page.evaluate(async (u) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await (await fetch(u)).arrayBuffer()), href);
-  assert.match(text, /^\ufeffkind,code,name,whole,population,/);
+  assert.match(text, /^\ufeffkind,code,name,whole,population \(sum of the communes' populations légales\),"published population \(DGCL, EPCI only\)",area/);
   assert.deepEqual(await axeViolations(page), []);
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
