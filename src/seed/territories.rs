@@ -102,6 +102,17 @@ mod tests {
         embedded().expect("the embedded territories")
     }
 
+    /// The EPCI, département and région a commune belongs to.
+    fn parents_of(c: &TerritoryRecord) -> impl Iterator<Item = (TerritoryKind, &str)> {
+        [
+            (TerritoryKind::Epci, c.epci.as_deref()),
+            (TerritoryKind::Departement, c.departement.as_deref()),
+            (TerritoryKind::Region, c.region.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, code)| Some((kind, code?)))
+    }
+
     fn outline(r: &TerritoryRecord) -> &MultiPolygon<f64> {
         r.geometry
             .as_ref()
@@ -140,15 +151,8 @@ mod tests {
         let mut members: HashMap<(TerritoryKind, &str), f64> = HashMap::new();
         for c in records.iter().filter(|r| r.kind == TerritoryKind::Commune) {
             let area = c.area_m2.expect("an area");
-            let parents = [
-                (TerritoryKind::Epci, c.epci.as_deref()),
-                (TerritoryKind::Departement, c.departement.as_deref()),
-                (TerritoryKind::Region, c.region.as_deref()),
-            ];
-            for (kind, code) in parents {
-                if let Some(code) = code {
-                    *members.entry((kind, code)).or_default() += area;
-                }
+            for parent in parents_of(c) {
+                *members.entry(parent).or_default() += area;
             }
         }
         let mut parents = 0;
@@ -267,15 +271,8 @@ mod tests {
         let mut sums: HashMap<(TerritoryKind, &str), u64> = HashMap::new();
         for c in records.iter().filter(|r| r.kind == TerritoryKind::Commune) {
             assert_eq!(c.population_published, None, "commune {}", c.code);
-            let parents = [
-                (TerritoryKind::Epci, c.epci.as_deref()),
-                (TerritoryKind::Departement, c.departement.as_deref()),
-                (TerritoryKind::Region, c.region.as_deref()),
-            ];
-            for (kind, code) in parents {
-                if let Some(code) = code {
-                    *sums.entry((kind, code)).or_default() += c.population;
-                }
+            for parent in parents_of(c) {
+                *sums.entry(parent).or_default() += c.population;
             }
         }
         let mut differ = 0;
