@@ -382,6 +382,77 @@ async fn actors_are_inserted_in_order_and_every_change_moves_the_revision<S: Sto
     assert_eq!(store.published_ids(false).await.expect("ids"), vec![ids[1]]);
 }
 
+/// Seeded and administration-made actors with a reference of their own source are known by
+/// it, like imported ones: a second actor with that reference is refused, and an import of it
+/// updates the same actor instead of making another.
+async fn an_actor_is_known_by_its_own_reference_however_it_was_made<S: Store>(store: S) {
+    seeded(&store).await;
+    let ids = store
+        .insert_actors(
+            &[(actor("Recyclerie", "csv", Some("s1")), Status::Published)],
+            None,
+        )
+        .await
+        .expect("insert");
+    assert_eq!(by_source(&store, "csv", "s1").await, ids[0]);
+    let again = store
+        .insert_actors(
+            &[(
+                actor("Recyclerie bis", "csv", Some("s1")),
+                Status::Published,
+            )],
+            None,
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let fields = actor("Café", "csv", Some("s2"));
+    let changes = json!({"name": {"before": null, "after": "Café"}});
+    let created = store
+        .write_actor(
+            ActorWrite::Create {
+                fields: &fields,
+                status: Status::Published,
+                location_flag: None,
+            },
+            created_by("camille", &changes),
+        )
+        .await
+        .expect("create");
+    let WriteOutcome::Done(cafe) = created else {
+        panic!("{created:?}")
+    };
+    assert_eq!(by_source(&store, "csv", "s2").await, cafe);
+    let twice = store
+        .write_actor(
+            ActorWrite::Create {
+                fields: &fields,
+                status: Status::Published,
+                location_flag: None,
+            },
+            created_by("camille", &changes),
+        )
+        .await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    let imported = import(
+        &store,
+        &[
+            (actor("Recyclerie du port", "csv", Some("s1")), "h1"),
+            (actor("Café des sports", "csv", Some("s2")), "h2"),
+        ],
+    )
+    .await;
+    assert_eq!(imported, counted(0, 2, 0));
+    let names = store.actor_records(&[ids[0], cafe]).await.expect("records");
+    assert_eq!(
+        names
+            .iter()
+            .map(|r| r.fields.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Recyclerie du port", "Café des sports"]
+    );
+    assert_eq!(store.published_ids(false).await.expect("ids").len(), 2);
+}
+
 async fn imports_upsert_by_source_reference_and_a_dropped_one_changes_nothing<S: Store>(store: S) {
     seeded(&store).await;
     let first = import(
@@ -931,25 +1002,28 @@ async fn an_open_import_blocks_no_writer<S: Store>(store: S) {
 /// written, the revision stays, and the store goes on serving and importing.
 async fn a_merge_the_schema_refuses_writes_nothing<S: Store>(store: S) {
     seeded(&store).await;
-    let taken = actor("Déjà là", "src", Some("dup"));
     store
-        .insert_actors(&[(taken.clone(), Status::Published)], None)
+        .insert_actors(
+            &[(actor("Déjà là", "src", Some("dup")), Status::Published)],
+            None,
+        )
         .await
         .expect("insert");
     let before = store.revision().await.expect("revision");
     let ok = actor("Un", "src", Some("a"));
-    let refused = try_import(&store, &[(ok.clone(), "1"), (taken, "x")]).await;
-    assert!(
-        matches!(refused, Err(StoreError::Conflict(_))),
-        "{refused:?}"
-    );
     let mut long = actor("x", "src", Some("long"));
     long.name = "x".repeat(300);
-    let refused = try_import(&store, &[(long, "3"), (ok.clone(), "1")]).await;
-    assert!(
-        matches!(refused, Err(StoreError::Conflict(_))),
-        "{refused:?}"
-    );
+    // Refused after a record that would have been written, and before one.
+    for records in [
+        [(ok.clone(), "1"), (long.clone(), "3")],
+        [(long.clone(), "3"), (ok.clone(), "1")],
+    ] {
+        let refused = try_import(&store, &records).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+    }
     assert_eq!(
         store.actor_by_source("src", "a").await.expect("lookup"),
         None
@@ -1133,6 +1207,7 @@ conformance!(
     reference_data_is_seeded_once_and_read_back_as_written,
     another_edition_of_the_territories_replaces_the_old_one_whole,
     actors_are_inserted_in_order_and_every_change_moves_the_revision,
+    an_actor_is_known_by_its_own_reference_however_it_was_made,
     imports_upsert_by_source_reference_and_a_dropped_one_changes_nothing,
     a_known_siret_from_another_source_merges_into_one_actor,
     audited_writes_keep_their_history_and_a_contribution_is_decided_once,

@@ -33,7 +33,7 @@ const UPDATE_ACTOR: &str = "UPDATE actors SET name = $1, description = $2, categ
      opening_hours = $20, accessibility = $21, status = $22, location_flag = $23, updated_at = ancrage_now() \
      WHERE id = $24";
 
-/// Inserts an actor (no `actor_sources` row: a creation by the administration).
+/// Inserts an actor, with the record of its own source when it has a reference.
 async fn insert_actor(
     conn: &mut PgConnection,
     a: &ActorFields,
@@ -49,7 +49,22 @@ async fn insert_actor(
         .bind(location_flag)
         .fetch_one(&mut *conn)
         .await?;
+    own_source_record(conn, a, id).await?;
     Ok(ActorId(id))
+}
+
+/// The record of an actor's own source, when it has a reference: what makes the actor known
+/// by it (to imports and `actor_by_source`) and, by its primary key, its reference unique.
+async fn own_source_record(conn: &mut PgConnection, a: &ActorFields, id: i64) -> Result<()> {
+    if let Some(source_ref) = &a.source_ref {
+        sqlx::query("INSERT INTO actor_sources (source, source_ref, actor_id) VALUES ($1, $2, $3)")
+            .bind(&a.source)
+            .bind(source_ref)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Replaces every content value of an actor; returns whether it exists.

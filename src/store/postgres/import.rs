@@ -205,14 +205,16 @@ const UPDATE_SOURCES: &str = "UPDATE actor_sources s SET actor_id = p.target, fi
      WHERE p.action IN ('update', 'fill') AND s.source = st.source AND s.source_ref = st.source_ref";
 
 /// The new records become their source's records of their actors ($1 as in [`INSERT_NEW`]).
-/// None of them has a row yet (that is what makes them new), so a plain insert.
+/// None of them has a row yet (that is what makes them new), so a plain insert. Unsorted: the
+/// order only places rows, and the join already yields the plan's order, which sorting again
+/// cost a third of a second per 450 000 records.
 const INSERT_SOURCES: &str = concat!(
     "INSERT INTO actor_sources (source, source_ref, actor_id, fields_hash) \
      SELECT st.source, st.source_ref, ",
     new_target!(),
     ", st.hash \
      FROM pg_temp.merge_plan p JOIN pg_temp.staged st ON st.seq = p.seq \
-     WHERE p.action IN ('create', 'merge', 'merge-new') ORDER BY p.seq"
+     WHERE p.action IN ('create', 'merge', 'merge-new')"
 );
 
 /// An import in progress on PostgreSQL: a connection of its own, outside the pool (it holds

@@ -216,6 +216,9 @@ fn close_in_background(conn: PgConnection) {
 const COPY_TERRITORIES: &str = "COPY territories (kind, code, name, population, population_published, commune_count, postcodes, epci, departement, \
      departements, region, area_m2, point_lon, point_lat, point_origin, geometry_origin, geometry) FROM STDIN";
 
+/// Columns of the `COPY` of seeded actors' own source records.
+const COPY_OWN_SOURCES: &str = "COPY actor_sources (source, source_ref, actor_id) FROM STDIN";
+
 /// Columns of `COPY actors`: the id, the content columns in [`ContentValues`] order, then
 /// source, reference, demo, status and location flag.
 const COPY_ACTORS: &str = "COPY actors (id, name, description, categories, family, is_tiers_lieu, is_ptce, is_reseau, \
@@ -421,6 +424,19 @@ impl Store for PgStore {
                 copy.end_row().await?;
             }
             copy.finish().await?;
+            // Their own sources' records (see `admin::own_source_record`).
+            if actors.iter().any(|(a, _)| a.source_ref.is_some()) {
+                let mut copy = CopyWriter::begin(&mut tx, COPY_OWN_SOURCES).await?;
+                for (&id, (a, _)) in ids.iter().zip(actors) {
+                    if let Some(source_ref) = &a.source_ref {
+                        copy.text(Some(&a.source));
+                        copy.text(Some(source_ref));
+                        copy.int(id);
+                        copy.end_row().await?;
+                    }
+                }
+                copy.finish().await?;
+            }
         }
         if let Some((name, detail)) = seed_step {
             sqlx::query("INSERT INTO seed_runs (name, detail) VALUES ($1, $2)")

@@ -557,7 +557,26 @@ async fn insert_actor(
         .bind(location_flag)
         .fetch_one(&mut *conn)
         .await?;
+    own_source_record(conn, a, id).await?;
     Ok(ActorId(id))
+}
+
+/// The record of an actor's own source, when it has a reference: what makes the actor known
+/// by it (to imports and [`Store::actor_by_source`]) and its reference unique.
+async fn own_source_record(
+    conn: &mut sqlx::SqliteConnection,
+    a: &ActorFields,
+    id: i64,
+) -> Result<()> {
+    if let Some(source_ref) = &a.source_ref {
+        sqlx::query("INSERT INTO actor_sources (source, source_ref, actor_id) VALUES (?, ?, ?)")
+            .bind(&a.source)
+            .bind(source_ref)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Replaces every value of an actor by a record of its own source.
