@@ -86,6 +86,7 @@ function writeUrl(push) {
     $('full-map').href = embed.fullMapHref(embedded, state);
     return;
   }
+  updateCoverageLink();
   const url = `${location.pathname}${formatState(state)}`;
   if (url === `${location.pathname}${location.search}`) return;
   if (push) history.pushState(null, '', url);
@@ -224,6 +225,25 @@ function updateFilterPill() {
   const pill = $('filters-active');
   pill.hidden = n === 0;
   pill.textContent = String(n);
+  updateDemoBanner();
+}
+
+/**
+ * While demonstration data is shown, says plainly how many of the store's places are real and
+ * how many fictitious, with a button that hides the fictitious ones.
+ */
+function updateDemoBanner() {
+  const banner = $('demo-banner');
+  if (!banner) return;
+  const demo = config.demo_actors ?? 0;
+  banner.hidden = demo === 0 || state.hideDemo;
+  if (banner.hidden) return;
+  const nf = new Intl.NumberFormat(lang() === 'en' ? 'en-GB' : 'fr-FR');
+  const real = Math.max(0, (config.total_actors ?? 0) - demo);
+  $('demo-banner-text').textContent = t('demo.banner', {
+    real: t(real === 1 ? 'demo.banner.real.one' : 'demo.banner.real', { n: nf.format(real) }),
+    demo: t(demo === 1 ? 'demo.banner.demo.one' : 'demo.banner.demo', { n: nf.format(demo) }),
+  });
 }
 
 function updateCounts(f) {
@@ -262,6 +282,12 @@ function bindFilters() {
   $('hide-demo').addEventListener('change', (e) => {
     state.hideDemo = e.currentTarget.checked;
     filtersChanged();
+  });
+  $('demo-banner-hide')?.addEventListener('click', () => {
+    state.hideDemo = true;
+    $('hide-demo').checked = true;
+    filtersChanged();
+    $('list-heading').focus();
   });
   $('filters-reset').addEventListener('click', () => {
     Object.assign(state, { categories: [], family: '', tiersLieux: false, openNow: false, hideDemo: false });
@@ -1004,14 +1030,23 @@ function clearTerritory(push) {
   if (push !== null) writeUrl(push);
 }
 
-/** The link from the chosen territory to its coverage page, in the page's language. */
+/**
+ * The link from the chosen territory to its coverage page, with the map's category (when one
+ * is chosen: the page reports on one) and family, in the page's language. Demonstration data
+ * is not carried: the page leaves it out of its figures unless asked there.
+ */
 function updateCoverageLink() {
   const link = $('territory-coverage');
   if (!link) return; // The embed page has no coverage link.
   link.hidden = !state.territory;
   if (!state.territory) return;
   const [kind, code] = state.territory.split(':');
-  link.href = `/territoire/${kind}/${encodeURIComponent(code)}${lang() === 'en' ? '?lang=en' : ''}`;
+  const q = new URLSearchParams();
+  if (state.categories.length === 1) q.set('cat', state.categories[0]);
+  if (state.family) q.set('fam', state.family);
+  if (lang() === 'en') q.set('lang', 'en');
+  const query = q.toString();
+  link.href = `/territoire/${kind}/${encodeURIComponent(code)}${query ? `?${query}` : ''}`;
 }
 
 // ---------- search (ARIA combobox) ----------

@@ -69,7 +69,8 @@ export function defaultConfig() {
     family: '',
     tiersLieux: false,
     openNow: false,
-    demo: true,
+    // An embed shows real places only unless its snippet asks for demonstration data.
+    demo: false,
     view: null,
     bbox: null,
     lang: 'fr',

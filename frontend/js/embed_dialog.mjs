@@ -209,7 +209,7 @@ export function openEmbedDialog(context) {
   current = { ...context, state: { ...context.state } };
   if (!dialog) dialog = build();
   for (const n of dialog.querySelectorAll('input[name="embed-control"]')) n.checked = snippet.optionsFromState(current.state).controls.includes(n.value);
-  $('embed-demo').checked = !current.state.hideDemo;
+  $('embed-demo').checked = false; // Real places only unless the author asks.
   $('embed-lang').value = current.state.lang;
   const medium = dialog.querySelector('input[name="embed-size"][value="medium"]');
   if (!dialog.querySelector('input[name="embed-size"]:checked')) medium.checked = true;

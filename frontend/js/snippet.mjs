@@ -16,7 +16,8 @@ export const DEFAULT_THEME = '#0f766e';
 
 /**
  * The embed options a map state proposes: its view, filters and outlined territory (which the
- * embed locks), the default controls, demonstration data as on the map.
+ * embed locks), the default controls, and no demonstration data (an embed shows real places
+ * unless its author asks).
  * @param {ReturnType<import('./state.mjs').emptyState>} state
  */
 export function optionsFromState(state) {
@@ -26,7 +27,7 @@ export function optionsFromState(state) {
     family: state.family,
     tiersLieux: state.tiersLieux,
     openNow: state.openNow,
-    demo: !state.hideDemo,
+    demo: false,
     view: { lon: state.lon, lat: state.lat, zoom: state.zoom },
     lang: state.lang,
     controls: [...DEFAULT_CONTROLS],
@@ -42,7 +43,7 @@ export function embedQuery(o) {
   if (o.family) p.set('fam', o.family);
   if (o.tiersLieux) p.set('tl', '1');
   if (o.openNow) p.set('open', '1');
-  if (!o.demo) p.set('demo', '0');
+  if (o.demo) p.set('demo', '1');
   if (o.view) {
     p.set('lon', o.view.lon.toFixed(5));
     p.set('lat', o.view.lat.toFixed(5));
@@ -100,7 +101,7 @@ export function componentSnippet(origin, o, frame) {
   if (o.family) add('family', o.family);
   if (o.tiersLieux) add('tiers-lieux', true);
   if (o.openNow) add('open', true);
-  if (!o.demo) add('demo', 'false');
+  if (o.demo) add('demo', 'true');
   if (o.view) {
     add('center', `${o.view.lon.toFixed(5)},${o.view.lat.toFixed(5)}`);
     add('zoom', String(Math.round(o.view.zoom * 100) / 100));

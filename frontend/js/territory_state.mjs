@@ -71,7 +71,7 @@ export function emptyState() {
   return {
     category: '',
     family: '',
-    hideDemo: false,
+    hideDemo: true,
     distanceKm: DEFAULT_DISTANCE_KM,
     indicator: INDICATORS[0],
     method: 'quantile',
@@ -88,7 +88,8 @@ export function defaultOrder(key) {
 
 /**
  * Reads a state from a query string; unknown or malformed values are ignored, so a damaged
- * link still opens the page. `cat`, `fam`, `demo` and `lang` mean what they mean on the map.
+ * link still opens the page. `cat`, `fam` and `lang` mean what they mean on the map; `demo=1`
+ * counts demonstration data, which figures otherwise leave out.
  * @param {string} search
  */
 export function parseState(search) {
@@ -98,7 +99,8 @@ export function parseState(search) {
   if (SLUG.test(cat)) s.category = cat;
   const fam = p.get('fam') ?? '';
   if (SLUG.test(fam)) s.family = fam;
-  s.hideDemo = p.get('demo') === '0';
+  // Figures leave demonstration data out unless the link asks for it (`demo=1`).
+  s.hideDemo = p.get('demo') !== '1';
   const d = Number(p.get('dist'));
   if (DISTANCES_KM.includes(d)) s.distanceKm = d;
   const ind = p.get('ind') ?? '';
@@ -120,7 +122,7 @@ export function formatState(s) {
   const p = new URLSearchParams();
   if (s.category) p.set('cat', s.category);
   if (s.family) p.set('fam', s.family);
-  if (s.hideDemo) p.set('demo', '0');
+  if (!s.hideDemo) p.set('demo', '1');
   if (s.distanceKm !== DEFAULT_DISTANCE_KM) p.set('dist', String(s.distanceKm));
   if (s.indicator !== INDICATORS[0]) p.set('ind', s.indicator);
   if (s.method !== 'quantile') p.set('cls', s.method);
@@ -142,7 +144,7 @@ export function coverageParams(s) {
   const p = new URLSearchParams();
   if (s.category) p.set('category', s.category);
   if (s.family) p.set('family', s.family);
-  if (s.hideDemo) p.set('demo', 'exclude');
+  p.set('demo', s.hideDemo ? 'exclude' : 'include');
   p.set('distance', String(s.distanceKm * 1000));
   p.set('sort', s.sort);
   p.set('order', s.order);

@@ -465,6 +465,8 @@ pub struct ActorIndex {
     member_start: Vec<u32>,
     members: Vec<ActorIdx>,
     category_counts: Vec<usize>,
+    /// Number of actors flagged as demonstration data.
+    demo_count: usize,
 }
 
 impl ActorIndex {
@@ -541,6 +543,7 @@ impl ActorIndex {
             }
         }
         let tree = PackedTree::build(entries.iter().map(|e| (e_xy(e), item_key(e))));
+        let demo_count = entries.iter().filter(|e| e.demo).count();
 
         // Territory membership: for each territory, its actors in id order (CSR layout).
         let mut counts = vec![0_u32; territories.len() + 1];
@@ -579,6 +582,7 @@ impl ActorIndex {
             member_start,
             members,
             category_counts,
+            demo_count,
         }
     }
 
@@ -618,6 +622,12 @@ impl ActorIndex {
     #[must_use]
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Number of actors flagged as demonstration data.
+    #[must_use]
+    pub fn demo_count(&self) -> usize {
+        self.demo_count
     }
 
     /// Whether the index is empty.

@@ -102,7 +102,7 @@ fn parse(snap: &Snapshot, path: &(String, String), q: &CoverageParams) -> Result
             .into());
         }
     }
-    let filter = CoverageFilter::from_actor_filter(&f.filter(snap)?);
+    let filter = CoverageFilter::from_actor_filter(&f.figures_filter(snap)?);
     let distance_m = match q.distance.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_DISTANCE_M,
         Some(d) => {

@@ -206,11 +206,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `GET /api/v1/map/config`: what the page needs to start.
 pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let snap = state.snapshot.load();
     let body = serde_json::json!({
         "basemap_style": state.map.basemap_style,
         "report_email": state.map.report_email,
         "points_limit": POINTS_LIMIT,
-        "total_actors": state.snapshot.load().actors.len(),
+        "total_actors": snap.actors.len(),
+        "demo_actors": snap.actors.demo_count(),
     });
     json(&req, &body, Cache::Short, None)
 }

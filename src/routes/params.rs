@@ -34,7 +34,8 @@ pub struct FilterParams {
     pub departement: Option<String>,
     /// Région code.
     pub region: Option<String>,
-    /// `include` (default) or `exclude` demonstration data.
+    /// `include` or `exclude` demonstration data (the default depends on the endpoint: included
+    /// on the map and lists, excluded from figures).
     pub demo: Option<String>,
     /// `now`: only actors open now according to their opening hours.
     pub open: Option<String>,
@@ -42,6 +43,13 @@ pub struct FilterParams {
     pub limit: Option<String>,
     /// Items to skip.
     pub offset: Option<String>,
+}
+
+/// Whether demonstration data is counted when a request does not say.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Demo {
+    Included,
+    Excluded,
 }
 
 /// Page window.
@@ -60,6 +68,19 @@ impl FilterParams {
     /// On an unknown category, family or kind, a malformed or unknown territory code, or a
     /// text that is too long.
     pub fn filter(&self, snap: &Snapshot) -> Result<ActorFilter, InputError> {
+        self.filter_with(snap, Demo::Included)
+    }
+
+    /// As [`filter`](Self::filter), for figures: demonstration data is left out unless
+    /// `demo=include` asks for it, so that no count includes fictitious places silently.
+    ///
+    /// # Errors
+    /// As [`filter`](Self::filter).
+    pub fn figures_filter(&self, snap: &Snapshot) -> Result<ActorFilter, InputError> {
+        self.filter_with(snap, Demo::Excluded)
+    }
+
+    fn filter_with(&self, snap: &Snapshot, by_default: Demo) -> Result<ActorFilter, InputError> {
         let mut f = ActorFilter::default();
         if let Some(c) = nonempty(&self.category) {
             f.categories = Some(snap.catalog.parse_filter("category", c)?);
@@ -93,7 +114,8 @@ impl FilterParams {
             }
         }
         f.exclude_demo = match nonempty(&self.demo) {
-            None | Some("include" | "true") => false,
+            None => by_default == Demo::Excluded,
+            Some("include" | "true") => false,
             Some("exclude" | "false") => true,
             Some(other) => {
                 return Err(InputError::new(

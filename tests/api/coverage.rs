@@ -55,7 +55,14 @@ async fn a_departement_report_adds_up_and_compares_with_its_parents(store: Backe
     assert_eq!(b["access"].as_array().expect("access").len(), 14);
     assert_eq!(b["access"][0]["within"].as_array().expect("steps").len(), 4);
     assert_eq!(b["distance_m"], 10000.0);
-    assert_eq!(b["filters"]["demo"], "include");
+    // Figures leave demonstration data out unless asked.
+    assert_eq!(b["filters"]["demo"], "exclude");
+    let with_demo = get(&svc, &format!("{DEP44}?demo=include")).await.json();
+    assert_eq!(with_demo["filters"]["demo"], "include");
+    assert!(
+        with_demo["figures"]["actors"].as_u64() > f["actors"].as_u64(),
+        "the seeded store holds demonstration data"
+    );
 
     let by_name = get(&svc, &format!("{DEP44}?sort=name&order=asc"))
         .await

