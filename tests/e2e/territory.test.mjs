@@ -384,6 +384,14 @@ test('the page is reached from the map: search « Loire-Atlantique », choose it
   // And back to the map, with the territory outlined.
   const back = page.getByRole('link', { name: 'Retour à la carte' });
   assert.equal(await back.getAttribute('href'), '/?terr=departement:44');
+  // The link carries the map's category and family, which the report then filters on.
+  await page.goto(`${server.url}/?terr=epci:244400404&cat=alimentation&fam=association`);
+  await ready(page);
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), '/territoire/epci/244400404?cat=alimentation&fam=association');
+  await Promise.all([page.waitForURL(/\/territoire\/epci\/244400404\?/), link.click()]);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 90_000 });
+  assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
   // In English, the link keeps the language.
   await page.goto(`${server.url}/?lang=en&terr=epci:244400404`);
   await ready(page);
