@@ -121,6 +121,8 @@ pub struct ActorRows {
     /// Distinct parsed opening hours; entry 0 is unused.
     schedules: Vec<Option<Schedule>>,
     interned: std::collections::HashMap<String, u32>,
+    /// The most recent `updated_at` of the actors read (ISO 8601, UTC), if the store said.
+    changed_at: Option<String>,
 }
 
 impl ActorRows {
@@ -162,6 +164,14 @@ impl ActorRows {
             },
         };
         self.hours.push(id);
+    }
+
+    /// Notes the time (ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SSZ`) at which a read actor last
+    /// changed; the index keeps the most recent.
+    pub fn note_change(&mut self, updated_at: &str) {
+        if self.changed_at.as_deref().is_none_or(|c| c < updated_at) {
+            self.changed_at = Some(updated_at.to_owned());
+        }
     }
 
     /// Number of actors.
@@ -467,6 +477,8 @@ pub struct ActorIndex {
     category_counts: Vec<usize>,
     /// Number of actors flagged as demonstration data.
     demo_count: usize,
+    /// When the most recently changed published actor changed (ISO 8601 UTC).
+    changed_at: Option<String>,
 }
 
 impl ActorIndex {
@@ -482,6 +494,7 @@ impl ActorIndex {
             hours,
             schedules,
             interned: _,
+            changed_at,
         } = rows;
         // Input positions in id order, the first of duplicated ids kept. The store gives
         // rows in id order already.
@@ -583,6 +596,7 @@ impl ActorIndex {
             members,
             category_counts,
             demo_count,
+            changed_at,
         }
     }
 
@@ -628,6 +642,13 @@ impl ActorIndex {
     #[must_use]
     pub fn demo_count(&self) -> usize {
         self.demo_count
+    }
+
+    /// When the most recently changed published actor last changed (ISO 8601 UTC,
+    /// `YYYY-MM-DDTHH:MM:SSZ`); `None` for an empty index or rows that did not say.
+    #[must_use]
+    pub fn changed_at(&self) -> Option<&str> {
+        self.changed_at.as_deref()
     }
 
     /// Whether the index is empty.

