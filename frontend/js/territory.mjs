@@ -497,6 +497,14 @@ function renderDownloads() {
 
 function renderSources() {
   const items = [t('attribution.cog'), t('attribution.outlines'), t('attribution.actors')];
+  const v = report.vintages;
+  if (v) {
+    const day = (iso) => new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+    items.push(
+      t('terr.source.vintages', { pop: v.populations_legales, force: day(v.populations_in_force_from), cog: v.cog, epci: v.epci, outlines: v.outlines }),
+      v.actors_changed_at ? t('terr.source.changed', { date: day(v.actors_changed_at) }) : t('terr.source.changed.none'),
+    );
+  }
   if (!state.hideDemo) items.push(t('terr.source.demo'));
   items.push(...remoteCredits);
   items.push(t('terr.source.method'));

@@ -163,9 +163,13 @@ export function coveragePath(kind, code) {
  */
 export function exportUrl(kind, code, file, s) {
   const p = coverageParams(s);
-  if (file.endsWith('.csv') && s.lang === 'en') {
-    p.set('lang', 'en');
-    p.set('sep', 'comma');
+  if (file.endsWith('.csv')) {
+    if (s.lang === 'en') {
+      p.set('lang', 'en');
+      p.set('sep', 'comma');
+    }
+    // A downloaded table says what it is: territory, date, filters and data vintages.
+    p.set('meta', 'block');
   }
   return `${coveragePath(kind, code)}/${file}?${p}`;
 }

