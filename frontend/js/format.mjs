@@ -20,6 +20,26 @@ export function formatDistance(metres, lang) {
   return `${nf(0).format(metres / 1000)} km`;
 }
 
+/**
+ * A distance compared with a threshold (« à plus de 10 km »), formatted so that it reads on
+ * the same side of the threshold as it is: 10 040 m beyond 10 km reads « 10,1 km », not
+ * « 10 km »; 9 960 m within it reads « 9,9 km ». Otherwise as {@link formatDistance}.
+ * @param {number} metres
+ * @param {number} thresholdM
+ * @param {string} lang
+ */
+export function formatDistanceVs(metres, thresholdM, lang) {
+  const step = metres < 1000 ? 10 : metres < 10000 ? 100 : 1000;
+  const shown = metres < 1000 ? Math.max(10, Math.round(metres / step) * step) : Math.round(metres / step) * step;
+  const beyond = metres > thresholdM;
+  if (beyond ? shown > thresholdM : shown < thresholdM || metres === thresholdM) return formatDistance(metres, lang);
+  // One step finer, rounded away from the threshold.
+  const fine = metres < 1000 ? 1 : 100;
+  const v = beyond ? Math.ceil(metres / fine) * fine : Math.floor(metres / fine) * fine;
+  const nf = new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { maximumFractionDigits: 1, minimumFractionDigits: fine === 1 ? 0 : 1 });
+  return fine === 1 ? `${nf.format(v)} m` : `${nf.format(v / 1000)} km`;
+}
+
 /** Great-circle distance in metres between two `[lon, lat]` points. */
 export function distanceM(a, b) {
   const rad = Math.PI / 180;

@@ -6,7 +6,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, setLang, lang, toggleLang } from './i18n.mjs';
 import { el, api } from './dom.mjs';
 import { offlineStyle, labelPoints } from './style.mjs';
-import { formatDistance } from './format.mjs';
+import { formatDistance, formatDistanceVs } from './format.mjs';
 import { legend as makeLegend, colourOf, NO_DATA } from './classify.mjs';
 import * as ts from './territory_state.mjs';
 
@@ -70,6 +70,11 @@ function km2(m2) {
 
 function distance(m) {
   return typeof m === 'number' && Number.isFinite(m) ? formatDistance(m, lang()) : missing();
+}
+
+/** A distance said to be beyond (or within) the zones blanches' distance, on its side of it. */
+function distanceVsZone(m) {
+  return typeof m === 'number' && Number.isFinite(m) ? formatDistanceVs(m, state.distanceKm * 1000, lang()) : missing();
 }
 
 function label(cat) {
@@ -450,8 +455,8 @@ function renderZones() {
   if (report.territory.kind === 'commune') {
     const nearest = report.access[0]?.median_nearest_m;
     summary.textContent = zones.length
-      ? t('terr.zones.commune.yes', { d, category, nearest: distance(zones[0].nearest_m) })
-      : t('terr.zones.commune.no', { d, category, nearest: distance(nearest) });
+      ? t('terr.zones.commune.yes', { d, category, nearest: distanceVsZone(zones[0].nearest_m) })
+      : t('terr.zones.commune.no', { d, category, nearest: distanceVsZone(nearest) });
     summary.className = zones.length ? 'zone-status is-zone' : 'zone-status';
     $('terr-zones').replaceChildren();
     return;
@@ -466,7 +471,7 @@ function renderZones() {
   summary.textContent = t('terr.zones.summary', { n: int(zones.length), population: int(population), d, category });
   const shown = zones.slice(0, ZONES_ROWS);
   const rows = shown.map((z) => {
-    const r = [el('a', { href: `${ts.pagePath('commune', z.code)}${ts.formatState({ ...ts.emptyState(), lang: state.lang })}`, text: z.name }), z.code, int(z.population), distance(z.nearest_m)];
+    const r = [el('a', { href: `${ts.pagePath('commune', z.code)}${ts.formatState({ ...ts.emptyState(), lang: state.lang })}`, text: z.name }), z.code, int(z.population), distanceVsZone(z.nearest_m)];
     r.attrs = { 'data-code': z.code };
     return r;
   });

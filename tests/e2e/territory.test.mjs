@@ -258,6 +258,27 @@ test('the choropleth’s indicator and classes can be changed, colour the map as
   await page.context().close();
 });
 
+test('a zone blanche just beyond the distance never reads as at the distance', async () => {
+  // Find zones blanches whose nearest actor is just beyond 10 km, which plain rounding shows as « 10 km ».
+  let found = null;
+  for (const dep of ['44', '35', '49', '85', '56', '29', '22', '53', '72', '79', '86', '37']) {
+    const report = await api(`/api/v1/territories/departement/${dep}/coverage?demo=include`);
+    const zone = report.zones_blanches.slice(0, 200).find((z) => z.nearest_m > 10_000 && z.nearest_m < 10_500);
+    if (zone) {
+      found = { dep, zone };
+      break;
+    }
+  }
+  assert.ok(found, 'the seeded store has a zone blanche between 10 and 10.5 km from its nearest actor');
+  const page = await open(`/territoire/departement/${found.dep}?demo=1`);
+  const cell = page.locator(`#terr-zones-table tbody tr[data-code="${found.zone.code}"] td`).last();
+  const text = (await cell.textContent()).trim();
+  const km = Number(text.replace(/[\u202f\u00a0 ]|km/g, '').replace(',', '.'));
+  assert.ok(km > 10, `${found.zone.nearest_m} m reads « ${text} », more than 10 km`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the zones blanches follow the chosen distance: list, summary, hatched on the map, and in the legend', async () => {
   const page = await open('/territoire/departement/44');
   await redraw(page, () => page.locator('#terr-distance').selectOption('5'));

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   formatDistance,
+  formatDistanceVs,
   distanceM,
   circlePolygon,
   osmDirectionsUrl,
@@ -45,4 +46,19 @@ test('links: directions, geo URI, report e-mail, and only http(s) websites', () 
   assert.equal(safeHttpUrl('https://example.org/a'), 'https://example.org/a');
   assert.equal(safeHttpUrl('javascript:alert(1)'), null);
   assert.equal(safeHttpUrl('pas une url'), null);
+});
+
+test('a distance compared with a threshold reads on its side of it', () => {
+  // Beyond 10 km, never « 10 km ».
+  assert.equal(formatDistanceVs(10_040, 10_000, 'fr'), '10,1 km');
+  assert.equal(formatDistanceVs(10_400, 10_000, 'fr'), '10,4 km');
+  assert.equal(formatDistanceVs(10_600, 10_000, 'fr'), '11 km');
+  assert.equal(formatDistanceVs(5_020, 5_000, 'en'), '5.1 km');
+  // Within, never the threshold or more.
+  assert.equal(formatDistanceVs(9_960, 10_000, 'fr'), '9,9 km');
+  assert.equal(formatDistanceVs(10_000, 10_000, 'fr'), '10 km');
+  assert.equal(formatDistanceVs(996, 1_000, 'fr'), '996 m');
+  assert.equal(formatDistanceVs(1_004, 1_000, 'fr'), '1,1 km');
+  // Far from the threshold, the usual format.
+  assert.equal(formatDistanceVs(23_400, 10_000, 'fr'), formatDistance(23_400, 'fr'));
 });
