@@ -267,6 +267,8 @@ struct Tally {
     by_category: Vec<u64>,
     /// Actors per family position.
     by_family: Vec<u64>,
+    /// Per commune, the families of its matching actors (bit = position in `Family::ALL`).
+    families: Vec<u8>,
 }
 
 /// The communes of a scope.
@@ -305,6 +307,7 @@ fn tally(snap: &Snapshot, scope: Scope, filter: &CoverageFilter) -> Tally {
         categories: vec![0; t.len()],
         by_category: vec![0; lineage.len()],
         by_family: vec![0; Family::ALL.len()],
+        families: vec![0; t.len()],
     };
     let f = filter.actor_filter();
     let actors = match scope {
@@ -327,6 +330,7 @@ fn tally(snap: &Snapshot, scope: Scope, filter: &CoverageFilter) -> Tally {
         }
         if let Some(p) = Family::ALL.iter().position(|x| *x == e.family) {
             out.by_family[p] += 1;
+            out.families[e.commune as usize] |= 1 << p;
         }
     }
     out
@@ -599,15 +603,23 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
     let by_family = Family::ALL
         .iter()
         .enumerate()
-        .map(|(p, fam)| CategoryLine {
-            slug: fam.as_str().to_owned(),
-            parent: None,
-            actors: tally.by_family[p],
-            actors_per_10000: per_10000(tally.by_family[p], fig.population),
-            communes_covered: 0,
-            communes_covered_share: None,
-            population_covered: 0,
-            population_covered_share: None,
+        .map(|(p, fam)| {
+            let covered: Vec<TerritoryIdx> = communes
+                .iter()
+                .copied()
+                .filter(|&c| tally.families[c as usize] & (1 << p) != 0)
+                .collect();
+            let population_covered = covered.iter().map(|&c| population(snap, c)).sum();
+            CategoryLine {
+                slug: fam.as_str().to_owned(),
+                parent: None,
+                actors: tally.by_family[p],
+                actors_per_10000: per_10000(tally.by_family[p], fig.population),
+                communes_covered: covered.len() as u32,
+                communes_covered_share: share(covered.len() as u64, u64::from(fig.communes)),
+                population_covered,
+                population_covered_share: share(population_covered, fig.population),
+            }
         })
         .collect();
 

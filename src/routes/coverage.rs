@@ -700,24 +700,15 @@ fn csv(
                     } else {
                         family_label(&l.slug, en)
                     };
-                    let covered = table == Table::Categories;
                     vec![
                         Cell::Text(l.slug.clone()),
                         Cell::Text(lab),
                         Cell::Text(l.parent.clone().unwrap_or_default()),
                         Cell::Int(l.actors),
                         Cell::Num(l.actors_per_10000, 2),
-                        if covered {
-                            Cell::Int(u64::from(l.communes_covered))
-                        } else {
-                            Cell::Num(None, 0)
-                        },
+                        Cell::Int(u64::from(l.communes_covered)),
                         Cell::Pct(l.communes_covered_share),
-                        if covered {
-                            Cell::Int(l.population_covered)
-                        } else {
-                            Cell::Num(None, 0)
-                        },
+                        Cell::Int(l.population_covered),
                         Cell::Pct(l.population_covered_share),
                     ]
                 })

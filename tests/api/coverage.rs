@@ -20,6 +20,32 @@ async fn a_departement_report_adds_up_and_compares_with_its_parents(store: Backe
     assert_eq!(b["territory"]["name"], "Loire-Atlantique");
     let f = &b["figures"];
     assert_eq!(f["communes"], 207);
+    // Each legal status says which communes and people it covers, within the whole's figures.
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().expect(k);
+    let mut families_actors = 0;
+    for fam in b["by_family"].as_array().expect("by_family") {
+        families_actors += n(fam, "actors");
+        assert!(
+            n(fam, "communes_covered") <= n(f, "communes_covered"),
+            "{fam}"
+        );
+        assert!(
+            n(fam, "population_covered") <= n(f, "population_covered"),
+            "{fam}"
+        );
+        assert_eq!(
+            n(fam, "actors") > 0,
+            n(fam, "communes_covered") > 0,
+            "{fam}"
+        );
+        assert!(fam["communes_covered_share"].is_number(), "{fam}");
+        assert!(fam["population_covered_share"].is_number(), "{fam}");
+    }
+    assert_eq!(
+        families_actors,
+        n(f, "actors"),
+        "every actor has one family"
+    );
     let parents: Vec<&str> = b["parents"]
         .as_array()
         .expect("parents")

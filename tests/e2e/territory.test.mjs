@@ -145,6 +145,15 @@ test('a département opened by URL shows the API’s key figures, a choropleth w
   assert.equal(await page.locator('#terr-categories-table tbody tr').count(), report.by_category.length);
   assert.equal(await page.locator('#terr-access-table tbody tr').count(), report.access.length);
   assert.equal(await page.locator('#terr-families-table tbody tr').count(), report.by_family.length);
+  // A legal status with structures has its coverage figures, not « n. d. ».
+  let withActors = 0;
+  for (const [i, fam] of report.by_family.entries()) {
+    if (fam.actors === 0) continue;
+    withActors += 1;
+    const cells = await page.locator('#terr-families-table tbody tr').nth(i).locator('td').allTextContents();
+    assert.ok(cells.length >= 4 && cells.every((c) => !c.includes('n. d.')), `${fam.slug}: ${cells}`);
+  }
+  assert.ok(withActors >= 2, 'several legal statuses have structures');
   await screenshot(page, 'territory-departement');
   // The key figures and the map together, for the README.
   const figuresBox = await page.locator('section:has(#terr-figures)').boundingBox();
