@@ -703,6 +703,12 @@ function swatch(style, cls = 'legend-swatch') {
   return el('span', { class: cls, style, 'aria-hidden': 'true' });
 }
 
+/** « 12 communes », « 1 EPCI », « 3 départements »: the count of a legend line, named by the children's kind. */
+function legendCount(n) {
+  const kind = report.children_kind ?? 'commune';
+  return t(n === 1 ? `terr.legend.count.${kind}.one` : `terr.legend.count.${kind}`, { n: int(n) });
+}
+
 function renderLegend(l) {
   const items = [];
   const hasChildren = Boolean(report.children_kind);
@@ -711,9 +717,9 @@ function renderLegend(l) {
   if (hasChildren) {
     for (const c of l.classes) {
       const range = c.from === c.to ? formatIndicator(state.indicator, c.to) : t('terr.legend.range', { from: formatIndicator(state.indicator, c.from), to: formatIndicator(state.indicator, c.to) });
-      items.push(el('li', { class: 'legend-class' }, swatch(`background:${c.colour}`), el('span', { text: `${range} (${t('terr.legend.count', { n: c.count })})` })));
+      items.push(el('li', { class: 'legend-class' }, swatch(`background:${c.colour}`), el('span', { text: `${range} (${legendCount(c.count)})` })));
     }
-    if (l.missing) items.push(el('li', {}, swatch(`background:${NO_DATA}`), el('span', { text: t('terr.legend.missing', { n: l.missing }) })));
+    if (l.missing) items.push(el('li', {}, swatch(`background:${NO_DATA}`), el('span', { text: t('terr.legend.missing', { n: legendCount(l.missing) }) })));
   }
   items.push(
     el(

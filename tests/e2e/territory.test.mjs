@@ -112,7 +112,7 @@ test('a département opened by URL shows the API’s key figures, a choropleth w
     `${f.pct(report.figures.communes_covered_share)} des communes ont au moins une structure ; ${f.pct(report.figures.population_covered_share)} de la population y vit.`,
   );
   // The choropleth: one class per legend line, together holding every child territory.
-  const counts = (await page.locator('#terr-legend-list .legend-class').allTextContents()).map((s) => Number(/\((\d+) territoires\)/.exec(s)[1]));
+  const counts = (await page.locator('#terr-legend-list .legend-class').allTextContents()).map((s) => Number(/\((\d+) EPCI\)/.exec(s)[1]));
   assert.ok(counts.length >= 3, `classes: ${counts}`);
   assert.equal(counts.reduce((a, b) => a + b, 0), report.children.length);
   assert.match(await page.locator('#terr-legend-caption').textContent(), /Structures pour 10 000 habitants/);
@@ -466,6 +466,11 @@ test('the population says what it is: a sum of the communes, and for an EPCI the
     `somme des populations légales des communes (INSEE) · population publiée par la DGCL : ${f.int(report.figures.population_published)} (autre millésime)`,
   );
   assert.match(await page.locator('#terr-sources').textContent(), /la population d’un EPCI, d’un département ou d’une région est la somme de celles de ses communes/);
+  // The legend counts the EPCI's children as communes, not « territoires ».
+  await page.waitForSelector('#terr-legend-list li');
+  const legend = await page.locator('#terr-legend-list').textContent();
+  assert.match(legend, /\(\d+ communes?\)/, legend);
+  assert.doesNotMatch(legend, /territoires/, legend);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -482,9 +487,10 @@ test('switching to English translates the page, its numbers and its downloads', 
   assert.equal(await page.locator('[data-figure="actors_per_10000"] dt').textContent(), 'Actors per 10,000 inhabitants');
   assert.match(await page.locator('#terr-children-table caption').textContent(), /^Inter-municipalities of Loire-Atlantique/);
   const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
-  assert.match(href, /&lang=en&sep=comma$/);
+  assert.match(href, /&lang=en&sep=comma&meta=block$/);
   const text = await page.evaluate(async (u) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await (await fetch(u)).arrayBuffer()), href);
-  assert.match(text, /^\ufeffkind,code,name,whole,population \(sum of the communes' populations légales\),"published population \(DGCL, EPCI only\)",area/);
+  assert.match(text, /^\ufeffAncrage — coverage of,Loire-Atlantique \(département \(county\) 44\)\r\n/);
+  assert.match(text, /\r\n\r\nkind,code,name,whole,population \(sum of the communes' populations légales\),"published population \(DGCL, EPCI only\)",area/);
   assert.deepEqual(await axeViolations(page), []);
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
