@@ -3,6 +3,7 @@
 //! (`ancrage import --format csv|geojson` without a mapping file).
 
 use crate::domain::actor::ActorRecord;
+use crate::domain::lonlat::round7;
 use crate::ingest::formats::mediation;
 use crate::ingest::mapping::FIELDS;
 use serde_json::{Value, json};
@@ -17,11 +18,6 @@ pub enum ExportFormat {
     Csv,
     /// CSV of the "lieux de médiation numérique" schema.
     MediationNumerique,
-}
-
-/// Seven decimals (about 1 cm), as everywhere else.
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
 }
 
 /// The value of one export field of a record.

@@ -3,6 +3,7 @@
 //! the history compares field by field.
 
 use crate::domain::actor::ActorFields;
+use crate::domain::lonlat::round7;
 use crate::domain::{InputError, Siret, Status};
 use crate::ingest::ActorDraft;
 use serde_json::{Map, Value, json};
@@ -34,11 +35,6 @@ const PLACE: [&str; 3] = ["postcode", "commune", "city"];
 
 /// JSON object of values, keyed by field name.
 pub type Values = Map<String, Value>;
-
-/// Degrees rounded to seven decimals (about 1 cm), as every response serves them.
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
-}
 
 /// The editable values of validated content.
 #[must_use]

@@ -230,6 +230,35 @@ pub struct ParentLine {
     pub figures: Figures,
 }
 
+/// How a compared territory relates to the report's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// Same kind, same parent (the other communes of the EPCI, the other EPCI of the
+    /// département, the other départements of the région, the other régions).
+    Sibling,
+    /// Same kind, elsewhere, with the closest populations.
+    SimilarPopulation,
+}
+
+/// A territory of the same kind, compared with the report's.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparedLine {
+    /// Which territory.
+    #[serde(flatten)]
+    pub territory: Named,
+    /// Why it is compared.
+    pub relation: Relation,
+    /// Its figures (no access).
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Most siblings compared (the closest populations first when there are more).
+pub const MAX_SIBLINGS: usize = 12;
+/// Territories of similar population compared, outside the parent.
+pub const SIMILAR_POPULATION: usize = 5;
+
 /// A coverage report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -250,6 +279,9 @@ pub struct Report {
     pub zones_blanches: Vec<WhiteZone>,
     /// Parent territories up to France, with their figures.
     pub parents: Vec<ParentLine>,
+    /// Territories of the same kind to compare with: siblings in the parent, then those of
+    /// the closest populations elsewhere (empty for France).
+    pub similar: Vec<ComparedLine>,
     /// Kind of the children (`null` for a commune).
     pub children_kind: Option<&'static str>,
     /// Child territories with their figures (in no particular order: the routes sort them).
@@ -578,48 +610,46 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
     let mut fig = figures(snap, &communes, &tally, None);
     fig.population_published = published_population(snap, scope);
     let defs = snap.catalog.defs();
+    // One line of the by-category or by-family table: `has(c)` says whether commune `c` holds
+    // one of its actors.
+    let line = |slug: String, parent: Option<String>, actors: u64, has: &dyn Fn(usize) -> bool| {
+        let (mut covered, mut population_covered) = (0u32, 0u64);
+        for &c in &communes {
+            if has(c as usize) {
+                covered += 1;
+                population_covered += population(snap, c);
+            }
+        }
+        CategoryLine {
+            slug,
+            parent,
+            actors,
+            actors_per_10000: per_10000(actors, fig.population),
+            communes_covered: covered,
+            communes_covered_share: share(u64::from(covered), u64::from(fig.communes)),
+            population_covered,
+            population_covered_share: share(population_covered, fig.population),
+        }
+    };
     let by_category = defs
         .iter()
         .enumerate()
         .map(|(p, d)| {
-            let covered: Vec<TerritoryIdx> = communes
-                .iter()
-                .copied()
-                .filter(|&c| tally.categories[c as usize] & (1 << p) != 0)
-                .collect();
-            let population_covered = covered.iter().map(|&c| population(snap, c)).sum();
-            CategoryLine {
-                slug: d.slug.clone(),
-                parent: d.parent.clone(),
-                actors: tally.by_category[p],
-                actors_per_10000: per_10000(tally.by_category[p], fig.population),
-                communes_covered: covered.len() as u32,
-                communes_covered_share: share(covered.len() as u64, u64::from(fig.communes)),
-                population_covered,
-                population_covered_share: share(population_covered, fig.population),
-            }
+            line(
+                d.slug.clone(),
+                d.parent.clone(),
+                tally.by_category[p],
+                &|c| tally.categories[c] & (1 << p) != 0,
+            )
         })
         .collect();
     let by_family = Family::ALL
         .iter()
         .enumerate()
         .map(|(p, fam)| {
-            let covered: Vec<TerritoryIdx> = communes
-                .iter()
-                .copied()
-                .filter(|&c| tally.families[c as usize] & (1 << p) != 0)
-                .collect();
-            let population_covered = covered.iter().map(|&c| population(snap, c)).sum();
-            CategoryLine {
-                slug: fam.as_str().to_owned(),
-                parent: None,
-                actors: tally.by_family[p],
-                actors_per_10000: per_10000(tally.by_family[p], fig.population),
-                communes_covered: covered.len() as u32,
-                communes_covered_share: share(covered.len() as u64, u64::from(fig.communes)),
-                population_covered,
-                population_covered_share: share(population_covered, fig.population),
-            }
+            line(fam.as_str().to_owned(), None, tally.by_family[p], &|c| {
+                tally.families[c] & (1 << p) != 0
+            })
         })
         .collect();
 
@@ -685,6 +715,14 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
             }
         })
         .collect();
+    let similar = similar_to(snap, scope)
+        .into_iter()
+        .map(|(i, relation)| ComparedLine {
+            territory: named(snap, i),
+            relation,
+            figures: (*snap.coverage.figures(snap, Scope::Territory(i), filter)).clone(),
+        })
+        .collect();
 
     let (children_kind, groups) = children_of(snap, scope, &communes);
     // Only EPCI can straddle their parent (a département): count their communes everywhere.
@@ -739,9 +777,89 @@ fn compute(snap: &Snapshot, scope: Scope, filter: &CoverageFilter, distance_m: f
         distance_m,
         zones_blanches,
         parents,
+        similar,
         children_kind,
         children,
     }
+}
+
+/// The territories a report compares its own with: of the same kind, its siblings in the
+/// parent (the other communes of its EPCI, or of its département outside any EPCI; the other
+/// EPCI of its département; the other départements of its région; the other régions), at
+/// most [`MAX_SIBLINGS`] of the closest populations, then the [`SIMILAR_POPULATION`]
+/// territories of the closest populations outside the parent. Each group is ordered by
+/// population, largest first. Closeness is the ratio of the populations légales.
+#[must_use]
+pub fn similar_to(snap: &Snapshot, scope: Scope) -> Vec<(TerritoryIdx, Relation)> {
+    let Scope::Territory(me) = scope else {
+        return Vec::new();
+    };
+    let t = &snap.territories;
+    let Some(own) = t.get(me) else {
+        return Vec::new();
+    };
+    let parent_of = |x: &crate::index::territories::Territory| match x.kind {
+        TerritoryKind::Commune => x.epci.or(x.departement),
+        TerritoryKind::Epci => x.departement,
+        TerritoryKind::Departement => x.region,
+        TerritoryKind::Region => None,
+    };
+    let parent = parent_of(own);
+    let p0 = own.record.population.max(1) as f64;
+    let closeness = |i: TerritoryIdx| {
+        let p = t.get(i).map_or(0, |x| x.record.population).max(1) as f64;
+        (p / p0).ln().abs()
+    };
+    let (mut siblings, mut others): (Vec<TerritoryIdx>, Vec<TerritoryIdx>) = (0..t.len()
+        as TerritoryIdx)
+        .filter(|&i| i != me && t.get(i).is_some_and(|x| x.kind == own.kind))
+        .partition(|&i| t.get(i).is_some_and(|x| parent_of(x) == parent));
+    let closest = |v: &mut Vec<TerritoryIdx>, n: usize| {
+        v.sort_by(|&a, &b| closeness(a).total_cmp(&closeness(b)).then(a.cmp(&b)));
+        v.truncate(n);
+        v.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(t.get(i).map_or(0, |x| x.record.population)),
+                i,
+            )
+        });
+    };
+    closest(&mut siblings, MAX_SIBLINGS);
+    closest(&mut others, SIMILAR_POPULATION);
+    siblings
+        .into_iter()
+        .map(|i| (i, Relation::Sibling))
+        .chain(others.into_iter().map(|i| (i, Relation::SimilarPopulation)))
+        .collect()
+}
+
+/// The actors a report counts (those of the scope's communes that match the filter), ordered
+/// by commune name then actor name, as a reader looks them up.
+#[must_use]
+pub fn structures(
+    snap: &Snapshot,
+    scope: Scope,
+    filter: &CoverageFilter,
+) -> Vec<crate::index::actors::ActorIdx> {
+    let t = &snap.territories;
+    let ix = &snap.actors;
+    let f = filter.actor_filter();
+    let mut v: Vec<_> = match scope {
+        Scope::France => ix.filtered(&f, t),
+        Scope::Territory(s) => ix.in_territory(s, &f, t),
+    }
+    .into_iter()
+    .filter(|&a| ix.entry(a).commune != NO_COMMUNE)
+    .collect();
+    v.sort_by(|&a, &b| {
+        let (ea, eb) = (ix.entry(a), ix.entry(b));
+        t.folded_name(ea.commune)
+            .cmp(t.folded_name(eb.commune))
+            .then(ea.commune.cmp(&eb.commune))
+            .then_with(|| ix.name_json(a).cmp(ix.name_json(b)))
+            .then(ea.id.cmp(&eb.id))
+    });
+    v
 }
 
 /// Figures of a scope without access (the parents' comparison figures).

@@ -51,6 +51,12 @@ impl LonLat {
         Ok(Self { lon, lat })
     }
 
+    /// `[lon, lat]` rounded to seven decimals (about 1 cm), as every response serves them.
+    #[must_use]
+    pub fn rounded(self) -> [f64; 2] {
+        [round7(self.lon), round7(self.lat)]
+    }
+
     /// Longitude in decimal degrees.
     #[must_use]
     pub fn lon(self) -> f64 {
@@ -91,6 +97,12 @@ impl LonLat {
 
     /// Units of the fixed-point form per degree.
     pub const E7: f64 = 10_000_000.0;
+}
+
+/// Degrees rounded to seven decimals (about 1 cm), the precision of every coordinate served.
+#[must_use]
+pub fn round7(v: f64) -> f64 {
+    (v * 1e7).round() / 1e7
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::params::{self, FilterParams, Page};
 use super::problem::ApiError;
 use super::respond::{self, Cache};
 use super::{GEOJSON, geojson};
+use crate::domain::lonlat::round7;
 use crate::domain::{ActorId, Bbox, InputError, QueryPolygon, Status};
 use crate::index::actors::{ActorIdx, Hit};
 use crate::index::pip::PolygonIndex;
@@ -228,9 +229,4 @@ pub async fn one(
         Cache::Short,
         Some(&etag),
     ))
-}
-
-/// Rounds degrees to seven decimals (about 1 cm), the precision of every coordinate served.
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
 }

@@ -86,6 +86,16 @@ struct Asked {
 }
 
 fn parse(snap: &Snapshot, path: &(String, String), q: &CoverageParams) -> Result<Asked, ApiError> {
+    parse_with(snap, path, q, false)
+}
+
+/// [`parse`], accepting `limit` and `offset` when `paged` (the list of structures).
+fn parse_with(
+    snap: &Snapshot,
+    path: &(String, String),
+    q: &CoverageParams,
+    paged: bool,
+) -> Result<Asked, ApiError> {
     let scope = scope(snap, &path.0, &path.1)?;
     let f = &q.filter;
     for (name, value) in [
@@ -98,6 +108,9 @@ fn parse(snap: &Snapshot, path: &(String, String), q: &CoverageParams) -> Result
         ("offset", &f.offset),
         ("open", &f.open),
     ] {
+        if paged && matches!(name, "limit" | "offset") {
+            continue;
+        }
         if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
             return Err(InputError::new(
                 name,
@@ -316,10 +329,104 @@ pub async fn report(
     ))
 }
 
+/// The actors a report counts, computed off the workers.
+async fn structures_of(
+    snap: &Arc<Snapshot>,
+    a: &Asked,
+) -> Result<Vec<crate::index::actors::ActorIdx>, ApiError> {
+    let snap = Arc::clone(snap);
+    let (scope, filter) = (a.scope, a.filter);
+    web::block(move || coverage::structures(&snap, scope, &filter))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage structures: {e}")))
+}
+
+/// One structure a report counts.
+#[derive(Serialize)]
+struct StructureLine<'a> {
+    id: i64,
+    name: String,
+    commune: CommuneRef<'a>,
+    categories: Vec<&'a str>,
+    family: &'static str,
+    kinds: Vec<&'static str>,
+    /// `[lon, lat]`, degrees.
+    location: [f64; 2],
+    /// How precisely the point is known: `address`, `street`, `commune` (the point only says
+    /// which commune), `manual`.
+    precision: &'static str,
+    demo: bool,
+}
+
+#[derive(Serialize)]
+struct CommuneRef<'a> {
+    code: &'a str,
+    name: &'a str,
+}
+
+fn structure_line(snap: &Snapshot, a: crate::index::actors::ActorIdx) -> StructureLine<'_> {
+    let e = snap.actors.entry(a);
+    let commune = snap.territories.get(e.commune);
+    StructureLine {
+        id: e.id.0,
+        name: snap.actors.name(a),
+        commune: CommuneRef {
+            code: commune.map_or("", |c| c.record.code.as_str()),
+            name: commune.map_or("", |c| c.record.name.as_str()),
+        },
+        categories: snap.catalog.slugs(e.categories).collect(),
+        family: e.family.as_str(),
+        kinds: e.kinds.slugs().collect(),
+        location: e.location.rounded(),
+        precision: e.precision.as_str(),
+        demo: e.demo,
+    }
+}
+
+/// `GET /api/v1/territories/{kind}/{code}/coverage/structures`: the structures the report
+/// counts, by commune then name, one page (`limit`, `offset`) with the total.
+pub async fn structures(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<CoverageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot.load();
+    let asked = parse_with(&snap, &path, &q, true)?;
+    let page = q.filter.page()?;
+    let etag = respond::etag_for(&req, snap.version, None);
+    if let Some(r) = respond::not_modified(&req, &etag, Cache::Short) {
+        return Ok(r);
+    }
+    let all = structures_of(&snap, &asked).await?;
+    let lines: Vec<StructureLine<'_>> = all
+        .iter()
+        .skip(page.offset)
+        .take(page.limit)
+        .map(|&a| structure_line(&snap, a))
+        .collect();
+    let body = serde_json::json!({
+        "total": all.len(),
+        "limit": page.limit,
+        "offset": page.offset,
+        "filters": echo(&snap, &asked.filter),
+        "structures": lines,
+    });
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("structures serialisation: {e}")))?;
+    Ok(respond::ok(
+        &req,
+        "application/json",
+        bytes,
+        Cache::Short,
+        Some(&etag),
+    ))
+}
+
 /// `GET /api/v1/territories/{kind}/{code}/coverage/{file}`: one table as CSV
 /// (`figures.csv`, `categories.csv`, `families.csv`, `access.csv`, `parents.csv`,
-/// `children.csv`, `zones-blanches.csv`) or GeoJSON (`children.geojson`,
-/// `zones-blanches.geojson`).
+/// `similar.csv`, `children.csv`, `zones-blanches.csv`, `structures.csv`) or GeoJSON
+/// (`children.geojson`, `zones-blanches.geojson`, `structures.geojson`).
 pub async fn export(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -338,10 +445,17 @@ pub async fn export(
             q.lang.as_deref(),
             q.meta.as_deref(),
         )?),
-        "geojson" if matches!(table, Table::Children | Table::ZonesBlanches) => Format::GeoJson,
+        "geojson"
+            if matches!(
+                table,
+                Table::Children | Table::ZonesBlanches | Table::Structures
+            ) =>
+        {
+            Format::GeoJson
+        }
         _ => {
             return Err(ApiError::NotFound(format!(
-                "no export '{file}': tables are figures, categories, families, access, parents, children and zones-blanches as .csv; children and zones-blanches also as .geojson"
+                "no export '{file}': tables are figures, categories, families, access, parents, similar, children, zones-blanches and structures as .csv; children, zones-blanches and structures also as .geojson"
             )));
         }
     };
@@ -350,6 +464,11 @@ pub async fn export(
         return Ok(r);
     }
     let r = compute(&snap, &asked).await?;
+    let listed = if table == Table::Structures {
+        structures_of(&snap, &asked).await?
+    } else {
+        Vec::new()
+    };
     let generated_at = now_utc();
     let filters = echo(&snap, &asked.filter);
     let name = file_name(&r.territory, table, &filters, r.distance_m, &generated_at);
@@ -374,7 +493,11 @@ pub async fn export(
                 );
                 body.extend_from_slice(b"\r\n");
             }
-            csv(&mut body, &snap, &r, table, style, asked.sort);
+            if table == Table::Structures {
+                structures_csv(&mut body, &snap, &listed, style);
+            } else {
+                csv(&mut body, &snap, &r, table, style, asked.sort);
+            }
             let mut res = respond::ok(
                 &req,
                 "text/csv; charset=utf-8",
@@ -400,6 +523,7 @@ pub async fn export(
             };
             match table {
                 Table::Children => children_geojson(&mut body, &snap, &r, asked.sort, &about),
+                Table::Structures => structures_geojson(&mut body, &snap, &listed, &about),
                 _ => zones_geojson(&mut body, &snap, &r, &about),
             }
             let mut res = respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag));
@@ -420,8 +544,10 @@ enum Table {
     Families,
     Access,
     Parents,
+    Similar,
     Children,
     ZonesBlanches,
+    Structures,
 }
 
 impl Table {
@@ -432,8 +558,10 @@ impl Table {
             "families" => Self::Families,
             "access" => Self::Access,
             "parents" => Self::Parents,
+            "similar" => Self::Similar,
             "children" => Self::Children,
             "zones-blanches" => Self::ZonesBlanches,
+            "structures" => Self::Structures,
             _ => return None,
         })
     }
@@ -450,6 +578,10 @@ impl Table {
             (Self::Access, true) => "access of the population",
             (Self::Parents, false) => "comparaison avec les territoires parents",
             (Self::Parents, true) => "comparison with the parent territories",
+            (Self::Similar, false) => "comparaison avec des territoires semblables",
+            (Self::Similar, true) => "comparison with similar territories",
+            (Self::Structures, false) => "structures comptées",
+            (Self::Structures, true) => "actors counted",
             (Self::Children, false) => "détail par territoire",
             (Self::Children, true) => "detail by territory",
             (Self::ZonesBlanches, false) => "zones blanches",
@@ -464,6 +596,8 @@ impl Table {
             Self::Families => "familles",
             Self::Access => "acces",
             Self::Parents => "comparaison",
+            Self::Similar => "semblables",
+            Self::Structures => "structures",
             Self::Children => "detail",
             Self::ZonesBlanches => "zones-blanches",
         }
@@ -676,6 +810,41 @@ fn csv(
             }
             write_csv(out, style, &header, &rows);
         }
+        Table::Similar => {
+            let mut header: Vec<&str> = ident.clone();
+            header.push(if en { "relation" } else { "lien" });
+            header.extend(figure_header(en));
+            let mut rows = vec![{
+                let mut row = named(&r.territory);
+                row.push(Cell::Text(
+                    if en {
+                        "this territory"
+                    } else {
+                        "ce territoire"
+                    }
+                    .into(),
+                ));
+                row.extend(figure_cells(&r.figures));
+                row
+            }];
+            rows.extend(r.similar.iter().map(|c| {
+                let mut row = named(&c.territory);
+                row.push(Cell::Text(
+                    match (c.relation, en) {
+                        (coverage::Relation::Sibling, false) => "même territoire parent",
+                        (coverage::Relation::Sibling, true) => "same parent territory",
+                        (coverage::Relation::SimilarPopulation, false) => "population proche",
+                        (coverage::Relation::SimilarPopulation, true) => "similar population",
+                    }
+                    .into(),
+                ));
+                row.extend(figure_cells(&c.figures));
+                row
+            }));
+            write_csv(out, style, &header, &rows);
+        }
+        // Written by `structures_csv`, from the list of actors.
+        Table::Structures => {}
         Table::Categories | Table::Families => {
             // The figure columns from "actors" on (after population, published population, area
             // and communes).
@@ -1102,6 +1271,117 @@ fn children_geojson(
         }
         out.extend_from_slice(br#","properties":"#);
         let _ = serde_json::to_writer(&mut *out, c);
+        out.push(b'}');
+    }
+    out.push(b']');
+    geojson_metadata(out, snap, about);
+    out.push(b'}');
+}
+
+/// The structures a report counts, one line each.
+fn structures_csv(
+    out: &mut Vec<u8>,
+    snap: &Snapshot,
+    listed: &[crate::index::actors::ActorIdx],
+    style: CsvStyle,
+) {
+    let en = style.english;
+    let header: Vec<&str> = if en {
+        vec![
+            "id",
+            "name",
+            "commune code",
+            "commune",
+            "categories",
+            "legal status",
+            "kinds",
+            "location known to",
+            "demonstration",
+            "longitude",
+            "latitude",
+        ]
+    } else {
+        vec![
+            "identifiant",
+            "nom",
+            "code commune",
+            "commune",
+            "catégories",
+            "statut",
+            "types",
+            "localisation connue à",
+            "démonstration",
+            "longitude",
+            "latitude",
+        ]
+    };
+    let rows: Vec<Vec<Cell>> = listed
+        .iter()
+        .map(|&a| {
+            let l = structure_line(snap, a);
+            vec![
+                Cell::Text(l.id.to_string()),
+                Cell::Text(l.name),
+                Cell::Text(l.commune.code.to_owned()),
+                Cell::Text(l.commune.name.to_owned()),
+                Cell::Text(
+                    l.categories
+                        .iter()
+                        .map(|c| label(snap, c, en))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Cell::Text(family_label(l.family, en)),
+                Cell::Text(l.kinds.join(", ")),
+                Cell::Text(
+                    match (l.precision, en) {
+                        ("address", false) => "l'adresse",
+                        ("address", true) => "the address",
+                        ("street", false) => "la rue",
+                        ("street", true) => "the street",
+                        ("commune", false) => "la commune",
+                        ("commune", true) => "the commune",
+                        (_, false) => "placée à la main",
+                        (_, true) => "placed by hand",
+                    }
+                    .into(),
+                ),
+                Cell::Text(
+                    match (l.demo, en) {
+                        (true, false) => "oui",
+                        (false, false) => "non",
+                        (true, true) => "yes",
+                        (false, true) => "no",
+                    }
+                    .into(),
+                ),
+                Cell::Num(Some(l.location[0]), 7),
+                Cell::Num(Some(l.location[1]), 7),
+            ]
+        })
+        .collect();
+    write_csv(out, style, &header, &rows);
+}
+
+/// The structures a report counts as a FeatureCollection of points.
+fn structures_geojson(
+    out: &mut Vec<u8>,
+    snap: &Snapshot,
+    listed: &[crate::index::actors::ActorIdx],
+    about: &About<'_>,
+) {
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, &a) in listed.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let l = structure_line(snap, a);
+        let _ = write!(
+            out,
+            r#"{{"type":"Feature","id":{},"geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":"#,
+            l.id, l.location[0], l.location[1]
+        );
+        let _ = serde_json::to_writer(&mut *out, &l);
         out.push(b'}');
     }
     out.push(b']');

@@ -67,6 +67,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(coverage::report),
                 )
                 .route(
+                    "/territories/{kind}/{code}/coverage/structures",
+                    web::get().to(coverage::structures),
+                )
+                .route(
                     "/territories/{kind}/{code}/coverage/{file}",
                     web::get().to(coverage::export),
                 )

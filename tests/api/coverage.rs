@@ -522,7 +522,208 @@ async fn an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_commu
     assert!(c["properties"]["population_published"].is_null(), "{c}");
 }
 
+/// The report lists the structures it counts: the same ones, commune by commune, in a page,
+/// a CSV and a GeoJSON download.
+async fn a_report_lists_the_structures_it_counts(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let epci = "/api/v1/territories/epci/244400404/coverage";
+    for query in ["", "?demo=include", "?category=alimentation&demo=include"] {
+        let report = get(&svc, &format!("{epci}{query}")).await.json();
+        let sep = if query.is_empty() { '?' } else { '&' };
+        let list = get(&svc, &format!("{epci}/structures{query}{sep}limit=1000"))
+            .await
+            .json();
+        let items = list["structures"].as_array().expect("structures");
+        assert_eq!(list["total"], report["figures"]["actors"], "{query}");
+        assert_eq!(items.len() as u64, list["total"].as_u64().expect("total"));
+        // Commune by commune, the list holds what the children table counts.
+        let mut per_commune: std::collections::BTreeMap<String, u64> = Default::default();
+        for s in items {
+            *per_commune
+                .entry(s["commune"]["code"].as_str().expect("code").to_owned())
+                .or_default() += 1;
+            assert!(s["name"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
+            assert!(s["categories"].as_array().is_some_and(|c| !c.is_empty()));
+            if query.is_empty() {
+                assert_eq!(s["demo"], false, "demonstration data is left out: {s}");
+            }
+        }
+        for c in report["children"].as_array().expect("children") {
+            let code = c["code"].as_str().expect("code");
+            assert_eq!(
+                per_commune.get(code).copied().unwrap_or(0),
+                c["actors"].as_u64().expect("actors"),
+                "{code} {query}"
+            );
+        }
+        // Ordered by commune name, then name.
+        let key = |s: &serde_json::Value| {
+            (
+                s["commune"]["name"].as_str().unwrap_or("").to_lowercase(),
+                s["name"].as_str().unwrap_or("").to_owned(),
+            )
+        };
+        assert!(
+            items.windows(2).all(|w| key(&w[0]).0 <= key(&w[1]).0),
+            "by commune"
+        );
+        if query == "?demo=include" {
+            assert!(items.len() > 3, "enough to page through");
+            let page = get(&svc, &format!("{epci}/structures{query}&limit=2&offset=1"))
+                .await
+                .json();
+            assert_eq!(page["structures"].as_array().map(Vec::len), Some(2));
+            assert_eq!(page["structures"][0], items[1]);
+            assert_eq!(page["structures"][1], items[2]);
+            // Downloads: the same structures, named as such.
+            let csv = get(&svc, &format!("{epci}/structures.csv{query}")).await;
+            assert_eq!(csv.status, 200);
+            let name = csv.header("content-disposition").expect("file name");
+            assert!(
+                name.contains("couverture_epci-244400404_structures_demo_10km_"),
+                "{name}"
+            );
+            let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+            let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+            assert_eq!(
+                lines[0],
+                "identifiant;nom;code commune;commune;catégories;statut;types;localisation connue à;démonstration;longitude;latitude"
+            );
+            assert_eq!(lines.len(), 1 + items.len());
+            let first = lines[1];
+            assert!(
+                first.starts_with(&format!("{};", items[0]["id"])),
+                "{first}"
+            );
+            assert!(first.contains(items[0]["commune"]["name"].as_str().expect("commune")));
+            let gj = get(&svc, &format!("{epci}/structures.geojson{query}"))
+                .await
+                .json();
+            let features = gj["features"].as_array().expect("features");
+            assert_eq!(features.len(), items.len());
+            assert_eq!(features[0]["geometry"]["type"], "Point");
+            assert_eq!(features[0]["geometry"]["coordinates"], items[0]["location"]);
+            assert_eq!(features[0]["properties"]["name"], items[0]["name"]);
+            assert_eq!(gj["metadata"]["table"], "structures");
+        }
+    }
+    get(&svc, &format!("{epci}/structures?limit=0"))
+        .await
+        .problem(400, Some("limit"));
+    get(&svc, &format!("{epci}/structures?q=cafe"))
+        .await
+        .problem(400, Some("q"));
+}
+
+/// The report compares the territory with its siblings in the parent and with territories of
+/// the same kind and closest population elsewhere, with the same figures as their own reports.
+async fn a_report_compares_with_similar_territories(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let b = get(&svc, &format!("{DEP44}?demo=include")).await.json();
+    let similar = b["similar"].as_array().expect("similar");
+    let codes = |rel: &str| -> Vec<String> {
+        similar
+            .iter()
+            .filter(|s| s["relation"] == rel)
+            .map(|s| s["code"].as_str().expect("code").to_owned())
+            .collect()
+    };
+    let mut siblings = codes("sibling");
+    siblings.sort();
+    assert_eq!(siblings, ["49", "53", "72", "85"], "Pays de la Loire");
+    // Oracle for the closest populations: every département's population, from the régions'
+    // reports.
+    let france = get(&svc, "/api/v1/territories/france/FR/coverage")
+        .await
+        .json();
+    let mut deps: Vec<(String, String, u64)> = Vec::new();
+    for r in france["children"].as_array().expect("régions") {
+        let code = r["code"].as_str().expect("code");
+        let rep = get(&svc, &format!("/api/v1/territories/region/{code}/coverage"))
+            .await
+            .json();
+        for d in rep["children"].as_array().expect("départements") {
+            deps.push((
+                code.to_owned(),
+                d["code"].as_str().expect("code").to_owned(),
+                d["population"].as_u64().expect("population"),
+            ));
+        }
+    }
+    let p0 = b["figures"]["population"].as_f64().expect("population");
+    let mut others: Vec<&(String, String, u64)> = deps.iter().filter(|d| d.0 != "52").collect();
+    others.sort_by(|x, y| {
+        let c = |d: &&(String, String, u64)| (d.2.max(1) as f64 / p0).ln().abs();
+        c(x).total_cmp(&c(y))
+    });
+    let mut expected: Vec<String> = others.iter().take(5).map(|d| d.1.clone()).collect();
+    expected.sort();
+    let mut got = codes("similar_population");
+    got.sort();
+    assert_eq!(got, expected);
+    // Their figures are those of their own reports.
+    for s in similar {
+        let own = get(
+            &svc,
+            &format!(
+                "/api/v1/territories/departement/{}/coverage?demo=include",
+                s["code"].as_str().expect("code")
+            ),
+        )
+        .await
+        .json();
+        assert_eq!(s["actors"], own["figures"]["actors"], "{s}");
+        assert_eq!(s["population"], own["figures"]["population"], "{s}");
+    }
+    // A commune is compared with the other communes of its EPCI (at most 12).
+    let nantes = get(&svc, "/api/v1/territories/commune/44109/coverage")
+        .await
+        .json();
+    let epci = get(&svc, "/api/v1/territories/epci/244400404/coverage")
+        .await
+        .json();
+    let members: Vec<&str> = epci["children"]
+        .as_array()
+        .expect("communes")
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    let sib: Vec<&serde_json::Value> = nantes["similar"]
+        .as_array()
+        .expect("similar")
+        .iter()
+        .filter(|s| s["relation"] == "sibling")
+        .collect();
+    assert_eq!(sib.len(), 12);
+    for s in &sib {
+        let code = s["code"].as_str().expect("code");
+        assert!(members.contains(&code) && code != "44109", "{code}");
+    }
+    // The CSV puts the territory first, then the compared ones.
+    let csv = get(&svc, &format!("{DEP44}/similar.csv?demo=include")).await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines[0].starts_with("type;code;nom;lien;population"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("departement;44;Loire-Atlantique;ce territoire;"));
+    assert_eq!(lines.len(), 2 + similar.len());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(";49;Maine-et-Loire;même territoire parent;"))
+    );
+    // France has nothing of its kind to compare with.
+    assert_eq!(france["similar"], serde_json::json!([]));
+}
+
 on_both_stores!(
+    a_report_lists_the_structures_it_counts,
+    a_report_compares_with_similar_territories,
     reports_and_downloads_state_their_filters_date_and_data_vintages,
     an_epci_shows_the_population_dgcl_publishes_beside_the_sum_of_its_communes,
     a_departement_report_adds_up_and_compares_with_its_parents,

@@ -4,7 +4,7 @@ use crate::helpers::{Backend, get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 38] = [
+const ROUTES: [&str; 39] = [
     "get /health",
     "get /oembed",
     "get /api/v1/openapi.json",
@@ -20,6 +20,7 @@ const ROUTES: [&str; 38] = [
     "get /api/v1/territories/{kind}/{code}",
     "get /api/v1/territories/{kind}/{code}/actors",
     "get /api/v1/territories/{kind}/{code}/coverage",
+    "get /api/v1/territories/{kind}/{code}/coverage/structures",
     "get /api/v1/territories/{kind}/{code}/coverage/{file}",
     "get /api/v1/locate",
     "get /api/v1/map/config",
