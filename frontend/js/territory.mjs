@@ -29,6 +29,7 @@ let report = null;
 /** Outlines of the child territories (fetched once: they do not depend on the filters). */
 let childrenShapes = null;
 let zonesGeo = EMPTY;
+let structures = null;
 let zonesOnMap = true;
 let outline = null;
 let map = null;
@@ -419,6 +420,55 @@ function renderParents() {
   $('terr-parents').replaceChildren(table('terr-parents-table', t('terr.parents.caption'), columns, rows));
 }
 
+function renderSimilar() {
+  const section = $('terr-similar-section');
+  const similar = report.similar ?? [];
+  section.hidden = similar.length === 0;
+  if (!similar.length) return;
+  const columns = [{ label: t('terr.col.territory') }, { label: t('terr.similar.relation') }, ...figureColumns()];
+  const self = [el('strong', { text: territoryName(report.territory) }), t('terr.similar.self'), ...figureCells(report.figures)];
+  self.attrs = { class: 'self' };
+  const rows = [self, ...similar.map((s) => {
+    const r = [territoryLink(s), t(`terr.similar.${s.relation}`), ...figureCells(s)];
+    r.attrs = { 'data-code': s.code ?? '', 'data-relation': s.relation };
+    return r;
+  })];
+  $('terr-similar').replaceChildren(table('terr-similar-table', t('terr.similar.caption'), columns, rows));
+}
+
+/** Most structures listed on the page (the download has them all). */
+const STRUCTURES_SHOWN = 200;
+
+function renderStructures() {
+  const list = structures?.structures ?? [];
+  const total = structures?.total ?? 0;
+  $('terr-structures-summary').textContent = !structures
+    ? ''
+    : total === 0
+      ? t('terr.structures.none')
+      : total > list.length
+        ? t('terr.structures.summary.partial', { n: int(total), shown: int(list.length) })
+        : t('terr.structures.summary', { n: int(total) });
+  if (!list.length) {
+    $('terr-structures').replaceChildren();
+    return;
+  }
+  const columns = [
+    { label: t('terr.structures.col.name') },
+    { label: t('terr.structures.col.commune') },
+    { label: t('terr.structures.col.category') },
+    { label: t('terr.structures.col.family') },
+  ];
+  const rows = list.map((s) => {
+    const name = el('span', {}, el('a', { href: `/?actor=${encodeURIComponent(s.id)}`, text: s.name }), s.demo ? t('terr.structures.demo') : '');
+    const commune = `${s.commune.name}${s.precision === 'commune' ? t('terr.structures.commune_point') : ''}`;
+    const r = [name, commune, s.categories.map(categoryLabel).join(', '), t(`family.${s.family}`)];
+    r.attrs = { 'data-id': String(s.id) };
+    return r;
+  });
+  $('terr-structures').replaceChildren(table('terr-structures-table', t('terr.structures.caption'), columns, rows));
+}
+
 function renderCategoryTables() {
   const columns = [{ label: t('terr.col.category') }, ...figureColumns().slice(1)];
   const rows = report.by_category.map((l) => {
@@ -523,6 +573,8 @@ function renderAll() {
   renderZones();
   renderChildren();
   renderParents();
+  renderSimilar();
+  renderStructures();
   renderCategoryTables();
   renderDownloads();
   renderSources();
@@ -765,14 +817,19 @@ async function load() {
           .catch(() => null)
       : Promise.resolve(childrenShapes);
   const zonesOnMapNow = data.zones_blanches.length <= ZONES_ON_MAP_MAX;
-  const [children, zones] = await Promise.all([
+  const listParams = new URLSearchParams(params);
+  for (const k of ['distance', 'sort', 'order']) listParams.delete(k);
+  listParams.set('limit', String(STRUCTURES_SHOWN));
+  const [children, zones, listed] = await Promise.all([
     shapes,
     data.zones_blanches.length && zonesOnMapNow ? api(`${base}/zones-blanches.geojson`, params).catch(() => EMPTY) : EMPTY,
+    api(`${base}/structures`, listParams).catch(() => null),
   ]);
   if (mine !== seq) return false;
   report = data;
   childrenShapes = children;
   zonesGeo = zones;
+  structures = listed;
   zonesOnMap = zonesOnMapNow;
   $('terr-status').textContent = '';
   $('terr-report').hidden = false;

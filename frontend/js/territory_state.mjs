@@ -34,8 +34,8 @@ export const SORT_KEYS = [
 ];
 
 /** Every CSV table of the coverage export, and the GeoJSON ones. */
-export const CSV_FILES = ['figures', 'categories', 'families', 'access', 'parents', 'children', 'zones-blanches'];
-export const GEOJSON_FILES = ['children', 'zones-blanches'];
+export const CSV_FILES = ['figures', 'categories', 'families', 'access', 'parents', 'similar', 'children', 'zones-blanches', 'structures'];
+export const GEOJSON_FILES = ['children', 'zones-blanches', 'structures'];
 
 const SLUG = /^[a-z0-9-]{1,60}$/;
 const CODE = /^[0-9A-Za-z]{1,12}$/;

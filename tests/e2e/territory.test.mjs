@@ -267,6 +267,44 @@ test('the choropleth’s indicator and classes can be changed, colour the map as
   await page.context().close();
 });
 
+test('the report lists the structures it counts and compares with similar territories', async () => {
+  const base = '/api/v1/territories/epci/244400404/coverage';
+  const report = await api(`${base}?demo=include`);
+  const listed = await api(`${base}/structures?demo=include&limit=200`);
+  assert.ok(listed.total > 0);
+  const page = await open('/territoire/epci/244400404?demo=1');
+  // The list: as many rows as the API gives (up to 200), in its order, with commune and category.
+  const rows = await page.$$eval('#terr-structures-table tbody tr', (trs) =>
+    trs.map((tr) => ({ id: tr.dataset.id, cells: [...tr.children].map((c) => c.textContent.trim()) })),
+  );
+  assert.equal(rows.length, listed.structures.length);
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    listed.structures.map((s) => String(s.id)),
+  );
+  assert.ok(rows[0].cells[0].startsWith(listed.structures[0].name), rows[0].cells[0]);
+  assert.ok(rows[0].cells[1].startsWith(listed.structures[0].commune.name), rows[0].cells[1]);
+  assert.equal(listed.total, report.figures.actors, 'the list is what the figures count');
+  const summary = await page.textContent('#terr-structures-summary');
+  assert.match(summary, /structures comptées/);
+  // Similar territories: the EPCI itself first, then siblings and similar populations, as the API says.
+  const similar = await page.$$eval('#terr-similar-table tbody tr', (trs) =>
+    trs.map((tr) => ({ code: tr.dataset.code ?? null, relation: tr.dataset.relation ?? null, text: tr.textContent })),
+  );
+  assert.equal(similar.length, 1 + report.similar.length);
+  assert.ok(report.similar.some((s) => s.relation === 'sibling') && report.similar.some((s) => s.relation === 'similar_population'));
+  assert.deepEqual(
+    similar.slice(1).map((r) => [r.code, r.relation]),
+    report.similar.map((s) => [s.code, s.relation]),
+  );
+  assert.match(similar[0].text, /ce territoire/);
+  assert.match(similar[1].text, report.similar[0].relation === 'sibling' ? /même territoire parent/ : /population proche/);
+  // Both come as downloads too.
+  const files = await page.$$eval('#terr-downloads a', (as) => as.map((a) => a.dataset.export));
+  for (const f of ['structures.csv', 'structures.geojson', 'similar.csv']) assert.ok(files.includes(f), f);
+  await page.close();
+});
+
 test('a zone blanche just beyond the distance never reads as at the distance', async () => {
   // Find zones blanches whose nearest actor is just beyond 10 km, which plain rounding shows as « 10 km ».
   let found = null;
@@ -321,10 +359,13 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
     'families.csv',
     'access.csv',
     'parents.csv',
+    'similar.csv',
     'children.csv',
     'zones-blanches.csv',
+    'structures.csv',
     'children.geojson',
     'zones-blanches.geojson',
+    'structures.geojson',
   ]);
   const href = await page.locator('a[data-export="children.csv"]').getAttribute('href');
   assert.equal(href, '/api/v1/territories/departement/44/coverage/children.csv?category=alimentation&demo=exclude&distance=5000&sort=population&order=desc&meta=block');
