@@ -94,7 +94,6 @@ export class AncrageMap extends Base {
       'iframe{display:block;border:0;margin:0;padding:0;max-width:100%;background:#dfe9ee}';
     this.frame = document.createElement('iframe');
     this.frame.setAttribute('allow', 'geolocation; fullscreen');
-    this.frame.setAttribute('allowfullscreen', '');
     this.frame.setAttribute('loading', 'lazy');
     this.frame.setAttribute('referrerpolicy', 'strict-origin-when-cross-origin');
     root.append(style, this.frame);

@@ -3,7 +3,7 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, setLang, lang, toggleLang } from './i18n.mjs';
 import * as hours from './opening_hours.mjs';
-import { parseState, formatState, filterParams, RADII_KM, FAMILIES } from './state.mjs';
+import { parseState, formatState, filterParams, insideBbox, RADII_KM, FAMILIES } from './state.mjs';
 import * as embed from './embed_config.mjs';
 import { el, api } from './dom.mjs';
 import {
@@ -25,6 +25,8 @@ const FRANCE = [
   [9.6, 51.1],
 ];
 const EMPTY = { type: 'FeatureCollection', features: [] };
+// Whether the page was opened on a view of its own (a shared link) rather than a default one.
+const OPENED_ON_VIEW = new URLSearchParams(location.search).has('lat');
 
 // The embeddable map (/embed) is this page in a lighter mode, locked to a territory and themes.
 let embedded = document.documentElement.dataset.page === 'embed' ? embed.parseEmbedConfig(location.search, (m) => console.warn(m)) : null;
@@ -49,6 +51,8 @@ let lastFocus = null;
 let viewTimer = null;
 let viewSeq = 0;
 let pointsSeq = 0;
+// Set by « Me localiser » and a picked point: the next list of places around is brought into view.
+let revealNear = false;
 
 // ---------- helpers ----------
 
@@ -332,11 +336,29 @@ function showMapMessage(text) {
 }
 
 let attributionControl = null;
+let creditsObserver = null;
 function setAttribution() {
   if (!map) return;
   if (attributionControl) map.removeControl(attributionControl);
   attributionControl = new maplibregl.AttributionControl({ compact: false, customAttribution: attributions() });
   map.addControl(attributionControl, 'bottom-right');
+  if (embedded) watchCredits();
+}
+
+/**
+ * Tells the embed's CSS how high the credits stand (`--credits-height`): they wrap on several
+ * lines in narrow frames, and the legend stops above them.
+ */
+function watchCredits() {
+  const credits = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
+  if (!credits || typeof ResizeObserver === 'undefined') return;
+  creditsObserver?.disconnect();
+  creditsObserver = new ResizeObserver(() => {
+    const top = credits.getBoundingClientRect().top;
+    const bottom = map.getContainer().getBoundingClientRect().bottom;
+    map.getContainer().parentElement.style.setProperty('--credits-height', `${Math.max(0, Math.ceil(bottom - top))}px`);
+  });
+  creditsObserver.observe(credits);
 }
 
 /**
@@ -428,7 +450,7 @@ async function createMap() {
   map.touchZoomRotate.disableRotation();
   syncPadding();
   window.addEventListener('resize', syncPadding);
-  const viewAsked = embedded ? embedded.view || embedded.bbox || embedded.territory : new URLSearchParams(location.search).has('lat');
+  const viewAsked = embedded ? embedded.view || embedded.bbox || embedded.territory : OPENED_ON_VIEW;
   if (embedded?.bbox) {
     const [w, s, e, n] = embedded.bbox;
     map.fitBounds([[w, s], [e, n]], { padding: 10, animate: false });
@@ -461,6 +483,7 @@ async function createMap() {
     state.lon = c.lng;
     state.lat = c.lat;
     state.zoom = map.getZoom();
+    if (!embedded) dropTerritoryLeft();
     writeUrl(false);
     scheduleView();
   });
@@ -676,6 +699,10 @@ function renderList() {
   const focused = document.activeElement?.closest?.('.item')?.dataset.id;
   list.replaceChildren(...listItems.map(listItem));
   if (focused) document.querySelector(`.item[data-id="${focused}"]`)?.focus({ preventScroll: true });
+  if (revealNear && listMeta.kind === 'near') {
+    revealNear = false;
+    revealListCount();
+  }
   document.body.dataset.listVersion = String(Number(document.body.dataset.listVersion ?? 0) + 1);
 }
 
@@ -751,6 +778,7 @@ function fitNear() {
 
 function setNear(point, push) {
   state.near = point;
+  revealNear = true;
   closeDetail(null);
   writeUrl(push);
   drawNear();
@@ -835,7 +863,7 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   $('results').hidden = true;
   $('panel').classList.add('detail-open');
   sheet.replaceChildren(el('p', { class: 'message', text: t('list.loading') }));
-  if (panelState() === 'closed') setPanel('half');
+  if (panelState() === 'peek') setPanel('half');
   try {
     detailRecord = await api(`/api/v1/actors/${id}`);
   } catch {
@@ -999,15 +1027,24 @@ async function share(url, title) {
 
 // ---------- territories ----------
 
-async function selectTerritory(ref, { push = false, fit = false } = {}) {
+/**
+ * Outlines a territory and names it; `fit` shows the whole of it, flying there unless `animate`
+ * is false (when the page opens on it).
+ */
+async function selectTerritory(ref, { push = false, fit = false, animate = true } = {}) {
   const [kind, code] = ref.split(':');
   try {
     const f = await api(`/api/v1/map/outlines/${kind}/${encodeURIComponent(code)}`);
+    // A move still under way ends (and is checked against the previous territory) before this one.
+    map?.stop();
     territoryFeature = f;
     state.territory = ref;
     writeUrl(push);
     if (map && map.getSource('territory')) map.getSource('territory').setData(f);
-    if (map && fit && f.bbox) map.fitBounds([[f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]], { padding: 40, duration: 800 });
+    if (map && fit && f.bbox) {
+      const box = [[f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]];
+      map.fitBounds(box, animate ? { padding: 40, duration: 800 } : { padding: embedded ? 20 : 40, animate: false });
+    }
     $('territory-name').textContent = t('map.territory', { name: `${f.properties.name} (${t(`kind.${kind}`)})` });
     $('territory-chip').hidden = false;
     updateCoverageLink();
@@ -1019,6 +1056,16 @@ async function selectTerritory(ref, { push = false, fit = false } = {}) {
     }
     clearTerritory(null);
   }
+}
+
+/**
+ * The selected territory names where the map is: once the view's centre leaves the territory's
+ * box (the user went to another city), the selection and its outline go.
+ */
+function dropTerritoryLeft() {
+  const f = territoryFeature;
+  if (!f?.bbox || `${f.properties.kind}:${f.properties.code}` !== state.territory) return;
+  if (!insideBbox(f.bbox, [state.lon, state.lat])) clearTerritory(null);
 }
 
 function clearTerritory(push) {
@@ -1177,6 +1224,13 @@ function bindSearch() {
 
 // ---------- panel (bottom sheet on phones) ----------
 
+// The sheet's heights on phones, smallest first: the count line only, half the map, nearly all.
+const SHEET_STATES = ['peek', 'half', 'full'];
+// The handle's action in each state: tapping it goes round the three.
+const SHEET_NEXT = { peek: 'half', half: 'full', full: 'peek' };
+const SHEET_LABEL = { peek: 'panel.show', half: 'panel.expand', full: 'panel.hide' };
+let sheetDragged = false;
+
 function panelState() {
   return $('panel').dataset.state;
 }
@@ -1187,18 +1241,150 @@ function setPanel(s) {
   syncPadding();
 }
 
+function phoneLayout() {
+  return matchMedia('(max-width: 720px)').matches;
+}
+
+/** The sheet's height in each state, CSS pixels, measured without the transition. */
+function sheetHeights() {
+  const panel = $('panel');
+  const current = panel.dataset.state;
+  const inline = panel.style.height;
+  panel.style.height = '';
+  const heights = SHEET_STATES.map((s) => {
+    panel.dataset.state = s;
+    return panel.getBoundingClientRect().height;
+  });
+  panel.dataset.state = current;
+  panel.style.height = inline;
+  return heights;
+}
+
+/**
+ * The handle of the sheet: a tap goes to the next height, Up and Down arrows step through them,
+ * and a drag ends on the nearest one.
+ */
+function bindSheet() {
+  const panel = $('panel');
+  const handle = $('panel-toggle');
+  handle.addEventListener('click', () => {
+    if (sheetDragged) return;
+    setPanel(SHEET_NEXT[panelState()] ?? 'half');
+  });
+  handle.addEventListener('keydown', (e) => {
+    const step = { ArrowUp: 1, ArrowDown: -1 }[e.key];
+    if (!step) return;
+    e.preventDefault();
+    const i = SHEET_STATES.indexOf(panelState());
+    setPanel(SHEET_STATES[Math.max(0, Math.min(SHEET_STATES.length - 1, i + step))]);
+  });
+  let drag = null;
+  handle.addEventListener('pointerdown', (e) => {
+    if (!phoneLayout() || e.button !== 0) return;
+    drag = { y: e.clientY, height: panel.getBoundingClientRect().height, moved: false };
+    handle.setPointerCapture(e.pointerId);
+  });
+  handle.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const dy = e.clientY - drag.y;
+    if (!drag.moved && Math.abs(dy) < 8) return;
+    if (!drag.moved) {
+      drag.moved = true;
+      panel.classList.add('dragging');
+      drag.heights = sheetHeights();
+    }
+    const [min, , max] = drag.heights;
+    panel.style.height = `${Math.max(min, Math.min(max, drag.height - dy))}px`;
+  });
+  const end = () => {
+    if (!drag) return;
+    const { moved, heights } = drag;
+    drag = null;
+    if (!moved) return;
+    const h = panel.getBoundingClientRect().height;
+    const nearest = heights.reduce((best, v, i) => (Math.abs(v - h) < Math.abs(heights[best] - h) ? i : best), 0);
+    panel.style.height = '';
+    panel.classList.remove('dragging');
+    setPanel(SHEET_STATES[nearest]);
+    // The click that ends a drag is not a tap.
+    sheetDragged = true;
+    setTimeout(() => {
+      sheetDragged = false;
+    }, 0);
+  };
+  handle.addEventListener('pointerup', end);
+  handle.addEventListener('pointercancel', end);
+  panel.addEventListener('transitionend', syncPadding);
+  // The skip link leads to the list, which the smallest sheet hides.
+  document.querySelector('.skip-link')?.addEventListener('click', () => {
+    if (panelState() === 'peek') setPanel('half');
+  });
+}
+
+/**
+ * Brings the count line of the list into view in the panel (after « Me localiser », the places
+ * around sit below the location box): the panel scrolls to the list's heading.
+ */
+function revealListCount() {
+  const body = $('panel-body');
+  const status = $('list-status').getBoundingClientRect();
+  const box = body.getBoundingClientRect();
+  if (status.top >= box.top && status.bottom <= box.bottom) return;
+  body.scrollTop += $('list-heading').getBoundingClientRect().top - box.top;
+}
+
 /** On phones the sheet covers the bottom of the map: keep the map's centre above it. */
 function syncPadding() {
   if (!map) return;
-  const phone = matchMedia('(max-width: 720px)').matches;
-  const bottom = phone ? $('panel').getBoundingClientRect().height : 0;
+  const bottom = phoneLayout() && !$('panel').hidden ? $('panel').getBoundingClientRect().height : 0;
   map.setPadding({ top: 0, left: 0, right: 0, bottom });
 }
 
 function updatePanelToggle() {
-  const open = panelState() !== 'closed';
-  $('panel-toggle').setAttribute('aria-expanded', String(open));
-  $('panel-toggle-text').textContent = t(open ? 'panel.hide' : 'panel.show');
+  $('panel-toggle').setAttribute('aria-expanded', String(panelState() !== 'peek'));
+  $('panel-toggle-text').textContent = t(SHEET_LABEL[panelState()] ?? 'panel.hide');
+}
+
+// ---------- header menu (phones) ----------
+
+function setMenu(open, { focus = false } = {}) {
+  const toggle = $('menu-toggle');
+  if (!toggle) return;
+  toggle.closest('.topbar').classList.toggle('menu-open', open);
+  toggle.setAttribute('aria-expanded', String(open));
+  if (open && focus) $('top-links').querySelector('a, button')?.focus();
+  if (!open && focus) toggle.focus();
+}
+
+/** The ☰ Menu button of phones: it shows the secondary links; Escape or a click elsewhere closes it. */
+function bindMenu() {
+  const toggle = $('menu-toggle');
+  if (!toggle) return;
+  const links = $('top-links');
+  const isOpen = () => toggle.getAttribute('aria-expanded') === 'true';
+  toggle.addEventListener('click', () => setMenu(!isOpen()));
+  toggle.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' && !isOpen()) {
+      e.preventDefault();
+      setMenu(true, { focus: true });
+    }
+  });
+  toggle.closest('.topbar').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && isOpen()) {
+      e.preventDefault();
+      setMenu(false, { focus: true });
+    }
+  });
+  // Choosing a link does its work and folds the menu; so do a click or a focus outside.
+  links.addEventListener('click', () => {
+    if (isOpen()) setMenu(false, { focus: links.contains(document.activeElement) });
+  });
+  document.addEventListener('pointerdown', (e) => {
+    if (isOpen() && !toggle.contains(e.target) && !links.contains(e.target)) setMenu(false);
+  });
+  links.addEventListener('focusout', (e) => {
+    if (isOpen() && e.relatedTarget && !links.contains(e.relatedTarget) && e.relatedTarget !== toggle) setMenu(false);
+  });
 }
 
 // ---------- language, history ----------
@@ -1277,7 +1463,8 @@ function locateControl() {
 }
 
 async function openEmbedDialog(e) {
-  const opener = e.currentTarget;
+  // Opened from the phone menu, which folds: focus comes back to the menu button.
+  const opener = $('menu-toggle')?.getAttribute('aria-expanded') === 'true' ? $('menu-toggle') : e.currentTarget;
   const { openEmbedDialog: open } = await import('./embed_dialog.mjs');
   open({ state, territoryName: territoryFeature?.properties.name ?? null, opener });
 }
@@ -1299,12 +1486,17 @@ async function start() {
   bindNear();
   $('lang-switch')?.addEventListener('click', switchLanguage);
   $('embed-open')?.addEventListener('click', openEmbedDialog);
-  $('propose')?.addEventListener('click', () => contribute('new'));
+  $('propose')?.addEventListener('click', () => {
+    // The form gives focus back to what had it: the menu button when the phone menu folds.
+    if ($('menu-toggle')?.getAttribute('aria-expanded') === 'true') $('menu-toggle').focus();
+    contribute('new');
+  });
   $('map-message-close').addEventListener('click', () => showMapMessage(''));
   $('detail').addEventListener('keydown', (e) => {
     if (e.key === 'Escape') $('detail').querySelector('button')?.click();
   });
-  $('panel-toggle').addEventListener('click', () => setPanel(panelState() === 'closed' ? 'half' : 'closed'));
+  bindSheet();
+  bindMenu();
   $('territory-clear')?.addEventListener('click', () => {
     clearTerritory(true);
     $('search-input').focus();
@@ -1334,9 +1526,14 @@ async function start() {
   writeUrl(false);
   if (embedded && state.territory) {
     // The lock is checked before any query uses it; the view fits it unless one was asked.
-    await selectTerritory(state.territory, { fit: !embedded.view && !embedded.bbox });
+    await selectTerritory(state.territory, { fit: !embedded.view && !embedded.bbox, animate: false });
     if (!embedded.territory && !embedded.view && !embedded.bbox) map?.fitBounds(FRANCE, { padding: 10, animate: false });
-  } else if (state.territory) selectTerritory(state.territory);
+    // Panning stops a little beyond the territory, so the map cannot get lost elsewhere.
+    if (map && embedded.territory && territoryFeature?.bbox) map.setMaxBounds(embed.territoryMaxBounds(territoryFeature.bbox, viewBox()));
+  } else if (state.territory) {
+    // A link to a territory without a view (from its coverage page) opens on the territory.
+    selectTerritory(state.territory, { fit: !OPENED_ON_VIEW, animate: false });
+  }
   if (state.near) drawNear();
   if (state.actor !== null) openDetail(state.actor);
   await loadActors();

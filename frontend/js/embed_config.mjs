@@ -254,6 +254,24 @@ export function insideTerritory(config, props) {
 }
 
 /**
+ * The bounds a territory-locked embed may pan within, `[[west, south], [east, north]]` in
+ * degrees: the territory's box widened by half its size on each side, and never smaller than
+ * the current view `[west, south, east, north]` (with a 2 % margin), so that setting them does
+ * not zoom the fitted map in.
+ */
+export function territoryMaxBounds(bbox, view) {
+  const [w, s, e, n] = bbox;
+  const mx = (e - w) / 2;
+  const my = (n - s) / 2;
+  const vx = (view[2] - view[0]) * 0.02;
+  const vy = (view[3] - view[1]) * 0.02;
+  return [
+    [Math.max(-180, Math.min(w - mx, view[0] - vx)), Math.max(-85, Math.min(s - my, view[1] - vy))],
+    [Math.min(180, Math.max(e + mx, view[2] + vx)), Math.min(85, Math.max(n + my, view[3] + vy))],
+  ];
+}
+
+/**
  * The map page's state that an embed's "Voir la carte complète" opens: the same view, the
  * filters in force (lock included) and the territory outlined.
  * @param {ReturnType<typeof defaultConfig>} config

@@ -48,6 +48,17 @@ function build() {
       el(
         'form',
         { class: 'embed-options', onsubmit: (e) => e.preventDefault() },
+        el(
+          'div',
+          { id: 'embed-keep-view-row' },
+          el(
+            'label',
+            { class: 'check' },
+            el('input', { type: 'checkbox', id: 'embed-keep-view', 'aria-describedby': 'embed-keep-view-hint', onchange: update }),
+            el('span', { text: t('embed.keepview') }),
+          ),
+          el('p', { id: 'embed-keep-view-hint', class: 'hint', text: t('embed.keepview.hint') }),
+        ),
         el('fieldset', {}, el('legend', { text: t('embed.controls') }), CONTROLS.map(controlCheck)),
         el('label', { class: 'check' }, el('input', { type: 'checkbox', id: 'embed-demo', onchange: update }), el('span', { text: t('embed.demo') })),
         el(
@@ -127,7 +138,7 @@ function trapTab(e) {
 
 /** The options ticked in the dialog, over the map's state. */
 function chosen() {
-  const o = snippet.optionsFromState(current.state);
+  const o = snippet.optionsFromState(current.state, { keepView: $('embed-keep-view').checked });
   o.controls = [...dialog.querySelectorAll('input[name="embed-control"]:checked')].map((n) => n.value);
   o.demo = $('embed-demo').checked;
   o.lang = $('embed-lang').value;
@@ -210,6 +221,9 @@ export function openEmbedDialog(context) {
   if (!dialog) dialog = build();
   for (const n of dialog.querySelectorAll('input[name="embed-control"]')) n.checked = snippet.optionsFromState(current.state).controls.includes(n.value);
   $('embed-demo').checked = false; // Real places only unless the author asks.
+  // A locked territory is fitted whole by the embed; without one, the view is what it shows.
+  $('embed-keep-view').checked = !current.state.territory;
+  $('embed-keep-view-hint').hidden = !current.state.territory;
   $('embed-lang').value = current.state.lang;
   const medium = dialog.querySelector('input[name="embed-size"][value="medium"]');
   if (!dialog.querySelector('input[name="embed-size"]:checked')) medium.checked = true;

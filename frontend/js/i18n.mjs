@@ -29,12 +29,30 @@ export function lang() {
   return current;
 }
 
+// Words whose « h » is aspirated: French keeps « de » in full before them (« de Hauts-de-France »).
+const H_ASPIRATED = /^h(?:aut|ameau|andi|angar|all|asard|ibou|ollande|ongr|ors)/i;
+
 /**
- * The string for a key in the current language, `{name}` placeholders replaced by `params`.
+ * French « de » before a name: elided to « d’ » (typographic apostrophe) before a vowel, a mute
+ * h or a y followed by a consonant (« d’Alimentation », « d’Habitat », « de Mobilité »).
+ */
+export function deName(name) {
+  const text = String(name);
+  const elided =
+    /^[aeiouàâäéèêëîïôöùûüæœ]/i.test(text) || /^y[^aeiouàâäéèêëîïôöùûü]/i.test(text) || (/^h/i.test(text) && !H_ASPIRATED.test(text));
+  return elided ? `d’${text}` : `de ${text}`;
+}
+
+/**
+ * The string for a key in the current language, `{name}` placeholders replaced by `params`;
+ * `{de:name}` gives the value after French « de », elided when needed (see `deName`).
  * A missing key shows the key itself, which the tests look for.
  */
 export function t(key, params = {}) {
   const value = DICTIONARIES[current][key] ?? DICTIONARIES.fr[key] ?? key;
   if (typeof value !== 'string') return value;
-  return value.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  return value.replace(/\{(de:)?(\w+)\}/g, (m, de, name) => {
+    if (!(name in params)) return m;
+    return de ? deName(params[name]) : String(params[name]);
+  });
 }

@@ -15,12 +15,14 @@ export const SIZES = {
 export const DEFAULT_THEME = '#0f766e';
 
 /**
- * The embed options a map state proposes: its view, filters and outlined territory (which the
- * embed locks), the default controls, and no demonstration data (an embed shows real places
- * unless its author asks).
+ * The embed options a map state proposes: its filters and outlined territory (which the embed
+ * locks), the default controls, and no demonstration data (an embed shows real places unless
+ * its author asks). The view is kept only when `keepView` asks for it, by default when no
+ * territory is locked: a locked embed fits its whole territory at any frame size.
  * @param {ReturnType<import('./state.mjs').emptyState>} state
+ * @param {{ keepView?: boolean }} [choice]
  */
-export function optionsFromState(state) {
+export function optionsFromState(state, { keepView = !state.territory } = {}) {
   return {
     territory: state.territory,
     categories: [...state.categories],
@@ -28,7 +30,7 @@ export function optionsFromState(state) {
     tiersLieux: state.tiersLieux,
     openNow: state.openNow,
     demo: false,
-    view: { lon: state.lon, lat: state.lat, zoom: state.zoom },
+    view: keepView ? { lon: state.lon, lat: state.lat, zoom: state.zoom } : null,
     lang: state.lang,
     controls: [...DEFAULT_CONTROLS],
     theme: DEFAULT_THEME,
@@ -82,7 +84,7 @@ function sizeAttrs(width, height) {
 export function iframeSnippet(o) {
   const size = sizeAttrs(o.width, o.height);
   return (
-    `<iframe src="${escapeAttr(o.src)}" title="${escapeAttr(o.title)}"${size.attrs} loading="lazy" allow="geolocation; fullscreen" allowfullscreen style="${size.style}"></iframe>\n` +
+    `<iframe src="${escapeAttr(o.src)}" title="${escapeAttr(o.title)}"${size.attrs} loading="lazy" allow="geolocation; fullscreen" style="${size.style}"></iframe>\n` +
     `<p><a href="${escapeAttr(o.fullUrl)}" target="_blank" rel="noopener">${escapeAttr(o.fullLabel)}</a></p>`
   );
 }

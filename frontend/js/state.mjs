@@ -115,3 +115,9 @@ export function filterParams(s) {
   if (s.openNow) p.set('open', 'now');
   return p;
 }
+
+/** Whether a point `[lon, lat]` lies in a box `[west, south, east, north]`, degrees, edges included. */
+export function insideBbox(bbox, [lon, lat]) {
+  const [w, s, e, n] = bbox;
+  return lon >= w && lon <= e && lat >= s && lat <= n;
+}

@@ -56,6 +56,7 @@ async function open(url, options = {}) {
   page.foreign = [];
   page.errors = [];
   page.warnings = [];
+  page.console = [];
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());
     if (allowed.has(u.origin) || u.protocol === 'data:' || u.protocol === 'blob:') {
@@ -67,6 +68,7 @@ async function open(url, options = {}) {
   });
   page.on('pageerror', (e) => page.errors.push(String(e)));
   page.on('console', (m) => {
+    page.console.push(`${m.type()}: ${m.text()}`);
     if (m.type() === 'error') page.errors.push(m.text());
     if (m.type() === 'warning' && m.text().startsWith('Ancrage embed')) page.warnings.push(m.text());
   });
@@ -168,9 +170,17 @@ test('an iframe on another site shows the map locked to its territory and catego
   // The filters offer only the locked category and its subcategories.
   const offered = await frame.$$eval('#category-tree input', (nodes) => nodes.map((n) => n.value));
   assert.ok(offered.includes(LOCK.category) && !offered.includes('tiers-lieux'), offered.join(','));
-  // Moving the map far away does not widen the lock: nothing in Paris.
-  const before = await frame.evaluate(() => Number(document.body.dataset.listVersion));
+  // The map stays around its territory: a jump to Paris is held back near Nantes.
   await frame.evaluate(() => window.ancrage.map.jumpTo({ center: [2.35, 48.86], zoom: 11 }));
+  const held = await frame.evaluate(() => window.ancrage.map.getCenter().toArray());
+  assert.ok(held[0] < -0.5 && held[1] < 47.8, `held at ${held}`);
+  await frame.waitForTimeout(800);
+  // Even with the bounds lifted, moving far away does not widen the lock: nothing in Paris.
+  const before = await frame.evaluate(() => Number(document.body.dataset.listVersion));
+  await frame.evaluate(() => {
+    window.ancrage.map.setMaxBounds(null);
+    window.ancrage.map.jumpTo({ center: [2.35, 48.86], zoom: 11 });
+  });
   await frame.waitForFunction((v) => Number(document.body.dataset.listVersion) > v, before);
   await frame.waitForTimeout(500);
   assert.equal(await frame.locator('#list .item').count(), 0);
@@ -280,7 +290,17 @@ test('invalid parameters only warn and the embed still works', async () => {
   await page.context().close();
 });
 
+/** Whether bounds `[[w, s], [e, n]]` hold a box `[w, s, e, n]`. */
+function containsBox(bounds, box) {
+  return bounds[0][0] <= box[0] && bounds[0][1] <= box[1] && bounds[1][0] >= box[2] && bounds[1][1] >= box[3];
+}
+
+function intersects(a, b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
 test('the snippet generator gives a snippet that renders the locked map on another site', async () => {
+  const nantesMetropole = await fetch(`${server.url}/api/v1/territories/epci/${LOCK.code}`).then((r) => r.json());
   const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   const errors = [];
@@ -295,6 +315,16 @@ test('the snippet generator gives a snippet that renders the locked map on anoth
   // Focus stays in the dialog.
   for (let i = 0; i < 30; i++) await page.keyboard.press('Tab');
   assert.ok(await page.evaluate(() => document.getElementById('embed-dialog').contains(document.activeElement)), 'Tab stays inside');
+  // A locked territory is fitted whole by the embed: no view in the snippet unless it is kept.
+  const keepView = dialog.getByLabel('Garder la vue actuelle');
+  assert.equal(await keepView.isChecked(), false);
+  const noView = new URL(/src="([^"]+)"/.exec(await page.locator('#embed-code-iframe').inputValue())[1].replaceAll('&amp;', '&'));
+  for (const name of ['lon', 'lat', 'z']) assert.equal(noView.searchParams.has(name), false, `${name} in ${noView}`);
+  assert.doesNotMatch(await page.locator('#embed-code-component').inputValue(), / center=| zoom=/);
+  await keepView.check();
+  const kept = new URL(/src="([^"]+)"/.exec(await page.locator('#embed-code-iframe').inputValue())[1].replaceAll('&amp;', '&'));
+  assert.deepEqual([kept.searchParams.get('lon'), kept.searchParams.get('lat'), kept.searchParams.get('z')], ['-1.55000', '47.21000', '10']);
+  await keepView.uncheck();
   await dialog.getByLabel('Liste des lieux').check();
   await dialog.getByLabel('Autour de moi (géolocalisation)').check();
   // Demonstration data is left out until the author asks for it.
@@ -335,15 +365,84 @@ test('the snippet generator gives a snippet that renders the locked map on anoth
       assert.deepEqual([Math.round(frameBox.width), Math.round(frameBox.height)], [400, 300]);
     }
     const frame = await embedFrame(host);
+    // The whole territory is in the frame, at the size chosen.
+    const shown = await frame.evaluate(() => window.ancrage.map.getBounds().toArray());
+    assert.ok(containsBox(shown, nantesMetropole.bbox), `${name}: ${JSON.stringify(shown)} holds ${nantesMetropole.bbox}`);
     const oracle = await lockedIds();
     const ids = await listIds(frame);
     assert.ok(ids.length > 0, `${name}: places listed`);
     for (const id of ids) assert.ok(oracle.has(id), `${name}: actor ${id} inside the lock`);
     assertLockedQueries(host);
     assert.equal(await frame.getByRole('button', { name: 'Autour de moi' }).count(), 1, `${name}: geolocation control`);
-    if (name === 'pasted-iframe') assert.equal(await host.getByRole('link', { name: 'Voir en plein écran' }).count(), 1);
+    if (name === 'pasted-iframe') {
+      assert.equal(await host.getByRole('link', { name: 'Voir en plein écran' }).count(), 1);
+      // One permission attribute, so Chromium has nothing to warn about.
+      assert.deepEqual(host.console.filter((m) => /allowfullscreen|Allow attribute/i.test(m)), []);
+    }
     assert.deepEqual(host.errors, [], name);
     await host.context().close();
+  }
+});
+
+test('a territory-locked embed shows its whole territory and keeps the map around it', async () => {
+  const { bbox } = await fetch(`${server.url}/api/v1/territories/departement/44`).then((r) => r.json());
+  const [w, s, e, n] = bbox;
+  for (const viewport of [{ width: 640, height: 480 }, { width: 360, height: 740 }]) {
+    const page = await open(`${server.url}/embed?territory=departement:44`, { viewport });
+    const frame = await embedFrame(page);
+    const view = await frame.evaluate(() => {
+      const { map } = window.ancrage;
+      return { bounds: map.getBounds().toArray(), max: map.getMaxBounds()?.toArray() ?? null, zoom: map.getZoom() };
+    });
+    const size = `${viewport.width}×${viewport.height}`;
+    assert.ok(containsBox(view.bounds, bbox), `${size}: ${JSON.stringify(view.bounds)} holds ${bbox}`);
+    // Fitted, not merely somewhere around: the territory fills most of one side of the frame.
+    const share = Math.max((e - w) / (view.bounds[1][0] - view.bounds[0][0]), (n - s) / (view.bounds[1][1] - view.bounds[0][1]));
+    assert.ok(share > 0.7, `${size}: the territory spans ${share} of the view`);
+    assert.ok(view.max, `${size}: panning is bounded`);
+    assert.ok(containsBox(view.max, bbox) && containsBox(view.max, [view.bounds[0][0], view.bounds[0][1], view.bounds[1][0], view.bounds[1][1]]), JSON.stringify(view.max));
+    assert.ok(view.max[0][0] <= w - (e - w) / 2 + 1e-6 && view.max[1][1] >= n + (n - s) / 2 - 1e-6, `a margin of half the territory: ${JSON.stringify(view.max)}`);
+    assert.ok(view.max[1][0] - view.max[0][0] < 4 * (e - w), `${size}: not much wider than the territory: ${JSON.stringify(view.max)}`);
+    // Panning towards Paris stops at the bounds.
+    const held = await frame.evaluate(() => {
+      const { map } = window.ancrage;
+      map.jumpTo({ center: [2.35, 48.86] });
+      return map.getBounds().toArray();
+    });
+    assert.ok(held[1][0] <= view.max[1][0] + 1e-6 && held[1][1] <= view.max[1][1] + 1e-6, `${size}: ${JSON.stringify(held)} within ${JSON.stringify(view.max)}`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+  // A view asked for is kept, the bounds widened to hold it.
+  const page = await open(`${server.url}/embed?territory=departement:44&lon=-1.55&lat=47.21&z=12`, { viewport: { width: 640, height: 480 } });
+  const frame = await embedFrame(page);
+  const kept = await frame.evaluate(() => {
+    const { map } = window.ancrage;
+    return { centre: map.getCenter().toArray(), zoom: map.getZoom() };
+  });
+  assert.ok(Math.abs(kept.centre[0] + 1.55) < 1e-3 && Math.abs(kept.centre[1] - 47.21) < 1e-3 && Math.abs(kept.zoom - 12) < 1e-3, JSON.stringify(kept));
+  await page.context().close();
+});
+
+test('the legend button never covers the map credits', async () => {
+  for (const viewport of [{ width: 640, height: 480 }, { width: 360, height: 740 }]) {
+    const page = await open(`${server.url}/embed?territory=${LOCK.territory}`, { viewport });
+    const frame = await embedFrame(page);
+    const size = `${viewport.width}×${viewport.height}`;
+    const credits = await frame.locator('.maplibregl-ctrl-attrib').boundingBox();
+    const legend = frame.locator('#legend summary');
+    assert.ok(credits && credits.width > 100, `${size}: credits drawn`);
+    assert.ok(await legend.isVisible(), `${size}: legend shown`);
+    assert.equal(intersects(await legend.boundingBox(), credits), false, `${size}: ${JSON.stringify(await legend.boundingBox())} over ${JSON.stringify(credits)}`);
+    // Opened, the legend still leaves the credits and the link to the full map readable.
+    await legend.click();
+    const opened = await frame.locator('#legend').boundingBox();
+    assert.equal(intersects(opened, credits), false, `${size}: open legend ${JSON.stringify(opened)} over ${JSON.stringify(credits)}`);
+    assert.equal(intersects(opened, await frame.locator('#full-map').boundingBox()), false, `${size}: legend over the link`);
+    for (const control of await frame.locator('.maplibregl-ctrl-top-right .maplibregl-ctrl').all())
+      assert.equal(intersects(opened, await control.boundingBox()), false, `${size}: legend over a map control`);
+    await screenshot(page, `embed-legend-${viewport.width}`);
+    await page.context().close();
   }
 });
 

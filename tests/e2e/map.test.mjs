@@ -396,7 +396,7 @@ test('the keyboard reaches the list through the skip link and every control', as
   await page.locator('#filters summary').focus();
   await page.keyboard.press('Enter');
   assert.equal(await page.locator('#filters').getAttribute('open'), '');
-  const expand = page.getByRole('button', { name: 'Sous-catégories de Alimentation' });
+  const expand = page.getByRole('button', { name: 'Sous-catégories d’Alimentation' });
   await expand.focus();
   await page.keyboard.press('Enter');
   assert.equal(await expand.getAttribute('aria-expanded'), 'true');
@@ -425,10 +425,16 @@ test('on a 320 px phone the list is a bottom sheet and nothing overflows', async
   assert.ok(sheet.y > 200 && sheet.width === 320, JSON.stringify(sheet));
   await screenshot(page, 'phone-320-france');
   assert.deepEqual(await axeViolations(page), []);
+  // The handle goes round the sheet's heights: half, full, then the count line alone.
+  assert.equal((await toggle.textContent()).trim(), 'Agrandir la liste');
+  await toggle.click();
+  assert.equal((await toggle.textContent()).trim(), 'Réduire la liste');
   await toggle.click();
   assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
   assert.ok(await page.locator('#list').isHidden());
+  assert.ok(await page.locator('#list-status').isVisible(), 'the count line stays');
   await toggle.click();
+  assert.equal(await page.locator('#panel').getAttribute('data-state'), 'half');
   const input = page.getByRole('combobox', { name: /Rechercher/ });
   await input.fill('Nantes');
   await page.getByRole('option', { name: /^Nantes Commune/ }).waitFor();
@@ -443,6 +449,126 @@ test('on a 320 px phone the list is a bottom sheet and nothing overflows', async
   await mapIdle(page);
   await screenshot(page, 'phone-320-detail');
   assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the selected territory goes when the map moves to another city', async () => {
+  const page = await open('/');
+  const input = page.getByRole('combobox', { name: /Rechercher/ });
+  await input.fill('Nantes');
+  await listUpdate(page, () => page.getByRole('option', { name: /^Nantes Commune/ }).click());
+  await mapIdle(page);
+  const chip = page.locator('#territory-chip');
+  const coverage = page.getByRole('link', { name: 'Voir la couverture du territoire' });
+  assert.ok(await chip.isVisible());
+  assert.ok(await coverage.isVisible());
+  // Moving inside the commune keeps it.
+  await page.evaluate(() => window.ancrage.map.jumpTo({ center: [-1.56, 47.23] }));
+  await page.waitForTimeout(300);
+  assert.ok(await chip.isVisible(), 'still in Nantes');
+  assert.match(page.url(), /terr=commune:44109/);
+  // Lyon is not Nantes: the chip, its link and the outline go, and so does the URL's territory.
+  await page.evaluate(() => window.ancrage.map.jumpTo({ center: [4.835, 45.764], zoom: 12 }));
+  await chip.waitFor({ state: 'hidden' });
+  assert.equal(await coverage.isVisible(), false);
+  assert.doesNotMatch(page.url(), /terr=/);
+  await mapIdle(page);
+  assert.equal(await page.evaluate(() => window.ancrage.map.querySourceFeatures('territory').length), 0, 'no outline');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // A link to a territory without a view (the coverage page's « Retour à la carte ») opens on
+  // the territory, so the chip holds until the user leaves it.
+  const linked = await open('/?terr=departement:44');
+  await linked.locator('#territory-chip').waitFor();
+  await mapIdle(linked);
+  const { bbox } = await (await fetch(`${server.url}/api/v1/territories/departement/44`)).json();
+  const shown = await linked.evaluate(() => window.ancrage.map.getBounds().toArray());
+  assert.ok(shown[0][0] <= bbox[0] && shown[0][1] <= bbox[1] && shown[1][0] >= bbox[2] && shown[1][1] >= bbox[3], `${JSON.stringify(shown)} holds ${bbox}`);
+  assert.match(linked.url(), /terr=departement:44/);
+  await linked.context().close();
+});
+
+test('on a 360 × 740 phone the header is one row with a menu, and the sheet has three heights', async () => {
+  const page = await open('/', { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, geolocation: NANTES, permissions: ['geolocation'] });
+  await mapIdle(page);
+  const header = await page.locator('header').boundingBox();
+  assert.ok(header.height <= 64, `header ${header.height} px high`);
+  assert.ok(await page.getByRole('combobox', { name: /Rechercher/ }).isVisible(), 'the search box is in the bar');
+  // The secondary links sit in the menu, reachable by keyboard; Escape closes it.
+  const menu = page.getByRole('button', { name: 'Menu' });
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.getByRole('button', { name: 'Intégrer cette carte' }).isVisible(), false);
+  await menu.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  for (const name of ['English', 'Intégrer cette carte', 'Proposer un lieu']) assert.ok(await page.getByRole('button', { name }).isVisible(), name);
+  assert.ok(await page.getByRole('link', { name: 'API' }).isVisible());
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'lang-switch', 'Tab goes into the menu');
+  assert.deepEqual(await axeViolations(page), []);
+  await page.keyboard.press('Escape');
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'menu-toggle', 'focus back on the menu button');
+  assert.equal(await page.getByRole('button', { name: 'Proposer un lieu' }).isVisible(), false);
+  // A dialog opened from the menu gives focus back to the menu button.
+  await menu.click();
+  await page.getByRole('button', { name: 'Intégrer cette carte' }).click();
+  await page.getByRole('dialog', { name: 'Intégrer cette carte sur un autre site' }).waitFor();
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'menu-toggle');
+
+  // Three heights, from the handle: arrows, taps and a drag.
+  const panel = page.locator('#panel');
+  const handle = page.locator('#panel-toggle');
+  const height = async () => {
+    await page.waitForTimeout(350); // the sheet's transition
+    return (await panel.boundingBox()).height;
+  };
+  assert.equal(await panel.getAttribute('data-state'), 'half');
+  const half = await height();
+  await handle.focus();
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await panel.getAttribute('data-state'), 'full');
+  const full = await height();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await panel.getAttribute('data-state'), 'peek');
+  assert.equal(await handle.getAttribute('aria-expanded'), 'false');
+  const peek = await height();
+  assert.ok(peek < half && half < full, `peek ${peek} < half ${half} < full ${full}`);
+  assert.ok(peek <= 0.25 * 740, `a peek of ${peek} px leaves the map free`);
+  assert.ok(await page.locator('#list-status').isVisible(), 'the peek shows the count');
+  assert.equal(await page.getByRole('button', { name: 'Me localiser' }).isVisible(), false);
+  await handle.click();
+  assert.equal(await panel.getAttribute('data-state'), 'half');
+  const box = await handle.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y - 250, { steps: 8 });
+  await page.mouse.up();
+  assert.equal(await panel.getAttribute('data-state'), 'full', 'dragged up to full');
+  await page.mouse.move(box.x + box.width / 2, 740 - full + 20);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, 720, { steps: 8 });
+  await page.mouse.up();
+  assert.equal(await panel.getAttribute('data-state'), 'peek', 'dragged down to the count line');
+  assert.ok(Math.abs((await height()) - peek) < 2);
+  await handle.click();
+
+  // After « Me localiser » the count of the places around is in sight, not below the fold.
+  await listUpdate(page, () => page.getByRole('button', { name: 'Me localiser' }).click());
+  const status = page.locator('#list-status');
+  assert.match(await status.textContent(), /à moins de 5 km/);
+  const seen = await status.evaluate((node) => {
+    const r = node.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + Math.min(20, r.width / 2), r.top + r.height / 2);
+    return { top: r.top, bottom: r.bottom, visible: node.contains(hit) };
+  });
+  assert.ok(seen.top >= 0 && seen.bottom <= 740 && seen.visible, JSON.stringify(seen));
+  await screenshot(page, 'phone-360-near');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -14,6 +14,7 @@ import {
   fullMapHref,
   readableInk,
   parseColour,
+  territoryMaxBounds,
 } from '../../../frontend/js/embed_config.mjs';
 import { optionsFromState, embedQuery, iframeSnippet, componentSnippet } from '../../../frontend/js/snippet.mjs';
 import { embedParams, cssLength, ATTRIBUTES } from '../../../frontend/widget.js';
@@ -149,7 +150,7 @@ test('theme colours get a readable ink', () => {
 
 test('the snippet of a map state opens an embed showing the same thing', () => {
   const state = { ...emptyState(), lon: -1.55, lat: 47.21, zoom: 10, categories: ['alimentation'], territory: 'epci:244400404', hideDemo: true, lang: 'en' };
-  const o = { ...optionsFromState(state), controls: ['list', 'geolocation'], theme: '#aa0000' };
+  const o = { ...optionsFromState(state, { keepView: true }), controls: ['list', 'geolocation'], theme: '#aa0000' };
   const query = embedQuery(o);
   const { config, warnings } = parse(`?${query}`);
   assert.deepEqual(warnings, []);
@@ -172,8 +173,46 @@ test('the snippet of a map state opens an embed showing the same thing', () => {
   assert.match(html, /^<iframe src="https:\/\/a\.example\/embed\?territory=epci:244400404&amp;cat=alimentation/);
   for (const part of ['title="Carte des acteurs de l’ESS – Nantes &quot;M&quot;"', 'width="640"', 'height="480"', 'loading="lazy"', 'allow="geolocation; fullscreen"', '<a href="https://a.example/?x=1&amp;y=2" target="_blank" rel="noopener">Voir en plein écran</a>'])
     assert.ok(html.includes(part), `${part} in ${html}`);
+  // `allow` already grants full screen; a second `allowfullscreen` only makes Chromium warn.
+  assert.doesNotMatch(html, /allowfullscreen/i);
+  assert.equal(html.match(/ allow="/g).length, 1);
   const wide = iframeSnippet({ src: 'x', title: 't', width: '100%', height: 500, fullUrl: 'y', fullLabel: 'z' });
   assert.ok(!wide.includes('width="') && wide.includes('width:100%'), wide);
+});
+
+test('a territory-locked snippet fits its territory: it carries a view only when asked to keep it', () => {
+  const state = { ...emptyState(), lon: -1.55, lat: 47.21, zoom: 13, territory: 'departement:44' };
+  const fitted = optionsFromState(state);
+  assert.equal(fitted.view, null);
+  const query = embedQuery(fitted);
+  for (const name of ['lon', 'lat', 'z']) assert.equal(new URLSearchParams(query).has(name), false, `${name} in ${query}`);
+  assert.equal(parse(`?${query}`).config.view, null);
+  assert.equal(embedInitialState(parse(`?${query}`).config).territory, 'departement:44');
+  assert.doesNotMatch(componentSnippet('https://a.example', fitted, { title: 'Carte', width: 640, height: 480 }), /center=|zoom=/);
+  // Kept on request.
+  assert.deepEqual(parse(`?${embedQuery(optionsFromState(state, { keepView: true }))}`).config.view, { lon: -1.55, lat: 47.21, zoom: 13 });
+  // Without a territory, the view is what the embed shows, unless the author lets it go.
+  const free = { ...state, territory: null };
+  assert.deepEqual(optionsFromState(free).view, { lon: -1.55, lat: 47.21, zoom: 13 });
+  assert.equal(optionsFromState(free, { keepView: false }).view, null);
+});
+
+test('a locked embed pans within its territory widened by half its size, never less than its view', () => {
+  const bbox = [-2.6257, 46.86006, -0.94664, 47.83591];
+  const w = bbox[2] - bbox[0];
+  const h = bbox[3] - bbox[1];
+  // A view inside the widened box leaves it as it is.
+  const [[west, south], [east, north]] = territoryMaxBounds(bbox, [-2.7, 46.8, -0.9, 47.9]);
+  assert.ok(Math.abs(west - (bbox[0] - w / 2)) < 1e-9 && Math.abs(east - (bbox[2] + w / 2)) < 1e-9);
+  assert.ok(Math.abs(south - (bbox[1] - h / 2)) < 1e-9 && Math.abs(north - (bbox[3] + h / 2)) < 1e-9);
+  // A wide frame sees more than that: the bounds grow to hold the view, with a margin.
+  const view = [-5, 46.9, 1.5, 47.8];
+  const wide = territoryMaxBounds(bbox, view);
+  assert.ok(wide[0][0] < view[0] && wide[1][0] > view[2], JSON.stringify(wide));
+  assert.ok(Math.abs(wide[0][1] - (bbox[1] - h / 2)) < 1e-9, 'the other side keeps the territory margin');
+  // Never beyond the world the map can show.
+  const world = territoryMaxBounds([-179, -80, 179, 80], [-179, -80, 179, 80]);
+  assert.deepEqual(world, [[-180, -85], [180, 85]]);
 });
 
 test('the web component maps its attributes to the same embed as the iframe snippet', () => {

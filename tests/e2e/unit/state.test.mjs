@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseState, formatState, filterParams, emptyState } from '../../../frontend/js/state.mjs';
+import { parseState, formatState, filterParams, emptyState, insideBbox } from '../../../frontend/js/state.mjs';
 
 test('a full state survives a round trip through the URL', () => {
   const s = {
@@ -55,4 +55,15 @@ test('filters become the API parameters', () => {
   assert.equal(p.get('demo'), 'exclude');
   assert.equal(String(filterParams(emptyState())), '');
   assert.equal(filterParams({ ...emptyState(), openNow: true }).get('open'), 'now', 'open now is filtered by the server');
+});
+
+test('a point is inside a box, edges included, and outside beyond any side', () => {
+  const box = [-2.6257, 46.86006, -0.94664, 47.83591];
+  assert.equal(insideBbox(box, [-1.5536, 47.2184]), true, 'Nantes');
+  assert.equal(insideBbox(box, [-2.6257, 46.86006]), true, 'a corner');
+  assert.equal(insideBbox(box, [2.35, 48.86]), false, 'Paris');
+  assert.equal(insideBbox(box, [-1.5, 47.9]), false, 'north');
+  assert.equal(insideBbox(box, [-1.5, 46.8]), false, 'south');
+  assert.equal(insideBbox(box, [-2.7, 47.2]), false, 'west');
+  assert.equal(insideBbox(box, [-0.9, 47.2]), false, 'east');
 });
