@@ -1,12 +1,28 @@
-//! The front end (`frontend/`), embedded in the binary and served with its media type.
+//! The front end (`frontend/`), embedded in the binary and served with its media type,
+//! precompressed and cached.
+//!
+//! Each text file is compressed once (gzip and brotli at their best levels) the first time it is
+//! asked for, or ahead of time by [`warm`], and the encoding is chosen from `Accept-Encoding`.
+//! Pages are served with every file they reference versioned by its content hash
+//! (`/css/app.css?v=…`) and an import map that versions every module, so those files are cached
+//! for a year and a new release is fetched at once.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, LazyLock, Mutex};
 
 #[derive(RustEmbed)]
 #[folder = "frontend/"]
 struct Frontend;
+
+/// Files smaller than this are sent as they are: compression would not pay for itself.
+const MIN_COMPRESS: usize = 1024;
+
+/// `Cache-Control` of a file asked for with its current version (`?v=` its hash).
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Media type of an embedded file: JavaScript modules must be served as JavaScript, and text is
 /// UTF-8.
@@ -26,6 +42,11 @@ fn media_type(path: &str) -> String {
     }
 }
 
+/// Whether a media type is text, worth compressing.
+fn compressible(mime: &str) -> bool {
+    mime.starts_with("text/") || mime == "application/json" || mime == "image/svg+xml"
+}
+
 /// Whether a path is a territory page, `/territoire/{kind}/{code}`. Any two segments get the
 /// page: it reads the coverage API and explains itself when the territory does not exist.
 fn is_territory_page(path: &str) -> bool {
@@ -37,12 +58,199 @@ fn is_territory_page(path: &str) -> bool {
         })
 }
 
+/// The version of an embedded file: the start of its SHA-256, in hex.
+fn version_of(path: &str) -> Option<String> {
+    Frontend::get(path).map(|f| hex(&f.metadata.sha256_hash()[..6]))
+}
+
+/// A page with each `href="/…"` and `src="/…"` that names an embedded file versioned
+/// (`?v=`), and an import map that versions every module, so that modules imported by other
+/// modules (`import … from './state.mjs'`) get the same long-cached URLs.
+fn versioned_page(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 2048);
+    let mut rest = html;
+    while let Some(at) = ["href=\"/", "src=\"/"]
+        .iter()
+        .filter_map(|attr| rest.find(attr).map(|i| (i, attr.len())))
+        .min()
+    {
+        let (i, len) = at;
+        out.push_str(&rest[..i + len]);
+        rest = &rest[i + len..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        let target = &rest[..end];
+        out.push_str(target);
+        if !target.contains(['?', '#'])
+            && !target.ends_with(".html")
+            && let Some(v) = version_of(target)
+        {
+            out.push_str("?v=");
+            out.push_str(&v);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    let mut modules: Vec<String> = Frontend::iter()
+        .filter(|p| p.ends_with(".mjs"))
+        .map(|p| p.into_owned())
+        .collect();
+    modules.sort();
+    let imports: serde_json::Map<String, serde_json::Value> = modules
+        .iter()
+        .filter_map(|p| {
+            let v = version_of(p)?;
+            Some((format!("/{p}"), format!("/{p}?v={v}").into()))
+        })
+        .collect();
+    let map = serde_json::json!({ "imports": imports });
+    let tag = format!("<script type=\"importmap\">{map}</script>\n");
+    match out.find("<head>") {
+        Some(i) => out.insert_str(i + "<head>".len(), &format!("\n{tag}")),
+        None => out.insert_str(0, &tag),
+    }
+    out
+}
+
+/// An embedded file ready to send: its bytes in each encoding and its version.
+struct Prepared {
+    mime: String,
+    /// What the file was prepared from (see [`key`]), the `ETag`'s core.
+    key: String,
+    identity: web::Bytes,
+    gzip: Option<web::Bytes>,
+    brotli: Option<web::Bytes>,
+}
+
+/// Files prepared so far, by path; a file whose content changed (the debug build reads
+/// `frontend/` from disk) is prepared again.
+static PREPARED: LazyLock<Mutex<HashMap<String, Arc<Prepared>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn gzip(bytes: &[u8]) -> Option<web::Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::best(),
+    );
+    enc.write_all(bytes).ok()?;
+    enc.finish().ok().map(web::Bytes::from)
+}
+
+fn brotli(bytes: &[u8]) -> Option<web::Bytes> {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    {
+        let mut enc = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+        enc.write_all(bytes).ok()?;
+        enc.flush().ok()?;
+    }
+    Some(web::Bytes::from(out))
+}
+
+/// What a file is prepared from: its content hash, and for a page the hashes of every file,
+/// since the page carries their versions. Its first 12 characters are the `?v=` version.
+fn key(path: &str) -> Option<String> {
+    let own = hex(&Frontend::get(path)?.metadata.sha256_hash()[..12]);
+    if !path.ends_with(".html") {
+        return Some(own);
+    }
+    let mut all = sha2::Sha256::default();
+    for p in Frontend::iter() {
+        if let Some(f) = Frontend::get(&p) {
+            sha2::Digest::update(&mut all, f.metadata.sha256_hash());
+        }
+    }
+    Some(format!("{own}-{}", hex(&sha2::Digest::finalize(all)[..6])))
+}
+
+/// The prepared file if it is current, without compressing anything.
+fn cached(path: &str, key: &str) -> Option<Arc<Prepared>> {
+    let memo = PREPARED.lock().ok()?;
+    memo.get(path).filter(|p| p.key == key).cloned()
+}
+
+/// Prepares a file: versions a page, compresses text, and remembers the result.
+fn prepare(path: &str, key: &str) -> Option<Arc<Prepared>> {
+    let file = Frontend::get(path)?;
+    let bytes = if path.ends_with(".html") {
+        versioned_page(&String::from_utf8_lossy(&file.data)).into_bytes()
+    } else {
+        file.data.into_owned()
+    };
+    let mime = media_type(path);
+    let worth = compressible(&mime) && bytes.len() >= MIN_COMPRESS;
+    let prepared = Arc::new(Prepared {
+        gzip: worth.then(|| gzip(&bytes)).flatten(),
+        brotli: worth.then(|| brotli(&bytes)).flatten(),
+        identity: web::Bytes::from(bytes),
+        mime,
+        key: key.to_owned(),
+    });
+    if let Ok(mut memo) = PREPARED.lock() {
+        memo.insert(path.to_owned(), Arc::clone(&prepared));
+    }
+    Some(prepared)
+}
+
+/// Compresses every embedded file ahead of the first visit (a few seconds of one core, once).
+pub fn warm() {
+    for path in Frontend::iter() {
+        if let Some(key) = key(&path)
+            && cached(&path, &key).is_none()
+        {
+            prepare(&path, &key);
+        }
+    }
+}
+
+/// An encoding the client accepts, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+/// The encoding to send: brotli, then gzip, when `Accept-Encoding` accepts it (`q` above 0,
+/// `*` included) and the file has it.
+fn choose(req: &HttpRequest, has_br: bool, has_gz: bool) -> Encoding {
+    let mut br = None;
+    let mut gz = None;
+    let mut any = None;
+    for item in req
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .filter_map(|q| q.trim().parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        match name.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gz = Some(q),
+            "*" => any = Some(q),
+            _ => {}
+        }
+    }
+    let accepted = |q: Option<f32>| q.or(any).is_some_and(|q| q > 0.0);
+    if has_br && accepted(br) {
+        Encoding::Brotli
+    } else if has_gz && accepted(gz) {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
 /// Serves an embedded file; `/` is `index.html`, `/embed` the embeddable map, `/api/v1/docs`
 /// the API documentation page, `/territoire/{kind}/{code}` the territory page, `/admin` the
-/// administration page. Vendored
-/// libraries are cached for a day, the embeddable `widget.js` for an hour; the pages and their
-/// own code are revalidated with their `ETag` on every use, so a new version is picked up at
-/// once.
+/// administration page. A file asked for with its current version (`?v=`, as the pages
+/// reference them) is cached for a year; other vendored libraries for a day, the embeddable
+/// `widget.js` for an hour; the pages themselves are revalidated with their `ETag` on every
+/// use, so a new version is picked up at once.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = match req.path() {
         "/" => "index.html",
@@ -51,40 +259,74 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
         p if is_territory_page(p) => "territoire.html",
         "/admin" | "/admin/" => "admin.html",
         p => p.trim_start_matches('/'),
-    };
-    match Frontend::get(path) {
-        Some(file) => {
-            let mime = media_type(path);
-            let cache = if path.starts_with("vendor/") {
-                "public, max-age=86400"
-            } else if path == "widget.js" {
-                // Loaded by other sites on each of their pages: an hour, then revalidated.
-                "public, max-age=3600"
-            } else {
-                "no-cache"
-            };
-            let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
-            if req
-                .headers()
-                .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                == Some(etag.as_str())
-            {
-                return HttpResponse::NotModified()
-                    .insert_header((header::ETAG, etag))
-                    .finish();
-            }
-            HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, mime))
-                .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .insert_header((header::CACHE_CONTROL, cache))
-                .insert_header((header::ETAG, etag))
-                .body(file.data.into_owned())
-        }
-        None => HttpResponse::NotFound()
-            .content_type("text/plain; charset=utf-8")
-            .body("Page introuvable / Page not found"),
     }
+    .to_owned();
+    let Some(key) = key(&path) else {
+        return not_found();
+    };
+    let file = match cached(&path, &key) {
+        Some(file) => file,
+        None => {
+            let (p, k) = (path.clone(), key.clone());
+            match web::block(move || prepare(&p, &k)).await {
+                Ok(Some(file)) => file,
+                _ => return not_found(),
+            }
+        }
+    };
+    let asked_version = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("v").cloned());
+    let current = !path.ends_with(".html")
+        && asked_version.is_some_and(|v| v.len() == 12 && file.key.starts_with(&v));
+    let cache = if current {
+        IMMUTABLE
+    } else if path.starts_with("vendor/") {
+        "public, max-age=86400"
+    } else if path == "widget.js" {
+        // Loaded by other sites on each of their pages: an hour, then revalidated.
+        "public, max-age=3600"
+    } else {
+        "no-cache"
+    };
+    let encoding = choose(&req, file.brotli.is_some(), file.gzip.is_some());
+    let (body, suffix, coding) = match encoding {
+        Encoding::Brotli => (file.brotli.as_ref(), "-br", Some("br")),
+        Encoding::Gzip => (file.gzip.as_ref(), "-gz", Some("gzip")),
+        Encoding::Identity => (None, "", None),
+    };
+    let etag = format!("\"{}{suffix}\"", file.key);
+    let held = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if held
+        .split(',')
+        .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .insert_header((header::VARY, "Accept-Encoding"))
+            .finish();
+    }
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, file.mime.clone()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if let Some(coding) = coding {
+        res.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    res.body(body.unwrap_or(&file.identity).clone())
+}
+
+fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("Page introuvable / Page not found")
 }
 
 fn hex(bytes: &[u8]) -> String {

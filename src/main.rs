@@ -28,6 +28,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => {
             let app = Application::build(settings.clone()).await?;
+            // Compress the front end once, before the first visitor asks for it.
+            std::thread::spawn(ancrage::assets::warm);
             tracing::info!(
                 "Ancrage is serving http://{} (store {})",
                 display_addr(&settings.bind, app.port()),

@@ -1,8 +1,9 @@
 //! Browser tests of the map page and unit tests of its JavaScript modules, run by node's test
 //! runner (`node --test` in this folder) against the server binary built by cargo.
 //!
-//! Needs Node.js (18 or later), Debian's Chromium at `/usr/bin/chromium` (or `CHROMIUM`), and
-//! `npm ci` run in `tests/e2e`. `.ci/run` and `scripts/test` install all three.
+//! Needs Node.js (18 or later), Debian's Chromium at `/usr/bin/chromium` (or `CHROMIUM`),
+//! poppler-utils (`pdftoppm`) and `npm ci` run in `tests/e2e`. `.ci/run` and `scripts/test`
+//! install them all.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,6 +35,10 @@ fn missing_prerequisites(dir: &Path, chromium: &Path) -> Vec<String> {
             "Chromium at {}: apt-get install -y chromium (or set CHROMIUM)",
             chromium.display()
         ));
+    }
+    if Command::new("pdftoppm").arg("-v").output().is_err() {
+        missing
+            .push("pdftoppm (checks the printed report): apt-get install -y poppler-utils".into());
     }
     for package in ["playwright-core", "axe-core"] {
         if !dir.join("node_modules").join(package).exists() {
