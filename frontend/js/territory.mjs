@@ -32,7 +32,20 @@ let zonesGeo = EMPTY;
 let structures = null;
 let zonesOnMap = true;
 let outline = null;
+/** Département outlines, the land drawn around the territory on the printed map. */
+let departements = null;
+/** Points of the structures counted, `[lon, lat]`, for the printed map; `null` when too many. */
+let dots = null;
+/** Children's outlines coloured by the chosen indicator (as drawn on the map). */
+let choropleth = EMPTY;
+/** The printed map is drawn once the territory's outline is known, then after each change. */
+let printMapOn = false;
+let printMapSeq = 0;
+/** Settles once the printed map's image holds the latest drawing. */
+let printMapDone = Promise.resolve();
 let map = null;
+/** What tests read: the map, what the printed map drew, and when its image is ready. */
+window.ancrage = { map: null, printMap: null, printReady: () => printMapDone };
 let offline = true;
 let remoteCredits = [];
 let seq = 0;
@@ -67,6 +80,11 @@ function pct(share) {
 function km2(m2) {
   const v = m2 / 1e6;
   return `${v >= 100 ? int(v) : dec(v, 1)} km²`;
+}
+
+/** A label that may wrap, but never inside a number: « 10 000 » stays on one line. */
+function keepNumbers(text) {
+  return text.replace(/(\d) (?=\d{3}\b)/g, '$1\u00a0');
 }
 
 function distance(m) {
@@ -202,8 +220,9 @@ function bindControls() {
     drawChoropleth();
   });
   $('terr-filters').addEventListener('submit', (e) => e.preventDefault());
-  $('terr-print').addEventListener('click', () => {
-    refreshMapImage();
+  // The printed map is drawn ahead, after each change: printing waits at most for its image.
+  $('terr-print').addEventListener('click', async () => {
+    await printMapDone;
     window.print();
   });
 }
@@ -250,7 +269,7 @@ function populationDetail(f) {
 function renderFigures() {
   const f = report.figures;
   const item = (key, value, detail) =>
-    el('div', { class: 'figure', 'data-figure': key }, el('dt', { text: t(`terr.fig.${key}`) }), el('dd', {}, el('span', { class: 'figure-value', text: value }), detail ? el('span', { class: 'figure-detail', text: detail }) : null));
+    el('div', { class: 'figure', 'data-figure': key }, el('dt', { text: keepNumbers(t(`terr.fig.${key}`)) }), el('dd', {}, el('span', { class: 'figure-value', text: value }), detail ? el('span', { class: 'figure-detail', text: detail }) : null));
   $('terr-figures').replaceChildren(
     item('population', int(f.population), populationDetail(f)),
     item('area', km2(f.area_m2)),
@@ -328,7 +347,8 @@ function renderCharts() {
  */
 function table(id, caption, columns, rows, sortable = null) {
   const captionId = `${id}-caption`;
-  const head = columns.map((c) => {
+  const head = columns.map((column) => {
+    const c = { ...column, label: keepNumbers(column.label) };
     const attrs = { scope: 'col', class: c.num ? 'num' : null };
     if (!sortable || !c.sort) return el('th', { ...attrs, text: c.label });
     const active = sortable.key === c.sort;
@@ -610,42 +630,43 @@ async function chooseStyle() {
   }
 }
 
-/** A diagonal hatch for the zones blanches, drawn once in a canvas (no sprite to fetch). */
-function hatchImage() {
-  const size = 12;
+/**
+ * A tile of diagonal hatch for the zones blanches, `size` pixels square with lines `width`
+ * thick, drawn in a canvas (no sprite to fetch).
+ */
+function hatchTile(size, width) {
   const canvas = document.createElement('canvas');
   canvas.width = size;
   canvas.height = size;
   const ctx = canvas.getContext('2d');
   ctx.strokeStyle = ZONE_COLOUR;
-  ctx.lineWidth = 2;
+  ctx.lineWidth = width;
   ctx.beginPath();
   for (const o of [-size, 0, size]) {
     ctx.moveTo(o, size);
     ctx.lineTo(o + size, 0);
   }
   ctx.stroke();
-  return ctx.getImageData(0, 0, size, size);
+  return canvas;
+}
+
+/** The hatch of the screen map, as the ImageData MapLibre takes. */
+function hatchImage() {
+  return hatchTile(12, 2).getContext('2d').getImageData(0, 0, 12, 12);
+}
+
+/** The box both maps fit: the territory's outline, else its children's; `null` when unknown. */
+function territoryBox() {
+  if (outline?.bbox) return outline.bbox;
+  // France with its overseas regions would be a world map: keep to the metropole.
+  if (report?.territory.kind === 'france') return [-5.2, 41.3, 9.6, 51.1];
+  return ts.bboxOf([outline?.geometry, ...(childrenShapes?.features ?? []).map((f) => f.geometry)]);
 }
 
 function fitBounds() {
   if (!map) return;
-  let box = outline?.bbox;
-  if (!box) {
-    const b = [180, 90, -180, -90];
-    const visit = (c) => {
-      if (typeof c[0] === 'number') {
-        b[0] = Math.min(b[0], c[0]);
-        b[1] = Math.min(b[1], c[1]);
-        b[2] = Math.max(b[2], c[0]);
-        b[3] = Math.max(b[3], c[1]);
-      } else c.forEach(visit);
-    };
-    for (const f of childrenShapes?.features ?? []) if (f.geometry) visit(f.geometry.coordinates);
-    if (b[0] > b[2]) return;
-    // France with its overseas regions would be a world map: keep to the metropole.
-    box = report.territory.kind === 'france' ? [-5.2, 41.3, 9.6, 51.1] : b;
-  }
+  const box = territoryBox();
+  if (!box) return;
   map.fitBounds(
     [
       [box[0], box[1]],
@@ -668,8 +689,6 @@ async function createMap() {
       pitchWithRotate: false,
       cooperativeGestures: true,
       maxZoom: 16,
-      // The printed report copies the drawn map into an image.
-      canvasContextAttributes: { preserveDrawingBuffer: true },
       locale: {
         'Map.Title': t('terr.map.label'),
         'NavigationControl.ZoomIn': t('map.zoomin'),
@@ -685,7 +704,7 @@ async function createMap() {
     $('terr-status').textContent = t('map.nowebgl');
     return;
   }
-  window.ancrage = { map };
+  window.ancrage.map = map;
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
@@ -704,25 +723,178 @@ async function createMap() {
   map.addLayer({ id: 'zones-hatch', type: 'fill', source: 'zones', paint: { 'fill-pattern': 'zone-hatch' } });
   map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', paint: { 'line-color': ZONE_COLOUR, 'line-width': 1.5 } });
   map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': OUTLINE_COLOUR, 'line-width': 2.5 } });
-  if (offline) {
-    api('/api/v1/map/outlines/departements')
-      .then((data) => map.getSource('departement-labels')?.setData(labelPoints(data)))
-      .catch(() => {});
-  }
-  map.on('idle', refreshMapImage);
-  drawChoropleth();
+  if (offline && departements) map.getSource('departement-labels')?.setData(labelPoints(departements));
+  map.getSource('children').setData(choropleth);
   drawZones();
   fitBounds();
 }
 
-/** The drawn map as an image, for the printed report (the canvas itself does not print). */
-function refreshMapImage() {
-  if (!map) return;
-  try {
-    $('terr-map-image').src = map.getCanvas().toDataURL('image/png');
-  } catch {
-    // A tainted canvas (a remote basemap without CORS): the report prints without the map.
+// ---------- the printed map ----------
+// Printed, the map is not a copy of the screen's canvas (a crop of whatever the window showed)
+// but its own drawing, in a 2D canvas at print resolution, fitted to the territory: the land,
+// the children coloured like the legend, the zones blanches, the outline, a dot per structure
+// counted and the children's names. No WebGL and no wait for tiles: it is drawn after each
+// change, so that printing (or a headless browser's PDF) always finds it finished.
+
+/** Frame of the printed map, CSS pixels (96 per inch): the A4 portrait text width (186 mm),
+ * 60 to 112 mm high (so that it fits on the first page with the key figures and its legend). */
+const PRINT_FRAME = { width: 703, minHeight: 227, maxHeight: 423, padding: 18 };
+/** Device pixels per CSS pixel of the printed map (about 240 dots per inch on paper). */
+const PRINT_SCALE = 2.5;
+const PRINT_SEA = '#dfe9ee';
+const PRINT_LAND = '#f7f5f0';
+const PRINT_BORDER = '#a8a294';
+const DOT_COLOUR = '#1f3a5f';
+/** A shade lighter than the outline, so that the two can be told apart in the image. */
+const LABEL_COLOUR = '#1f2937';
+/** Font of the children's names on the printed map, CSS pixels (9 px is 6.75 pt). */
+const LABEL_FONT = '600 9px sans-serif';
+const LABEL_LINE = 10.5;
+const LABEL_MAX_WIDTH = 96;
+
+function tracePolygons(ctx, geometry, project) {
+  const polygons = geometry?.type === 'Polygon' ? [geometry.coordinates] : geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
+  for (const polygon of polygons)
+    for (const ring of polygon) {
+      ring.forEach((c, i) => {
+        const [x, y] = project(c);
+        if (i === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      });
+      ctx.closePath();
+    }
+}
+
+/** Draws features' polygons: filled (`fill` a colour, a pattern, or a function of the
+ * feature), then stroked. */
+function drawAreas(ctx, features, project, { fill, stroke, width }) {
+  for (const f of features) {
+    ctx.beginPath();
+    tracePolygons(ctx, f.geometry, project);
+    if (fill) {
+      ctx.fillStyle = typeof fill === 'function' ? fill(f) : fill;
+      ctx.fill('evenodd');
+    }
+    if (stroke) {
+      ctx.strokeStyle = stroke;
+      ctx.lineWidth = width;
+      ctx.stroke();
+    }
   }
+}
+
+/** A name cut into lines at most `max` pixels wide (at most three lines). */
+function wrapLabel(ctx, text, max) {
+  const lines = [];
+  for (const word of text.split(/\s+/)) {
+    const last = lines.at(-1);
+    if (last !== undefined && ctx.measureText(`${last} ${word}`).width <= max) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length > 3 ? [...lines.slice(0, 2), lines.slice(2).join(' ')] : lines;
+}
+
+/**
+ * Writes the children's names inside their areas, the most populous first; a name that would
+ * overlap one already written, or leave the frame, is left out. Returns the names written.
+ */
+function drawLabels(ctx, frame) {
+  const shapes = new Map((childrenShapes?.features ?? []).map((f) => [f.properties.code ?? '', f.geometry]));
+  const children = [...report.children].sort((a, b) => (b.population ?? 0) - (a.population ?? 0));
+  ctx.font = LABEL_FONT;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.lineJoin = 'round';
+  const placed = [];
+  const written = [];
+  for (const c of children) {
+    const at = ts.labelPoint(shapes.get(c.code ?? ''));
+    if (!at) continue;
+    const [x, y] = frame.project(at);
+    const lines = wrapLabel(ctx, territoryName(c), LABEL_MAX_WIDTH);
+    const w = Math.max(...lines.map((l) => ctx.measureText(l).width)) + 4;
+    const h = lines.length * LABEL_LINE + 2;
+    const box = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
+    const inset = PRINT_FRAME.padding / 2;
+    if (box[0] < inset || box[1] < inset || box[2] > frame.width - inset || box[3] > frame.height - inset) continue;
+    if (placed.some((p) => box[0] < p[2] && p[0] < box[2] && box[1] < p[3] && p[1] < box[3])) continue;
+    placed.push(box);
+    written.push(territoryName(c));
+    lines.forEach((line, i) => {
+      const ly = y + (i - (lines.length - 1) / 2) * LABEL_LINE;
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+      ctx.lineWidth = 3;
+      ctx.strokeText(line, x, ly);
+      ctx.fillStyle = LABEL_COLOUR;
+      ctx.fillText(line, x, ly);
+    });
+  }
+  return written;
+}
+
+/**
+ * Draws the printed map into its image, fitted to the territory (see the section's comment).
+ * Leaves the image hidden when there is nothing to fit or no 2D canvas.
+ */
+function drawPrintMap() {
+  const img = $('terr-map-image');
+  const box = printMapOn && report ? territoryBox() : null;
+  if (!box) return;
+  const frame = ts.fitFrame(box, PRINT_FRAME);
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(frame.width * PRINT_SCALE);
+  canvas.height = Math.round(frame.height * PRINT_SCALE);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.scale(PRINT_SCALE, PRINT_SCALE);
+  const project = frame.project;
+  ctx.fillStyle = PRINT_SEA;
+  ctx.fillRect(0, 0, frame.width, frame.height);
+  ctx.lineJoin = 'round';
+  drawAreas(ctx, departements?.features ?? [], project, { fill: PRINT_LAND, stroke: PRINT_BORDER, width: 0.6 });
+  ctx.globalAlpha = 0.85;
+  drawAreas(ctx, choropleth.features, project, { fill: (f) => f.properties.fill });
+  ctx.globalAlpha = 1;
+  drawAreas(ctx, choropleth.features, project, { stroke: '#ffffff', width: 0.8 });
+  if (zonesOnMap && zonesGeo.features.length) {
+    // The hatch tile at print resolution, scaled back to CSS pixels.
+    const pattern = ctx.createPattern(hatchTile(8 * PRINT_SCALE, 1.4 * PRINT_SCALE), 'repeat');
+    pattern.setTransform(new DOMMatrix().scale(1 / PRINT_SCALE));
+    drawAreas(ctx, zonesGeo.features, project, { fill: pattern, stroke: ZONE_COLOUR, width: 1 });
+  }
+  if (outline?.geometry) drawAreas(ctx, [outline], project, { stroke: OUTLINE_COLOUR, width: 2 });
+  const points = dots ?? [];
+  // Smaller dots, without their white ring, when there are many.
+  const r = points.length > 2000 ? 1.3 : points.length > 300 ? 2 : 2.6;
+  ctx.fillStyle = DOT_COLOUR;
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 0.7;
+  for (const p of points) {
+    const [x, y] = project(p);
+    if (x < -r || y < -r || x > frame.width + r || y > frame.height + r) continue;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+    if (r > 2) ctx.stroke();
+  }
+  const labels = report.children_kind ? drawLabels(ctx, frame) : [];
+  const info = { width: frame.width, height: frame.height, scale: PRINT_SCALE, box, labels, dots: points.length };
+  // PNG encoding is the slow part (up to a few hundred ms): off the main thread, and only the
+  // latest drawing reaches the image.
+  const mine = ++printMapSeq;
+  printMapDone = new Promise((resolve) => {
+    canvas.toBlob(async (blob) => {
+      if (blob && mine === printMapSeq) {
+        const previous = img.src;
+        img.src = URL.createObjectURL(blob);
+        if (previous.startsWith('blob:')) URL.revokeObjectURL(previous);
+        img.hidden = false;
+        await img.decode().catch(() => {});
+        window.ancrage.printMap = info;
+      }
+      resolve();
+    }, 'image/png');
+  });
 }
 
 /** The children's outlines with the fill colour of the chosen indicator. */
@@ -742,9 +914,11 @@ function drawChoropleth() {
       properties: { code: f.properties.code, fill: child ? colourOf(ts.indicatorValue(child, state.indicator), l) : NO_DATA },
     };
   });
-  if (map && map.getSource('children')) map.getSource('children').setData({ type: 'FeatureCollection', features });
+  choropleth = { type: 'FeatureCollection', features };
+  if (map && map.getSource('children')) map.getSource('children').setData(choropleth);
   renderLegend(l);
   $('terr-map-image').alt = t('terr.map.image', { name: territoryName(report.territory), indicator: indicatorLabel(state.indicator) });
+  drawPrintMap();
 }
 
 function drawZones() {
@@ -782,6 +956,17 @@ function renderLegend(l) {
     ),
   );
   if (outline) items.push(el('li', {}, swatch(`border-color:${OUTLINE_COLOUR}`, 'legend-swatch outline'), el('span', { text: t('terr.legend.outline') })));
+  // Only the printed map has the structures as dots.
+  const actors = report.figures.actors;
+  if (actors > 0)
+    items.push(
+      el(
+        'li',
+        { class: 'legend-dots print-only' },
+        swatch(`background:${DOT_COLOUR}`, 'legend-swatch dot'),
+        el('span', { text: dots ? t(actors === 1 ? 'terr.print.legend.dots.one' : 'terr.print.legend.dots', { n: int(actors) }) : t('terr.print.legend.dots.none', { n: int(actors) }) }),
+      ),
+    );
   $('terr-legend-list').replaceChildren(...items);
 }
 
@@ -820,10 +1005,14 @@ async function load() {
   const listParams = new URLSearchParams(params);
   for (const k of ['distance', 'sort', 'order']) listParams.delete(k);
   listParams.set('limit', String(STRUCTURES_SHOWN));
-  const [children, zones, listed] = await Promise.all([
+  // The printed map's dots: the structures listed when the list has them all, else the lean
+  // points of the map API.
+  const listedAll = data.figures.actors <= STRUCTURES_SHOWN;
+  const [children, zones, listed, points] = await Promise.all([
     shapes,
     data.zones_blanches.length && zonesOnMapNow ? api(`${base}/zones-blanches.geojson`, params).catch(() => EMPTY) : EMPTY,
     api(`${base}/structures`, listParams).catch(() => null),
+    listedAll ? null : api('/api/v1/map/points', ts.pointsParams(kind, code, state)).catch(() => null),
   ]);
   if (mine !== seq) return false;
   report = data;
@@ -831,22 +1020,26 @@ async function load() {
   zonesGeo = zones;
   structures = listed;
   zonesOnMap = zonesOnMapNow;
+  dots = listedAll ? (listed?.structures.map((s) => s.location) ?? null) : points && !points.truncated ? points.points.map((p) => [p[1], p[2]]) : null;
   $('terr-status').textContent = '';
   $('terr-report').hidden = false;
   renderAll();
   drawZones();
+  await printMapDone;
+  if (mine !== seq) return false;
   delete document.body.dataset.loading;
   document.body.dataset.version = String(++version);
   return true;
 }
 
-function switchLanguage() {
+async function switchLanguage() {
   state.lang = toggleLang();
   applyStrings();
   buildControls();
   writeUrl(true);
   if (report) {
     renderAll();
+    await printMapDone;
     document.body.dataset.version = String(++version);
   }
 }
@@ -901,19 +1094,22 @@ async function start() {
     buildControls();
     load();
   });
-  window.addEventListener('beforeprint', refreshMapImage);
   const outlineReq = where.kind === 'france' ? Promise.resolve(null) : api(`/api/v1/map/outlines/${where.kind}/${encodeURIComponent(where.code)}`).catch(() => null);
+  const departementsReq = api('/api/v1/map/outlines/departements').catch(() => null);
   const ok = await load();
   if (!ok) {
     document.body.dataset.ready = '1';
     return;
   }
-  outline = await outlineReq;
+  [outline, departements] = await Promise.all([outlineReq, departementsReq]);
+  printMapOn = true;
+  // The legend names the outline, and the printed map is drawn, now that both are known.
+  drawChoropleth();
   await createMap();
   // A remote basemap's own credits are known once its style is loaded.
   renderSources();
   if (map) await new Promise((resolve) => (map.loaded() && !map.isMoving() ? resolve() : map.once('idle', resolve)));
-  refreshMapImage();
+  await printMapDone;
   document.body.dataset.ready = '1';
 }
 

@@ -1,6 +1,7 @@
 // The territory page's state: which territory (from the path), its filters and display choices
 // (from the query string, so that a reload or a shared link restores them), the API URLs they
-// make, and the children's indicators and order. Pure functions: no DOM, tested with node.
+// make, the children's indicators and order, and the geometry of the printed map (projection,
+// frame, label points). Pure functions: no DOM, tested with node.
 
 /** Kinds of territory a page can show (`france/FR` is the whole country). */
 export const KINDS = ['commune', 'epci', 'departement', 'region', 'france'];
@@ -202,4 +203,121 @@ export function sortChildren(children, key, order) {
     if (y === null) return -1;
     return sign * (x - y);
   });
+}
+
+/**
+ * The query of `/api/v1/map/points` for the actors a report counts: the page's filters and
+ * the territory (none for France).
+ */
+export function pointsParams(kind, code, s) {
+  const p = new URLSearchParams();
+  if (s.category) p.set('category', s.category);
+  if (s.family) p.set('family', s.family);
+  p.set('demo', s.hideDemo ? 'exclude' : 'include');
+  if (kind !== 'france') p.set(kind, code);
+  return p;
+}
+
+/**
+ * `[west, south, east, north]` (degrees) of GeoJSON geometries, `null` when they have no
+ * coordinate.
+ * @param {Array<{type: string, coordinates: any}|null>} geometries
+ */
+export function bboxOf(geometries) {
+  const b = [180, 90, -180, -90];
+  const visit = (c) => {
+    if (typeof c[0] === 'number') {
+      if (c[0] < b[0]) b[0] = c[0];
+      if (c[1] < b[1]) b[1] = c[1];
+      if (c[0] > b[2]) b[2] = c[0];
+      if (c[1] > b[3]) b[3] = c[1];
+    } else c.forEach(visit);
+  };
+  for (const g of geometries) if (g?.coordinates) visit(g.coordinates);
+  return b[0] > b[2] ? null : b;
+}
+
+/** Web Mercator of a longitude and latitude (degrees), in units of the world's width (0 to 1). */
+export function mercator(lon, lat) {
+  const phi = (Math.max(-85, Math.min(85, lat)) * Math.PI) / 180;
+  return [(lon + 180) / 360, (1 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / Math.PI) / 2];
+}
+
+/**
+ * A map frame fitted to a box: the territory fills the frame, less `padding`, in at least one
+ * dimension. The frame is `width` wide and as high as the box needs, between `minHeight` and
+ * `maxHeight`; `project([lon, lat])` gives frame coordinates. All sizes in the same unit
+ * (CSS pixels for the printed map).
+ * @param {number[]} bbox `[west, south, east, north]`, degrees
+ * @param {{width: number, minHeight: number, maxHeight: number, padding: number}} size
+ */
+export function fitFrame(bbox, { width, minHeight, maxHeight, padding }) {
+  const [x0, y1] = mercator(bbox[0], bbox[1]);
+  const [x1, y0] = mercator(bbox[2], bbox[3]);
+  // A point (a commune without outline) still gets a frame of about 2 km.
+  const w = Math.max(x1 - x0, 5e-5);
+  const h = Math.max(y1 - y0, 5e-5);
+  const scale = Math.min((width - 2 * padding) / w, (maxHeight - 2 * padding) / h);
+  const height = Math.min(maxHeight, Math.max(minHeight, h * scale + 2 * padding));
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  return {
+    width,
+    height,
+    scale,
+    project([lon, lat]) {
+      const [x, y] = mercator(lon, lat);
+      return [width / 2 + (x - cx) * scale, height / 2 + (y - cy) * scale];
+    },
+  };
+}
+
+/** Signed area of a ring of `[lon, lat]` (degrees², shoelace). */
+function ringArea(ring) {
+  let a = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+  return a / 2;
+}
+
+/**
+ * Where to write a territory's name: inside its largest polygon, at the middle of the widest
+ * horizontal chord among a few latitudes (near the middle preferred). `[lon, lat]`, or `null`
+ * for a geometry without area.
+ * @param {{type: string, coordinates: any}|null} geometry a Polygon or MultiPolygon
+ */
+export function labelPoint(geometry) {
+  if (!geometry) return null;
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  let best = null;
+  let bestArea = 0;
+  for (const p of polygons) {
+    const a = p[0]?.length ? Math.abs(ringArea(p[0])) - p.slice(1).reduce((s, r) => s + Math.abs(ringArea(r)), 0) : 0;
+    if (a > bestArea) {
+      bestArea = a;
+      best = p;
+    }
+  }
+  if (!best) return null;
+  const box = bboxOf([{ coordinates: best[0] }]);
+  let point = null;
+  let score = -1;
+  for (const f of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+    const y = box[1] + (box[3] - box[1]) * f;
+    const xs = [];
+    for (const ring of best)
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const [ax, ay] = ring[j];
+        const [bx, by] = ring[i];
+        if (ay <= y !== by <= y) xs.push(ax + ((y - ay) / (by - ay)) * (bx - ax));
+      }
+    xs.sort((a, b) => a - b);
+    for (let i = 0; i + 1 < xs.length; i += 2) {
+      const s = (xs[i + 1] - xs[i]) * (1 - Math.abs(f - 0.5));
+      if (s > score) {
+        score = s;
+        point = [(xs[i] + xs[i + 1]) / 2, y];
+      }
+    }
+  }
+  return point;
 }

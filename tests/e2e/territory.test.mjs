@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { boundsOf, colourCounts, inked, pdfPages, pdfText, pictureBox } from './lib/pdf.mjs';
 import { legend, colourOf } from '../../frontend/js/classify.mjs';
 
 const require = createRequire(import.meta.url);
@@ -403,7 +404,7 @@ test('download links carry the filters and return BOM’d CSV and GeoJSON', asyn
 test('the printed report shows the map image, figures, tables, date, filters and sources, and no controls', async () => {
   const page = await open('/territoire/departement/44?cat=alimentation', { viewport: { width: 794, height: 1123 } });
   await mapIdle(page);
-  await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+  await page.evaluate(() => window.ancrage.printReady());
   await page.emulateMedia({ media: 'print' });
   for (const hidden of ['.topbar', '#terr-filters', '#terr-print', '#terr-downloads', '#terr-map', '#terr-indicator', '.maplibregl-ctrl'])
     assert.equal(await page.locator(hidden).first().isVisible(), false, `${hidden} is not printed`);
@@ -437,7 +438,7 @@ test('the printed report shows the map image, figures, tables, date, filters and
     for (let i = 0; i < data.length; i += 4 * 97) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
     return { src: img.src.slice(0, 22), width: img.getBoundingClientRect().width, colours: colours.size, alt: img.alt };
   });
-  assert.equal(image.src, 'data:image/png;base64,');
+  assert.match(image.src, /^blob:/);
   assert.ok(image.width > 300, `printed ${image.width} px wide`);
   assert.ok(image.colours > 5, `${image.colours} colours in the map image`);
   assert.match(image.alt, /Carte de Loire-Atlantique/);
@@ -449,6 +450,255 @@ test('the printed report shows the map image, figures, tables, date, filters and
   assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
   mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(path.join(ARTIFACTS, 'territory-report.pdf'), pdf);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** A4 portrait, less the report's @page margins (12 mm each side): the printed text width, CSS px. */
+const A4_TEXT_WIDTH = 703;
+/** Dots per inch the PDF pages are rasterised at. */
+const DPI = 60;
+const mm = (px) => (px / DPI) * 25.4;
+const plain = (s) => s.replace(/[\u00a0\u202f]/g, ' ').replace(/\s+/g, ' ').trim();
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Prints a territory's report as `page.pdf` does (print media, A4) and reads it back: the
+ * pages rasterised, their text, and what the print-laid-out page says of its tables and
+ * printed map. The page is laid out at the A4 text width, as on paper.
+ */
+async function printReport(pagePath) {
+  const page = await open(pagePath, { viewport: { width: A4_TEXT_WIDTH, height: 1000 } });
+  await page.evaluate(() => window.ancrage.printReady());
+  await page.emulateMedia({ media: 'print' });
+  const dom = await page.evaluate(() => {
+    const text = (n) => n.textContent.replace(/[\u00a0\u202f]/g, ' ').replace(/[↕▲▼]/g, '').replace(/\s+/g, ' ').trim();
+    const right = document.documentElement.clientWidth;
+    const tables = [...document.querySelectorAll('table')]
+      .filter((t) => t.getClientRects().length)
+      .map((t) => {
+        const box = t.getBoundingClientRect();
+        const wrap = t.closest('.table-wrap');
+        return {
+          id: t.id,
+          fits: t.scrollWidth <= wrap.clientWidth + 1 && wrap.scrollWidth <= wrap.clientWidth + 1 && box.right <= right + 1,
+          width: `${t.scrollWidth} in ${wrap.clientWidth}, right edge ${Math.round(box.right)} of ${right}`,
+          cut: [...t.querySelectorAll('th, td')]
+            .filter((c) => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > box.right + 1)
+            .map(text),
+          emptyHeaderRows: [...t.tHead.rows].filter((r) => text(r) === '').length,
+        };
+      });
+    const rows = (id) => [...document.querySelectorAll(`#${id} tbody tr`)].map((r) => [...r.cells].map(text));
+    const heads = (id) => [...document.querySelectorAll(`#${id} thead th`)].map(text);
+    return {
+      tables,
+      children: { head: heads('terr-children-table'), rows: rows('terr-children-table') },
+      zones: { head: heads('terr-zones-table'), rows: rows('terr-zones-table') },
+      printMap: window.ancrage.printMap,
+      legend: text(document.getElementById('terr-legend')),
+    };
+  });
+  const pdf = await page.pdf({ format: 'A4' });
+  const name = pagePath.replace(/^\/territoire\//, '').replace(/\W+/g, '-');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(path.join(ARTIFACTS, `territory-report-${name}.pdf`), pdf);
+  const [pages, text] = await Promise.all([pdfPages(pdf, DPI), pdfText(pdf)]);
+  return { page, dom, pages, text };
+}
+
+/**
+ * Checks a printed table in the PDF's text: wherever its rows are, its header is above them on
+ * the same page (repeated, not an empty row), and a header is never left at the foot of a page
+ * without a row under it. Rows are known by `rowPattern(cells)`; returns the pages they are on.
+ */
+function assertTableHeaders(text, { firstLabel, rows, rowPattern }, what) {
+  const header = new RegExp(`^\\s*${escapeRe(firstLabel)}(\\s{2,}|$)`);
+  const patterns = rows.map(rowPattern);
+  const spanned = [];
+  text.forEach((pageText, i) => {
+    const lines = pageText.split('\n');
+    const isRow = (l) => patterns.some((p) => p.test(l));
+    const firstRow = lines.findIndex(isRow);
+    const head = lines.findIndex((l) => header.test(l));
+    if (firstRow >= 0) {
+      spanned.push(i + 1);
+      assert.ok(head >= 0 && head < firstRow, `${what}: page ${i + 1} shows rows without the header above them:\n${pageText.slice(0, 600)}`);
+    }
+    lines.forEach((l, j) => {
+      if (header.test(l)) assert.ok(lines.slice(j + 1).some(isRow), `${what}: the header is alone at the foot of page ${i + 1}`);
+    });
+  });
+  return spanned;
+}
+
+// A département, an EPCI with structures to dot, and one of 143 communes whose tables span pages.
+for (const [what, pagePath, api0] of [
+  ['Loire-Atlantique', '/territoire/departement/44', `${DEP}?demo=exclude`],
+  ['Nantes Métropole, with the demonstration data', '/territoire/epci/244400404?demo=1', '/api/v1/territories/epci/244400404/coverage?demo=include'],
+  ['the CU du Grand Reims', '/territoire/epci/200067213', '/api/v1/territories/epci/200067213/coverage?demo=exclude'],
+]) {
+  test(`the printed map of ${what} is fitted to its outline, names its children and dots its structures, on page 1 of the PDF`, async () => {
+    const report = await api(api0);
+    const { page, dom, pages } = await printReport(pagePath);
+    // The map is the large picture of page 1, across the text width (186 mm).
+    const first = pages[0];
+    const box = pictureBox(first, first.width * 0.6);
+    assert.ok(box, 'a map on page 1');
+    const [w, h] = [box.x1 - box.x0 + 1, box.y1 - box.y0 + 1];
+    assert.ok(Math.abs(mm(w) - 186) < 3, `the map is ${mm(w).toFixed(1)} mm wide`);
+    assert.ok(mm(h) > 55 && mm(h) < 120, `the map is ${mm(h).toFixed(1)} mm high`);
+    // Not blank: painted all over, in several colours (land, sea, classes, hatch, outline).
+    let ink = 0;
+    for (let y = box.y0; y <= box.y1; y++) for (let x = box.x0; x <= box.x1; x++) if (inked([first.data[(y * first.width + x) * 3], first.data[(y * first.width + x) * 3 + 1], first.data[(y * first.width + x) * 3 + 2]])) ink++;
+    assert.ok(ink / (w * h) > 0.9, `${((100 * ink) / (w * h)).toFixed(0)} % of the map is inked`);
+    const colours = [...colourCounts(first, box).values()].filter((n) => n >= 20).length;
+    assert.ok(colours >= 8, `${colours} colours in the map`);
+    // Fitted: the dark outline (and the names inside it) is whole, inside the frame on every
+    // side, and reaches its padding (18 CSS px, 11 px at 60 dpi) on two opposite sides. A crop
+    // of the screen map would run the outline off the frame's edges.
+    const dark = boundsOf(first, box, ([r, g, b]) => Math.max(r, g, b) < 70);
+    assert.ok(dark, 'an outline is drawn');
+    const gaps = { left: dark.x0 - box.x0, right: box.x1 - dark.x1, top: dark.y0 - box.y0, bottom: box.y1 - dark.y1 };
+    for (const [side, gap] of Object.entries(gaps)) assert.ok(gap >= 3, `the outline is cut on the ${side}: ${JSON.stringify(gaps)}`);
+    const near = (g) => g <= 16;
+    assert.ok((near(gaps.left) && near(gaps.right)) || (near(gaps.top) && near(gaps.bottom)), `the territory fills the frame: ${JSON.stringify(gaps)}`);
+    // The children's names, the most populous first, and a dot per structure counted.
+    const { printMap } = dom;
+    const biggest = [...report.children].sort((a, b) => b.population - a.population)[0];
+    assert.ok(printMap.labels.includes(biggest.name), printMap.labels.join(', '));
+    assert.ok(printMap.labels.length >= report.children.length / 2, `${printMap.labels.length} names of ${report.children.length}`);
+    assert.equal(printMap.dots, report.figures.actors);
+    if (report.figures.actors > 0) assert.ok(dom.legend.includes(`un point${report.figures.actors === 1 ? '' : ' chacune'} (${plain(formats('fr-FR').int(report.figures.actors))})`), dom.legend);
+    else assert.doesNotMatch(dom.legend, /un point/);
+    // Each structure is a dot where it is: placed by an independent Mercator projection between
+    // the territory's bounding box (from the API) and the outline's extent in the image (the
+    // outline is #111827, the names a lighter #1f2937).
+    const kind = pagePath.split('/')[2];
+    const code = pagePath.split('/')[3].split('?')[0];
+    const [outline, listed] = await Promise.all([
+      api(`/api/v1/map/outlines/${kind}/${code}`),
+      api(`${api0.replace('/coverage?', '/coverage/structures?')}&limit=500`),
+    ]);
+    const dotted = await page.evaluate(
+      ({ bbox, locations }) => {
+        const img = document.getElementById('terr-map-image');
+        const c = document.createElement('canvas');
+        [c.width, c.height] = [img.naturalWidth, img.naturalHeight];
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const { data } = ctx.getImageData(0, 0, c.width, c.height);
+        const at = (x, y) => data.slice((y * c.width + x) * 4, (y * c.width + x) * 4 + 3);
+        let x0 = c.width, y0 = c.height, x1 = 0, y1 = 0;
+        for (let y = 0; y < c.height; y++)
+          for (let x = 0; x < c.width; x++) {
+            const [r, g, b] = at(x, y);
+            if (Math.max(r, g, b) >= 45) continue;
+            x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+          }
+        const merc = (lon, lat) => [(lon + 180) / 360, (1 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / Math.PI) / 2];
+        const [mx0, my1] = merc(bbox[0], bbox[1]);
+        const [mx1, my0] = merc(bbox[2], bbox[3]);
+        const hits = locations.filter(([lon, lat]) => {
+          const [mx, my] = merc(lon, lat);
+          const px = Math.round(x0 + ((mx - mx0) / (mx1 - mx0)) * (x1 - x0));
+          const py = Math.round(y0 + ((my - my0) / (my1 - my0)) * (y1 - y0));
+          for (let dy = -4; dy <= 4; dy++)
+            for (let dx = -4; dx <= 4; dx++) {
+              const [r, g, b] = at(px + dx, py + dy);
+              if (Math.abs(r - 0x1f) + Math.abs(g - 0x3a) + Math.abs(b - 0x5f) < 40) return true;
+            }
+          return false;
+        });
+        return hits.length;
+      },
+      { bbox: outline.bbox, locations: listed.structures.map((s) => s.location) },
+    );
+    assert.equal(listed.structures.length, report.figures.actors);
+    assert.ok(dotted >= 0.8 * listed.structures.length, `${dotted} of ${listed.structures.length} structures dotted where they are`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test(`the printed tables of ${what} fit A4 portrait, with every column, and repeat their header on each page`, async () => {
+    const { page, dom, text } = await printReport(pagePath);
+    assert.ok(dom.tables.length >= 6, dom.tables.map((t) => t.id).join(' '));
+    for (const t of dom.tables) {
+      assert.ok(t.fits, `${t.id} is ${t.width}`);
+      assert.deepEqual(t.cut, [], `${t.id}: cells cut`);
+      assert.equal(t.emptyHeaderRows, 0, `${t.id}: an empty header row`);
+    }
+    // The children table's last column, header and values, is on paper.
+    const { head, rows } = dom.children;
+    assert.equal(head.at(-1), 'Distance médiane');
+    const all = text.join('\n');
+    assert.match(all, /Distance/);
+    assert.match(all, /médiane/);
+    const childRow = (cells) => new RegExp(`^\\s*${escapeRe(cells[0])}\\s+${escapeRe(cells[1])}\\s`);
+    const lines = all.split('\n');
+    let checked = 0;
+    for (const cells of rows) {
+      const line = lines.find((l) => childRow(cells).test(l));
+      if (!line) continue; // a name wrapped on several lines
+      checked++;
+      assert.ok(plain(line).endsWith(cells.at(-1)), `the row of ${cells[0]} ends with its median distance ${cells.at(-1)}: ${line}`);
+    }
+    assert.ok(checked >= rows.length / 2, `${checked} of ${rows.length} rows found in the PDF`);
+    // Headers repeat on every page a table spans, and never stay alone at a page's foot.
+    const childPages = assertTableHeaders(text, { firstLabel: head[0], rows, rowPattern: childRow }, 'children table');
+    assert.ok(childPages.length >= (rows.length > 60 ? 2 : 1), `the children table is on pages ${childPages}`);
+    if (dom.zones.rows.length) {
+      const zonePages = assertTableHeaders(
+        text,
+        { firstLabel: dom.zones.head[0], rows: dom.zones.rows, rowPattern: (cells) => new RegExp(`^\\s*${escapeRe(cells[0])}\\s+${cells[1]}\\s`) },
+        'zones blanches table',
+      );
+      if (dom.zones.rows.length > 100) assert.ok(zonePages.length >= 2, `the zones blanches table spans pages ${zonePages}`);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+test('the printed map of a large territory dots its structures from the map API, beyond the list shown', async () => {
+  const page = await open('/territoire/region/52?demo=1');
+  const report = await api('/api/v1/territories/region/52/coverage?demo=include');
+  assert.ok(report.figures.actors > 200, `${report.figures.actors} structures`);
+  const printMap = await page.evaluate(async () => {
+    await window.ancrage.printReady();
+    return window.ancrage.printMap;
+  });
+  assert.equal(printMap.dots, report.figures.actors);
+  assert.equal(printMap.labels.length, report.children.length, printMap.labels.join(', '));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('on a 360 × 740 phone, figure, chart and table captions are not clipped, even with a table scrolled sideways', async () => {
+  const page = await open('/territoire/departement/44', { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const clipped = () =>
+    page.evaluate(() => {
+      const out = [];
+      for (const n of document.querySelectorAll('caption, figcaption, .figure dt, .terr-legend-caption, .terr-legend li span, .terr-summary')) {
+        if (!n.getClientRects().length) continue;
+        const r = n.getBoundingClientRect();
+        const name = n.id || `${n.tagName.toLowerCase()} « ${n.textContent.slice(0, 30)} »`;
+        if (n.scrollWidth > n.clientWidth + 1) out.push(`${name} overflows itself (${n.scrollWidth} > ${n.clientWidth})`);
+        const region = n.closest('.table-wrap');
+        const [left, right] = region ? [region.getBoundingClientRect().left, region.getBoundingClientRect().right] : [0, innerWidth];
+        if (r.left < left - 1 || r.right > right + 1) out.push(`${name} spans ${Math.round(r.left)}–${Math.round(r.right)}, visible ${Math.round(left)}–${Math.round(right)}`);
+      }
+      return out;
+    });
+  assert.deepEqual(await clipped(), []);
+  for (const id of ['terr-children-table', 'terr-zones-table']) {
+    await page.locator(`.table-wrap:has(#${id})`).evaluate((n) => {
+      n.scrollLeft = n.scrollWidth;
+    });
+  }
+  assert.deepEqual(await clipped(), []);
+  await page.locator('#terr-zones-table-caption').scrollIntoViewIfNeeded();
+  await screenshot(page, 'territory-phone-360');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
