@@ -22,6 +22,14 @@ pub struct Cli {
     /// URL of a remote MapLibre basemap style; empty for the offline style [env: ANCRAGE_BASEMAP_STYLE].
     #[arg(long, global = true, value_name = "URL")]
     pub basemap_style: Option<String>,
+    /// A PMTiles archive of OpenStreetMap vector tiles to serve as the basemap, with its style;
+    /// empty for none [env: ANCRAGE_BASEMAP_PMTILES].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub basemap_pmtiles: Option<String>,
+    /// Base URL of a BAN-compatible geocoder for the map's address search (for example
+    /// https://api-adresse.data.gouv.fr); empty for none [env: ANCRAGE_GEOCODER_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub geocoder_url: Option<String>,
     /// E-mail address of the map's "Signaler une erreur" link; empty hides it [env: ANCRAGE_REPORT_EMAIL].
     #[arg(long, global = true, value_name = "ADDRESS")]
     pub report_email: Option<String>,
@@ -57,6 +65,14 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: AdminCommand,
+    },
+    /// Write a small basemap archive (PMTiles, Protomaps schema) from the store's territory
+    /// outlines and commune names plus synthetic streets around Nantes, to try
+    /// `basemap_pmtiles` without downloading anything. Not a map of real streets.
+    BasemapSample {
+        /// The archive to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Move a whole store between backends (SQLite file ↔ PostgreSQL database).
     Store {
@@ -162,6 +178,8 @@ impl Cli {
             database_url: self.database_url.clone(),
             demo_actors,
             basemap_style: self.basemap_style.clone(),
+            basemap_pmtiles: self.basemap_pmtiles.clone(),
+            geocoder_url: self.geocoder_url.clone(),
             report_email: self.report_email.clone(),
             embed_origins: self.embed_origins.clone(),
         };

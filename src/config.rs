@@ -18,6 +18,12 @@ pub struct Settings {
     /// URL of a remote MapLibre basemap style; `None` uses the offline style built from the
     /// territory outlines.
     pub basemap_style: Option<String>,
+    /// A PMTiles archive of OpenStreetMap vector tiles (Protomaps basemap schema) served by
+    /// this process under `/basemap/`, with a vendored style; `None`: no self-hosted basemap.
+    pub basemap_pmtiles: Option<std::path::PathBuf>,
+    /// Base URL of a BAN-compatible geocoder (`https://api-adresse.data.gouv.fr`), called by
+    /// the browser as `{geocoder_url}/search/?q=…`; `None`: no address search.
+    pub geocoder_url: Option<String>,
     /// Address of the map's "Signaler une erreur" link; `None` hides the link.
     pub report_email: Option<String>,
     /// Origins (`https://host[:port]`) allowed to frame the embed page; empty: any site.
@@ -40,6 +46,8 @@ impl Default for Settings {
             store: crate::store::StoreOptions::default(),
             demo_actors: 5_000,
             basemap_style: None,
+            basemap_pmtiles: None,
+            geocoder_url: None,
             report_email: None,
             embed_origins: Vec::new(),
             contributions_per_hour: CONTRIBUTIONS_PER_HOUR,
@@ -59,6 +67,8 @@ struct FileSettings {
     db_statement_timeout_s: Option<u64>,
     demo_actors: Option<usize>,
     basemap_style: Option<String>,
+    basemap_pmtiles: Option<String>,
+    geocoder_url: Option<String>,
     report_email: Option<String>,
     contributions_per_hour: Option<u32>,
     embed_origins: Option<OriginList>,
@@ -123,6 +133,10 @@ pub struct Overrides {
     pub demo_actors: Option<usize>,
     /// `--basemap-style` (empty: the offline style).
     pub basemap_style: Option<String>,
+    /// `--basemap-pmtiles` (empty: none).
+    pub basemap_pmtiles: Option<String>,
+    /// `--geocoder-url` (empty: no address search).
+    pub geocoder_url: Option<String>,
     /// `--report-email` (empty: no report link).
     pub report_email: Option<String>,
     /// `--embed-origins` (space- or comma-separated; empty: any site).
@@ -143,6 +157,7 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let mut s = Self::default();
         let mut embed_origins = String::new();
+        let mut pmtiles: Option<String> = None;
         let mut trusted_proxies = String::new();
         let path = file.display().to_string();
         if required || file.exists() {
@@ -165,6 +180,8 @@ impl Settings {
             }
             s.demo_actors = f.demo_actors.unwrap_or(s.demo_actors);
             s.basemap_style = f.basemap_style.or(s.basemap_style);
+            pmtiles = f.basemap_pmtiles.or(pmtiles);
+            s.geocoder_url = f.geocoder_url.or(s.geocoder_url);
             s.report_email = f.report_email.or(s.report_email);
             if let Some(o) = f.embed_origins {
                 embed_origins = o.into_text();
@@ -200,6 +217,12 @@ impl Settings {
         if let Some(v) = env("ANCRAGE_BASEMAP_STYLE") {
             s.basemap_style = Some(v);
         }
+        if let Some(v) = env("ANCRAGE_BASEMAP_PMTILES") {
+            pmtiles = Some(v);
+        }
+        if let Some(v) = env("ANCRAGE_GEOCODER_URL") {
+            s.geocoder_url = Some(v);
+        }
         if let Some(v) = env("ANCRAGE_REPORT_EMAIL") {
             s.report_email = Some(v);
         }
@@ -227,6 +250,16 @@ impl Settings {
         if let Some(v) = &overrides.basemap_style {
             s.basemap_style = Some(v.clone());
         }
+        if let Some(v) = &overrides.basemap_pmtiles {
+            pmtiles = Some(v.clone());
+        }
+        s.basemap_pmtiles = pmtiles
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from);
+        if let Some(v) = &overrides.geocoder_url {
+            s.geocoder_url = Some(v.clone());
+        }
         if let Some(v) = &overrides.report_email {
             s.report_email = Some(v.clone());
         }
@@ -248,6 +281,11 @@ impl Settings {
         s.basemap_style = s
             .basemap_style
             .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        // The page appends `/search/?…`: one form, without the trailing slash.
+        s.geocoder_url = s
+            .geocoder_url
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
             .filter(|v| !v.is_empty());
         s.report_email = s
             .report_email
@@ -283,6 +321,23 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "basemap_style",
                 message: format!("'{url}' is not an http(s) URL of a MapLibre style"),
+            });
+        }
+        if self.basemap_style.is_some() && self.basemap_pmtiles.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "basemap_pmtiles",
+                message: "basemap_style and basemap_pmtiles both name a basemap: keep one".into(),
+            });
+        }
+        if let Some(url) = &self.geocoder_url
+            && (!(url.starts_with("https://") || url.starts_with("http://"))
+                || url.contains(['?', '#', ' ', '"', '\'', '<', '>']))
+        {
+            return Err(ConfigError::Invalid {
+                name: "geocoder_url",
+                message: format!(
+                    "'{url}' is not the http(s) base URL of a BAN-compatible geocoder (for example https://api-adresse.data.gouv.fr)"
+                ),
             });
         }
         if let Some(mail) = &self.report_email {
@@ -536,6 +591,97 @@ mod tests {
             let e =
                 Settings::load(Path::new("/nonexistent"), false, no_env, &flags).expect_err(bad);
             assert!(e.to_string().contains("report_email"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_basemap_archive_layers_file_env_and_flags_and_excludes_a_remote_style() {
+        assert_eq!(Settings::default().basemap_pmtiles, None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(&file, "basemap_pmtiles = \"data/france.pmtiles\"\n").expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        assert_eq!(
+            s.basemap_pmtiles.as_deref(),
+            Some(std::path::Path::new("data/france.pmtiles"))
+        );
+        let env =
+            |k: &str| (k == "ANCRAGE_BASEMAP_PMTILES").then(|| " /srv/fr.pmtiles ".to_owned());
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(
+            s.basemap_pmtiles.as_deref(),
+            Some(std::path::Path::new("/srv/fr.pmtiles"))
+        );
+        let off = Overrides {
+            basemap_pmtiles: Some(String::new()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &off).expect("flags");
+        assert_eq!(s.basemap_pmtiles, None, "an empty flag switches it off");
+        let both = Overrides {
+            basemap_style: Some("https://example.org/style.json".into()),
+            ..Overrides::default()
+        };
+        let e = Settings::load(&file, false, no_env, &both).expect_err("two basemaps");
+        assert!(e.to_string().contains("basemap_pmtiles"), "{e}");
+    }
+
+    #[test]
+    fn the_geocoder_url_layers_like_the_basemap_style_and_an_empty_value_switches_it_off() {
+        assert_eq!(Settings::default().geocoder_url, None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ancrage.toml");
+        std::fs::write(
+            &file,
+            "geocoder_url = \"https://api-adresse.data.gouv.fr/\"\n",
+        )
+        .expect("write");
+        let s = Settings::load(&file, false, no_env, &Overrides::default()).expect("file");
+        assert_eq!(
+            s.geocoder_url.as_deref(),
+            Some("https://api-adresse.data.gouv.fr"),
+            "the trailing slash is dropped: the page appends /search/"
+        );
+        let env = |k: &str| {
+            (k == "ANCRAGE_GEOCODER_URL").then(|| " http://127.0.0.1:7878/ban ".to_owned())
+        };
+        let s = Settings::load(&file, false, env, &Overrides::default()).expect("env");
+        assert_eq!(s.geocoder_url.as_deref(), Some("http://127.0.0.1:7878/ban"));
+        let flags = Overrides {
+            geocoder_url: Some(String::new()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &flags).expect("flags");
+        assert_eq!(
+            s.geocoder_url, None,
+            "an empty flag switches address search off"
+        );
+        let flags = Overrides {
+            geocoder_url: Some("https://geo.example.org/adresse".into()),
+            ..Overrides::default()
+        };
+        let s = Settings::load(&file, false, env, &flags).expect("flags");
+        assert_eq!(
+            s.geocoder_url.as_deref(),
+            Some("https://geo.example.org/adresse")
+        );
+    }
+
+    #[test]
+    fn a_geocoder_url_that_is_not_an_http_base_url_is_refused_by_name() {
+        for bad in [
+            "api-adresse.data.gouv.fr",
+            "javascript:alert(1)",
+            "https://api-adresse.data.gouv.fr/search/?q=",
+            "https://geo.example.org/#x",
+            "https://",
+        ] {
+            let env = |k: &str| (k == "ANCRAGE_GEOCODER_URL").then(|| bad.to_owned());
+            let e = Settings::load(Path::new("/nonexistent"), false, env, &Overrides::default())
+                .expect_err(bad);
+            let text = e.to_string();
+            assert!(text.starts_with("geocoder_url: "), "{text}");
+            assert!(text.contains("BAN-compatible geocoder"), "{text}");
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod basemap;
 pub mod cli;
 pub mod config;
 pub mod coverage;

@@ -37,6 +37,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             app.run_until_stopped().await?;
         }
+        Some(Command::BasemapSample { out }) => {
+            let state = AppState::load(&settings).await?;
+            let snap = state.snapshot.load();
+            let target = out.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                ancrage::basemap::sample::write(&snap.territories, &target)
+            })
+            .await??;
+            tracing::info!(
+                "wrote {} ({} tiles, {} bytes): set basemap_pmtiles = \"{}\" to serve it",
+                out.display(),
+                written.tiles,
+                written.bytes,
+                out.display()
+            );
+        }
         Some(Command::Seed { .. }) => {
             let state = AppState::load(&settings).await?;
             let snap = state.snapshot.load();

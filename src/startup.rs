@@ -46,6 +46,11 @@ impl AppState {
     /// When the store cannot be opened or seeded.
     pub async fn load(settings: &Settings) -> anyhow::Result<Self> {
         let started = std::time::Instant::now();
+        // A configured basemap that cannot be served stops the start, saying why.
+        let basemap = match &settings.basemap_pmtiles {
+            Some(path) => Some(Arc::new(crate::basemap::Basemap::open(path).await?)),
+            None => None,
+        };
         let store = AnyStore::open(&settings.database_url, settings.store).await?;
         let (catalog, seeded) = crate::seed::ensure_seeded(&store, settings.demo_actors).await?;
         // Read before the actors: a write committed in between makes the watcher reload.
@@ -74,7 +79,7 @@ impl AppState {
         Ok(Self {
             store,
             snapshot: Arc::new(snapshot),
-            map: Arc::new(routes::map::MapState::new(settings)),
+            map: Arc::new(routes::map::MapState::new(settings, basemap)),
             revision: Arc::new(std::sync::atomic::AtomicI64::new(revision)),
             reloading: Arc::new(tokio::sync::Mutex::new(())),
             frame_policy: Arc::new(routes::policy::FramePolicy::only(&settings.embed_origins)),

@@ -44,8 +44,12 @@ const COMMUNE_TOLERANCE: f64 = 0.0003;
 pub struct MapState {
     /// URL of a remote basemap style, `None` for the offline style.
     pub basemap_style: Option<String>,
+    /// Base URL of the BAN-compatible geocoder the page's search calls, `None` for none.
+    pub geocoder_url: Option<String>,
     /// Address of the "Signaler une erreur" link, `None` to hide it.
     pub report_email: Option<String>,
+    /// The self-hosted basemap (`basemap_pmtiles`), whose style `basemap_style` then names.
+    pub basemap: Option<Arc<crate::basemap::Basemap>>,
     outlines: OnceLock<Arc<Outlines>>,
 }
 
@@ -66,11 +70,17 @@ impl std::fmt::Debug for Outlines {
 }
 
 impl MapState {
-    /// The map part of the settings.
+    /// The map part of the settings, with the basemap archive when one is set.
     #[must_use]
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, basemap: Option<Arc<crate::basemap::Basemap>>) -> Self {
         Self {
-            basemap_style: settings.basemap_style.clone(),
+            basemap_style: if basemap.is_some() {
+                Some(crate::basemap::STYLE_PATH.to_owned())
+            } else {
+                settings.basemap_style.clone()
+            },
+            basemap,
+            geocoder_url: settings.geocoder_url.clone(),
             report_email: settings.report_email.clone(),
             outlines: OnceLock::new(),
         }
@@ -209,6 +219,7 @@ pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     let snap = state.snapshot.load();
     let body = serde_json::json!({
         "basemap_style": state.map.basemap_style,
+        "geocoder_url": state.map.geocoder_url,
         "report_email": state.map.report_email,
         "points_limit": POINTS_LIMIT,
         "total_actors": snap.actors.len(),
@@ -230,15 +241,21 @@ fn roots(snap: &Snapshot) -> Vec<usize> {
         .collect()
 }
 
-/// The top-level category of an actor that colours its marker (the first one in catalog order).
-fn colour_root(snap: &Snapshot, roots: &[usize], idx: ActorIdx) -> usize {
-    let first = snap
-        .actors
-        .entry(idx)
-        .categories
-        .positions()
-        .next()
-        .unwrap_or(0);
+/// The top-level category that colours an actor's marker: that of its first category (in
+/// catalog order) among those the category filter asks for, so a marker takes the colour of the
+/// filter that shows it; without a category filter, that of its first category.
+fn colour_root(
+    snap: &Snapshot,
+    roots: &[usize],
+    idx: ActorIdx,
+    wanted: Option<CategorySet>,
+) -> usize {
+    let own = snap.actors.entry(idx).categories;
+    let matching = wanted
+        .map(|w| CategorySet(own.0 & w.0))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(own);
+    let first = matching.positions().next().unwrap_or(0);
     roots.get(first).copied().unwrap_or(first)
 }
 
@@ -287,7 +304,7 @@ pub async fn points(
                 e.id.0,
                 e.location.lon(),
                 e.location.lat(),
-                colour_root(&snap, &roots, i),
+                colour_root(&snap, &roots, i, filter.categories),
                 flags(&snap, i)
             );
         }
@@ -323,6 +340,7 @@ fn required_bbox(text: Option<&str>) -> Result<Bbox, InputError> {
 
 /// `GET /api/v1/map/clusters?bbox=&zoom=`: the matching actors of a view grouped in grid
 /// cells of about 60 pixels: a cluster per cell holding several, the actor itself otherwise.
+/// A cluster gives its raw `point_count`: the page writes it in its own language.
 pub async fn clusters(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -370,7 +388,7 @@ pub async fn clusters(
             let slug = snap
                 .catalog
                 .defs()
-                .get(colour_root(&snap, &roots, i))
+                .get(colour_root(&snap, &roots, i, filter.categories))
                 .map_or("", |d| d.slug.as_str());
             geojson::string(&mut body, slug);
             let _ = write!(body, r#","demo":{},"tiers":{}}}}}"#, f & 1 == 1, f & 2 == 2);
@@ -378,11 +396,10 @@ pub async fn clusters(
             let b = c.bbox;
             let _ = write!(
                 body,
-                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.5},{:.5}]}},"properties":{{"cluster":true,"point_count":{},"point_count_abbreviated":"{}","bbox":[{:.5},{:.5},{:.5},{:.5}]}}}}"#,
+                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.5},{:.5}]}},"properties":{{"cluster":true,"point_count":{},"bbox":[{:.5},{:.5},{:.5},{:.5}]}}}}"#,
                 c.centre.lon(),
                 c.centre.lat(),
                 c.count,
-                abbreviate(c.count),
                 b.west,
                 b.south,
                 b.east,
@@ -392,16 +409,6 @@ pub async fn clusters(
     }
     body.extend_from_slice(b"]}");
     Ok(respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag)))
-}
-
-/// A count as a short label: `987`, `1.2k`, `15k`, `1.3M`.
-fn abbreviate(n: usize) -> String {
-    match n {
-        0..1_000 => n.to_string(),
-        1_000..10_000 => format!("{:.1}k", n as f64 / 1_000.0),
-        10_000..1_000_000 => format!("{}k", n / 1_000),
-        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
-    }
 }
 
 fn in_view(snap: &Snapshot, bbox: Option<&Bbox>, f: &ActorFilter) -> Vec<ActorIdx> {
@@ -646,17 +653,4 @@ pub async fn outline(
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("outline: {e}")))?;
     Ok(respond::ok(&req, GEOJSON, body, Cache::Long, None))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::abbreviate;
-
-    #[test]
-    fn counts_are_abbreviated_like_map_labels() {
-        assert_eq!(abbreviate(987), "987");
-        assert_eq!(abbreviate(1_234), "1.2k");
-        assert_eq!(abbreviate(15_678), "15k");
-        assert_eq!(abbreviate(1_300_000), "1.3M");
-    }
 }

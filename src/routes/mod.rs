@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod admin;
+pub mod basemap;
 pub mod categories;
 pub mod contributions;
 pub mod coverage;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/health", web::get().to(health::health))
         .route("/oembed", web::get().to(oembed::oembed))
+        .configure(basemap::configure)
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(docs::openapi))

@@ -8,6 +8,7 @@ mod postgres;
 mod actors;
 mod admin;
 mod assets;
+mod basemap;
 mod contributions;
 mod coverage;
 mod embed;
