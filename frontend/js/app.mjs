@@ -16,7 +16,17 @@ import {
   safeHttpUrl,
 } from './format.mjs';
 import { openContribution } from './contribute.mjs';
-import { offlineStyle, overlay, pointsToFeatures, labelPoints, COMMUNES_MIN_ZOOM } from './style.mjs';
+import {
+  offlineStyle,
+  overlay,
+  pointsToFeatures,
+  labelPoints,
+  countLabel,
+  markerRoot,
+  spiderLegs,
+  SPIDER_MAX,
+  COMMUNES_MIN_ZOOM,
+} from './style.mjs';
 
 const $ = (id) => document.getElementById(id);
 const LIST_LIMIT = 100;
@@ -53,12 +63,28 @@ let viewSeq = 0;
 let pointsSeq = 0;
 // Set by « Me localiser » and a picked point: the next list of places around is brought into view.
 let revealNear = false;
+// Actors sharing one marker position (5 decimals) in the loaded points: id → place key, and
+// key → { lngLat, ids }. Empty while the server clusters the view.
+let placeOf = new Map();
+let actorsAt = new Map();
+// The actors of one point fanned out on the map: { lngLat, features, total, opener, chosen },
+// `chosen` being the one whose sheet was opened from it.
+let spread = null;
+let spreadMarker = null;
+let spreadSeq = 0;
+// How many actors matching the filters share the point of the open sheet: { id, n }.
+let detailShared = null;
 
 // ---------- helpers ----------
 
 
 function label(cat) {
   return lang() === 'en' ? cat.label_en : cat.label_fr;
+}
+
+/** The locale numbers are written in. */
+function numberLocale() {
+  return lang() === 'en' ? 'en-GB' : 'fr-FR';
 }
 
 function rootOf(slug) {
@@ -342,12 +368,12 @@ function setAttribution() {
   if (attributionControl) map.removeControl(attributionControl);
   attributionControl = new maplibregl.AttributionControl({ compact: false, customAttribution: attributions() });
   map.addControl(attributionControl, 'bottom-right');
-  if (embedded) watchCredits();
+  watchCredits();
 }
 
 /**
- * Tells the embed's CSS how high the credits stand (`--credits-height`): they wrap on several
- * lines in narrow frames, and the legend stops above them.
+ * Tells the CSS how high the credits stand (`--credits-height`): they wrap on several lines in
+ * narrow frames or under a basemap's long credits, and the legend stays above them.
  */
 function watchCredits() {
   const credits = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
@@ -377,7 +403,7 @@ function countFont() {
 
 function addOverlay() {
   const clustered = mode !== 'clusters';
-  const o = overlay(categories, clustered, countFont());
+  const o = overlay(categories, clustered, countFont(), numberLocale());
   for (const [id, source] of Object.entries(o.sources)) {
     if (!map.getSource(id)) map.addSource(id, source);
   }
@@ -487,21 +513,39 @@ async function createMap() {
     writeUrl(false);
     scheduleView();
   });
+  // A click elsewhere on the map folds the actors of a point back.
+  map.on('click', (e) => {
+    if (spread && !map.queryRenderedFeatures(e.point, { layers: ['actors', 'clusters'] }).length) closeSpread();
+  });
+  map.on('zoomstart', () => closeSpread());
   map.on('click', 'clusters', async (e) => {
     const f = e.features[0];
     if (!f || picking) return;
     if (mode === 'clusters') {
       const b = f.properties.bbox;
       const box = typeof b === 'string' ? JSON.parse(b) : b;
-      map.fitBounds(box, { padding: 60, maxZoom: 17 });
+      // Actors sharing one point never separate: zooming in would not help.
+      if (box[0] === box[2] && box[1] === box[3]) openSpread([box[0], box[1]]);
+      else map.fitBounds(box, { padding: 60, maxZoom: 17 });
     } else {
-      const zoom = await map.getSource('actors').getClusterExpansionZoom(f.properties.cluster_id);
+      const source = map.getSource('actors');
+      const [leaf] = await source.getClusterLeaves(f.properties.cluster_id, 1, 0);
+      const place = leaf ? actorsAt.get(placeOf.get(Number(leaf.properties.id))) : null;
+      if (place && place.ids.length === f.properties.point_count) {
+        openSpread(place.lngLat);
+        return;
+      }
+      const zoom = await source.getClusterExpansionZoom(f.properties.cluster_id);
       map.easeTo({ center: f.geometry.coordinates, zoom: Math.min(zoom, 18) });
     }
   });
   map.on('click', 'actors', (e) => {
     const f = e.features[0];
-    if (f && !picking) openDetail(Number(f.properties.id), { push: true, focus: true });
+    if (!f || picking) return;
+    const id = Number(f.properties.id);
+    const place = actorsAt.get(placeOf.get(id));
+    if (place && place.ids.length > 1) openSpread(place.lngLat);
+    else openDetail(id, { push: true, focus: true });
   });
   map.on('click', (e) => {
     if (!picking) return;
@@ -552,6 +596,8 @@ async function loadActors() {
   try {
     const data = await api('/api/v1/map/points', queryParams());
     if (seq !== pointsSeq) return;
+    closeSpread();
+    indexPlaces(data.truncated ? [] : data.points);
     if (data.truncated) {
       setActorsMode('clusters');
     } else {
@@ -708,8 +754,10 @@ function renderList() {
 
 function listItem(f) {
   const p = f.properties;
+  // The swatch matches the marker: the category of the filter that shows the place.
+  const wanted = (queryParams().get('category') ?? '').split(',').filter(Boolean);
   const first = catBySlug.get(p.categories[0]);
-  const colour = (rootOf(p.categories[0]) ?? first)?.colour ?? '#555';
+  const colour = (markerRoot(p.categories, wanted, categories) ?? rootOf(p.categories[0]) ?? first)?.colour ?? '#555';
   const where = p.commune?.name ?? '';
   const open = openState(f);
   const badges = [];
@@ -856,6 +904,8 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   if (document.activeElement && document.activeElement.closest && document.activeElement.closest('#results'))
     lastFocus = id;
   state.actor = id;
+  if (detailShared?.id !== id) detailShared = null;
+  markSpreadCurrent();
   writeUrl(push);
   const sheet = $('detail');
   if (embedded) $('panel').hidden = false;
@@ -872,6 +922,7 @@ async function openDetail(id, { push = false, focus = false, fly = false } = {})
   if (state.actor !== id) return;
   renderDetail();
   drawSelected();
+  if (detailRecord) countSharedPlace(id, detailRecord.geometry.coordinates);
   if (detailRecord && map && fly) {
     const [lon, lat] = detailRecord.geometry.coordinates;
     if (!map.getBounds().contains([lon, lat]) || map.getZoom() < 12)
@@ -884,6 +935,7 @@ function closeDetail(push) {
   if (state.actor === null && $('detail').hidden) return;
   state.actor = null;
   detailRecord = null;
+  markSpreadCurrent();
   $('detail').hidden = true;
   $('results').hidden = Boolean(embedded) && !embedded.controls.includes('list');
   if (embedded) $('panel').hidden = !embedPanelWanted();
@@ -900,9 +952,11 @@ function renderDetail() {
     text: `← ${t('detail.back')}`,
     onclick: () => {
       const id = lastFocus;
+      // Opened from the actors of a point still spread on the map: back to its leg.
+      const leg = spread && spread.chosen === state.actor ? spreadMarker?.getElement().querySelector(`.spider-item[data-id="${state.actor}"]`) : null;
       closeDetail(true);
       const item = id !== null ? document.querySelector(`.item[data-id="${id}"]`) : null;
-      (item ?? $('list-heading')).focus();
+      (leg ?? item ?? $('list-heading')).focus();
     },
   });
   if (!detailRecord) {
@@ -991,6 +1045,10 @@ function renderDetail() {
     el('h2', { id: 'detail-name', tabindex: '-1', text: p.name }),
     distance !== null ? el('p', { class: 'item-meta', text: t('detail.distance', { d: formatDistance(distance, lang()) }) }) : null,
     p.demo ? el('p', { class: 'demo-note' }, el('strong', { text: t('demo.badge') }), ' — ', t('demo.note')) : null,
+    p.precision === 'commune'
+      ? el('p', { class: 'position-note', id: 'detail-position' }, el('strong', { text: t('place.position.commune') }), ' — ', t('place.position.commune.detail'))
+      : null,
+    el('div', { id: 'detail-shared' }, sharedPlaceButton()),
     p.description ? el('p', { class: 'description', text: p.description }) : null,
     el('dl', {}, rows),
     actions,
@@ -1022,6 +1080,194 @@ async function share(url, title) {
       el('input', { id: 'share-url', class: 'share-url', readonly: true, value: url }),
     );
     $('share-url').select();
+  }
+}
+
+// ---------- actors sharing one point ----------
+
+/** Most actors of one point the spread lists. */
+const SPREAD_LIMIT = 100;
+
+/** The key of a marker's position: its coordinates to 5 decimals, as the points are sent. */
+function placeKey(lon, lat) {
+  return `${lon.toFixed(5)},${lat.toFixed(5)}`;
+}
+
+/** Indexes the loaded points by position, to know which markers stand on one point. */
+function indexPlaces(points) {
+  placeOf = new Map();
+  actorsAt = new Map();
+  for (const [id, lon, lat] of points) {
+    const key = placeKey(lon, lat);
+    placeOf.set(id, key);
+    const place = actorsAt.get(key);
+    if (place) place.ids.push(id);
+    else actorsAt.set(key, { lngLat: [lon, lat], ids: [id] });
+  }
+}
+
+/** The API box of the actors drawn on one marker: its point, give or take the rounding. */
+function pointBox([lon, lat]) {
+  const d = 6e-6;
+  return [lon - d, lat - d, lon + d, lat + d].map((v) => v.toFixed(7)).join(',');
+}
+
+/** Counts the actors matching the filters at the open sheet's point, and offers to spread them. */
+async function countSharedPlace(id, lngLat) {
+  const p = queryParams();
+  p.set('bbox', pointBox(lngLat));
+  p.set('limit', '1');
+  try {
+    const data = await api('/api/v1/actors', p);
+    if (state.actor !== id || !detailRecord) return;
+    detailShared = { id, n: data.numberMatched ?? 0 };
+    $('detail-shared')?.replaceChildren(...[sharedPlaceButton()].filter(Boolean));
+  } catch {
+    // The sheet stays without the button.
+  }
+}
+
+/** « Voir les 3 lieux à ce point »: the keyboard's way to the actors of a point. */
+function sharedPlaceButton() {
+  if (!detailRecord || detailShared?.id !== detailRecord.id || detailShared.n < 2) return null;
+  const lngLat = detailRecord.geometry.coordinates;
+  return el('button', {
+    type: 'button',
+    class: 'button',
+    id: 'detail-spread',
+    text: t('spider.open', { n: new Intl.NumberFormat(numberLocale()).format(detailShared.n) }),
+    onclick: (e) => {
+      if (map && !map.getBounds().contains(lngLat)) map.jumpTo({ center: lngLat });
+      openSpread(lngLat, { opener: e.currentTarget });
+    },
+  });
+}
+
+/**
+ * Fans out the actors matching the filters at a point (a list beyond {@link SPIDER_MAX}), each
+ * a button opening its sheet; one actor opens at once. Focus goes to the first; Escape folds
+ * them back and returns focus to `opener` (the map when clicked).
+ */
+async function openSpread(lngLat, { opener = null } = {}) {
+  closeSpread();
+  const seq = spreadSeq;
+  const p = queryParams();
+  p.set('bbox', pointBox(lngLat));
+  p.set('limit', String(SPREAD_LIMIT));
+  let data;
+  try {
+    data = await api('/api/v1/actors', p);
+  } catch {
+    announce('list-status', t('list.error'), true);
+    return;
+  }
+  if (seq !== spreadSeq || !map || !data.features.length) return;
+  if (data.features.length === 1) {
+    openDetail(data.features[0].id, { push: true, focus: true });
+    return;
+  }
+  spread = { lngLat, features: data.features, total: data.numberMatched ?? data.features.length, opener: opener ?? map.getCanvas(), chosen: null };
+  renderSpread();
+  spreadMarker.getElement().querySelector('.spider-item')?.focus({ preventScroll: true });
+}
+
+function closeSpread({ restoreFocus = false } = {}) {
+  spreadSeq++;
+  if (!spread) return;
+  const { opener } = spread;
+  spread = null;
+  spreadMarker?.remove();
+  spreadMarker = null;
+  if (restoreFocus && opener?.isConnected) opener.focus({ preventScroll: true });
+}
+
+function renderSpread() {
+  spreadMarker?.remove();
+  spreadMarker = null;
+  if (!spread || !map) return;
+  const { features, total, lngLat } = spread;
+  const legs = features.length <= SPIDER_MAX ? spiderLegs(features.length) : null;
+  const wanted = (queryParams().get('category') ?? '').split(',').filter(Boolean);
+  const nf = new Intl.NumberFormat(numberLocale());
+  const allCommune = features.every((f) => f.properties.precision === 'commune');
+  const items = features.map((f, i) => {
+    const p = f.properties;
+    const [x, y] = legs ? legs[i] : [0, 0];
+    const colour = markerRoot(p.categories, wanted, categories)?.colour ?? '#555555';
+    return el(
+      'li',
+      {
+        class: `spider-leg${x < 0 ? ' left' : ''}`,
+        style: legs ? `--x:${x}px;--y:${y}px;--len:${Math.hypot(x, y).toFixed(1)}px;--angle:${Math.atan2(y, x).toFixed(4)}rad` : null,
+      },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'spider-item',
+          'data-id': String(f.id),
+          'aria-current': state.actor === f.id ? 'true' : null,
+          onclick: () => {
+            if (spread) spread.chosen = f.id;
+            openDetail(f.id, { push: true, focus: true });
+          },
+        },
+        el('span', { class: 'spider-dot', style: `background:${colour}`, 'aria-hidden': 'true' }),
+        el('span', { class: 'spider-name', text: p.name }),
+        !allCommune && p.precision === 'commune' ? el('span', { class: 'spider-precision', text: t('spider.commune.one') }) : null,
+      ),
+    );
+  });
+  const radius = legs ? Math.max(...legs.map(([x, y]) => Math.hypot(x, y))) : 0;
+  const node = el(
+    'div',
+    { class: `spider ${legs ? 'fan' : 'listed'}`, role: 'group', 'aria-labelledby': 'spider-title', style: `--spread-radius:${radius}px`, onkeydown: spreadKeys },
+    el(
+      'div',
+      { class: 'spider-panel' },
+      el('ul', { class: 'spider-legs' }, items),
+      el(
+        'div',
+        { class: 'spider-caption' },
+        el('p', { id: 'spider-title', class: 'spider-title', text: t('spider.title', { n: nf.format(total) }) }),
+        allCommune
+          ? el('p', { class: 'spider-position' }, el('strong', { text: t('place.position.commune') }), ' — ', t('spider.commune.all'))
+          : null,
+        total > features.length ? el('p', { class: 'spider-more', text: t('spider.more', { shown: nf.format(features.length) }) }) : null,
+        el('button', { type: 'button', class: 'spider-close', 'aria-label': t('spider.close'), text: '×', onclick: () => closeSpread({ restoreFocus: true }) }),
+      ),
+    ),
+  );
+  // Clicks and presses in the spread are not the map's: they would fold it or pan.
+  for (const type of ['mousedown', 'touchstart', 'click', 'dblclick', 'contextmenu']) node.addEventListener(type, (e) => e.stopPropagation());
+  spreadMarker = new maplibregl.Marker({ element: node, anchor: 'center' }).setLngLat(lngLat).addTo(map);
+}
+
+/** Arrows, Home and End move between the actors of the spread; Escape folds it. */
+function spreadKeys(e) {
+  // The map would pan or zoom on these keys.
+  e.stopPropagation();
+  const items = [...e.currentTarget.querySelectorAll('.spider-item')];
+  // Inside the embed's web component, focus is known to its shadow root.
+  const i = items.indexOf(e.currentTarget.getRootNode().activeElement);
+  const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closeSpread({ restoreFocus: true });
+  } else if (step) {
+    e.preventDefault();
+    items[(Math.max(i, step > 0 ? -1 : 0) + step + items.length) % items.length]?.focus();
+  } else if (e.key === 'Home' || e.key === 'End') {
+    e.preventDefault();
+    items.at(e.key === 'Home' ? 0 : -1)?.focus();
+  }
+}
+
+/** Marks the spread actor whose sheet is open. */
+function markSpreadCurrent() {
+  for (const b of spreadMarker?.getElement().querySelectorAll('.spider-item') ?? []) {
+    if (Number(b.dataset.id) === state.actor) b.setAttribute('aria-current', 'true');
+    else b.removeAttribute('aria-current');
   }
 }
 
@@ -1098,12 +1344,24 @@ function updateCoverageLink() {
 
 // ---------- search (ARIA combobox) ----------
 
+// Suggestions come in groups, in this order: territories, categories, places, then addresses,
+// which a BAN-compatible geocoder (`geocoder_url` of the map configuration) answers last: the
+// other groups are shown first and keep their positions when the addresses come in.
 let searchTimer = null;
 let searchSeq = 0;
 let options = [];
 let active = -1;
+const TERRITORY_LIMIT = 6;
+const CATEGORY_LIMIT = 4;
+const ADDRESS_LIMIT = 5;
+// Longest wait for the geocoder, milliseconds: past it the address group says it did not answer.
+const GEOCODER_TIMEOUT_MS = 5000;
+// From this zoom the geocoder is asked for addresses near the centre of the view first.
+const GEOCODER_NEAR_ZOOM = 9;
 
 function closeSuggestions() {
+  // A suggestion still on its way (the geocoder's) must not reopen the list.
+  searchSeq++;
   $('search-list').hidden = true;
   $('search-input').setAttribute('aria-expanded', 'false');
   $('search-input').removeAttribute('aria-activedescendant');
@@ -1111,7 +1369,7 @@ function closeSuggestions() {
 }
 
 function setActive(i) {
-  const nodes = [...document.querySelectorAll('#search-list [role="option"]')];
+  const nodes = [...document.querySelectorAll('#search-list [role="option"]:not([aria-disabled="true"])')];
   active = nodes.length ? (i + nodes.length) % nodes.length : -1;
   nodes.forEach((n, k) => n.setAttribute('aria-selected', String(k === active)));
   if (active >= 0) {
@@ -1120,63 +1378,248 @@ function setActive(i) {
   }
 }
 
+/** Text for loose matching: lower case, no accents, ligatures spelt out, one space between words. */
+function foldText(text) {
+  return String(text ?? '')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/œ/g, 'oe')
+    .replace(/æ/g, 'ae')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/** Whether the text reads like a street address: a number, then words (« 12 rue de la Paix », « 3 bis av. Foch »). */
+function looksLikeAddress(q) {
+  return /^\d{1,4}\s*(?:bis|ter|quater|[a-z])?[\s,]+\p{L}{2,}/iu.test(q.trim());
+}
+
+/**
+ * The categories whose French or English label matches the text (« épicerie » → Épicerie
+ * solidaire): whole label first, then label prefix, then a word prefix (from three letters).
+ */
+function matchingCategories(q) {
+  const query = foldText(q);
+  if (query.length < 2) return [];
+  const rank = (text) => {
+    const name = foldText(text);
+    if (name === query) return 3;
+    if (name.startsWith(query)) return 2;
+    return query.length >= 3 && ` ${name}`.includes(` ${query}`) ? 1 : 0;
+  };
+  return categories
+    .filter((c) => !allowedCats || allowedCats.has(c.slug))
+    .map((c, order) => ({ c, order, score: Math.max(rank(c.label_fr), rank(c.label_en)) }))
+    .filter((m) => m.score > 0)
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, CATEGORY_LIMIT)
+    .map((m) => m.c);
+}
+
+/** One feature of a BAN answer as a suggestion, or null when it has no usable point or label. */
+function addressOf(f) {
+  const c = f?.geometry?.type === 'Point' && Array.isArray(f.geometry.coordinates) ? f.geometry.coordinates : [];
+  const [lon, lat] = [Number(c[0]), Number(c[1])];
+  if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) return null;
+  const p = f.properties ?? {};
+  const label = String(p.label ?? p.name ?? '').trim();
+  if (!label) return null;
+  const place = [p.postcode, p.city].filter((v) => typeof v === 'string' && v).join(' ');
+  return { lon, lat, label, name: String(p.name ?? label), place };
+}
+
+/**
+ * Asks the geocoder for addresses (the api-adresse.data.gouv.fr `/search/` API): resolves to
+ * `{ items }`, or `{ error: 'timeout' | 'failed' }`; never rejects.
+ */
+async function geocode(q) {
+  const p = new URLSearchParams({ q, limit: String(ADDRESS_LIMIT) });
+  if (map && map.getZoom() >= GEOCODER_NEAR_ZOOM) {
+    const c = map.getCenter();
+    p.set('lat', fixed(c.lat));
+    p.set('lon', fixed(c.lng));
+  }
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), GEOCODER_TIMEOUT_MS);
+  try {
+    const res = await fetch(`${config.geocoder_url}/search/?${p}`, { signal: ctrl.signal, headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`geocoder: HTTP ${res.status}`);
+    const data = await res.json();
+    const features = Array.isArray(data?.features) ? data.features : [];
+    return { items: features.map(addressOf).filter(Boolean).slice(0, ADDRESS_LIMIT) };
+  } catch (err) {
+    console.warn('address search:', err);
+    return { error: ctrl.signal.aborted ? 'timeout' : 'failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What the address group says instead of addresses (loading, unavailable, failed), or null. */
+function addressNote(addresses) {
+  if (!addresses || addresses.items?.length) return null;
+  if (addresses.loading) return t('search.addresses.loading');
+  if (addresses.unavailable) return t('search.addresses.unavailable');
+  if (addresses.error === 'timeout') return t('search.addresses.timeout');
+  if (addresses.error) return t('search.addresses.failed');
+  return t('search.addresses.none');
+}
+
+/** The second line of a territory: its kind, département, and the postcode or code it was found by. */
+function territoryDetail(p, q) {
+  const parts = [t(`kind.${p.kind}`)];
+  if (p.kind === 'commune' && p.departement) parts.push(p.departement.code);
+  const postcodes = Array.isArray(p.postcodes) ? p.postcodes : [];
+  if (p.matched === 'postcode') {
+    const typed = q.replace(/\s+/g, '');
+    parts.push(t('search.match.postcode', { code: postcodes.find((c) => c === typed) ?? typed }));
+  } else if (p.matched === 'code') {
+    const key = p.kind === 'commune' ? 'search.match.insee' : p.kind === 'epci' ? 'search.match.siren' : 'search.match.code';
+    parts.push(t(key, { code: p.code }));
+  } else if (p.kind === 'commune' && postcodes.length) {
+    parts.push(postcodes.length > 1 ? t('search.postcodes.more', { code: postcodes[0], n: postcodes.length - 1 }) : postcodes[0]);
+  }
+  return parts.join(' · ');
+}
+
+function categoryDetail(c) {
+  const parent = c.parent ? catBySlug.get(c.parent) : null;
+  const where = parent ? label(parent) : t('search.category.root');
+  return state.categories.includes(c.slug) ? `${where} · ${t('search.category.active')}` : where;
+}
+
+/**
+ * Draws the suggestions `s` (`{ q, territories, categories, actors, addresses }`); with
+ * `keepActive`, the highlighted option stays (the groups before the addresses do not move).
+ */
+function renderSuggestions(s, keepActive = false) {
+  options = [
+    ...s.territories.map((f) => ({ type: 'territory', f })),
+    ...s.categories.map((c) => ({ type: 'category', c })),
+    ...s.actors.map((f) => ({ type: 'actor', f })),
+    ...(s.addresses?.items ?? []).map((a) => ({ type: 'address', a })),
+  ];
+  const text = (o) => {
+    if (o.type === 'territory') return [o.f.properties.name, territoryDetail(o.f.properties, s.q)];
+    if (o.type === 'category') return [label(o.c), categoryDetail(o.c)];
+    if (o.type === 'address') return [o.a.name, o.a.place];
+    return [o.f.properties.name, o.f.properties.commune?.name ?? ''];
+  };
+  const option = (o) => {
+    const index = options.indexOf(o);
+    const [name, detail] = text(o);
+    return el(
+      'li',
+      {
+        role: 'option',
+        id: `search-option-${index}`,
+        'aria-selected': 'false',
+        'data-index': String(index),
+        'data-kind': o.type,
+        onmousedown: (e) => e.preventDefault(),
+        onclick: () => choose(options[index]),
+      },
+      el('span', { text: name }),
+      el('small', { text: detail }),
+    );
+  };
+  const nodes = [];
+  const group = (type, key) => {
+    const members = options.filter((o) => o.type === type);
+    if (members.length) nodes.push(el('li', { role: 'presentation', class: 'group', text: t(key) }), ...members.map(option));
+  };
+  group('territory', 'search.territories');
+  group('category', 'search.categories');
+  group('actor', 'search.actors');
+  // Messages are disabled options: a listbox holds options only, and the arrows skip them.
+  const message = (id, cls, text) => el('li', { role: 'option', id, 'aria-disabled': 'true', 'aria-selected': 'false', class: cls, text });
+  const note = addressNote(s.addresses);
+  if (!options.length && !s.addresses?.loading) nodes.push(message('search-none', 'empty', t('search.none')));
+  group('address', 'search.addresses');
+  if (note) {
+    nodes.push(
+      el('li', { role: 'presentation', class: 'group', text: t('search.addresses') }),
+      message('search-address-note', s.addresses.error ? 'empty address-note error' : 'empty address-note', note),
+    );
+  }
+  const list = $('search-list');
+  list.replaceChildren(...nodes);
+  list.hidden = false;
+  $('search-input').setAttribute('aria-expanded', 'true');
+  if (keepActive && active >= 0 && active < options.length) setActive(active);
+  else {
+    active = -1;
+    $('search-input').removeAttribute('aria-activedescendant');
+  }
+  const count = options.length ? t('search.count', { n: options.length }) : t('search.none');
+  announce('search-status', note && !s.addresses.loading ? `${count}. ${note}` : count);
+}
+
 async function suggest(q) {
   const seq = ++searchSeq;
+  const geocoder = config.geocoder_url ?? null;
+  // An address-like text is sent to the geocoder at once, the others only if nothing else matched.
+  const addressLike = looksLikeAddress(q);
+  let pending = addressLike && geocoder ? geocode(q) : null;
   const [terr, actors] = await Promise.all([
-    api('/api/v1/territories/search', new URLSearchParams({ q, limit: embedded?.territory ? '50' : '6' })).catch(() => ({ features: [] })),
+    api('/api/v1/territories/search', new URLSearchParams({ q, limit: embedded?.territory ? '50' : String(TERRITORY_LIMIT) })).catch(() => ({ features: [] })),
     api('/api/v1/actors', embedded ? embed.applyLock(new URLSearchParams({ q, limit: '5' }), embedded, allowedCats) : new URLSearchParams({ q, limit: '5' })).catch(() => ({
       features: [],
     })),
   ]);
   if (seq !== searchSeq) return;
-  options = [
-    ...terr.features
-      .filter((f) => !embedded || embed.insideTerritory(embedded, f.properties))
-      .slice(0, 6)
-      .map((f) => ({ type: 'territory', f })),
-    ...actors.features.map((f) => ({ type: 'actor', f })),
-  ];
-  const list = $('search-list');
-  const nodes = [];
-  let i = 0;
-  const option = (o) => {
-    const p = o.f.properties;
-    const id = `search-option-${i++}`;
-    const detail =
-      o.type === 'territory'
-        ? `${t(`kind.${p.kind}`)}${p.kind === 'commune' && p.departement ? ` · ${p.departement.code}` : ''}`
-        : (p.commune?.name ?? '');
-    return el(
-      'li',
-      {
-        role: 'option',
-        id,
-        'aria-selected': 'false',
-        'data-index': String(i - 1),
-        onmousedown: (e) => e.preventDefault(),
-        onclick: () => choose(options[Number(id.split('-').pop())]),
-      },
-      el('span', { text: p.name }),
-      el('small', { text: detail }),
-    );
+  const s = {
+    q,
+    territories: terr.features.filter((f) => !embedded || embed.insideTerritory(embedded, f.properties)).slice(0, TERRITORY_LIMIT),
+    categories: matchingCategories(q),
+    actors: actors.features,
+    addresses: null,
   };
-  const terrOptions = options.filter((o) => o.type === 'territory');
-  const actorOptions = options.filter((o) => o.type === 'actor');
-  if (terrOptions.length)
-    nodes.push(el('li', { role: 'presentation', class: 'group', text: t('search.territories') }), ...terrOptions.map(option));
-  if (actorOptions.length)
-    nodes.push(el('li', { role: 'presentation', class: 'group', text: t('search.actors') }), ...actorOptions.map(option));
-  if (!options.length) nodes.push(el('li', { role: 'presentation', class: 'empty', text: t('search.none') }));
-  list.replaceChildren(...nodes);
-  list.hidden = false;
-  $('search-input').setAttribute('aria-expanded', 'true');
-  active = -1;
-  announce('search-status', options.length ? t('search.count', { n: options.length }) : t('search.none'));
+  const wanted = addressLike || (!s.territories.length && !s.categories.length);
+  if (wanted && !geocoder) s.addresses = { unavailable: true };
+  else if (wanted) {
+    pending ??= geocode(q);
+    s.addresses = { loading: true };
+  }
+  renderSuggestions(s);
+  if (!pending || !wanted) return;
+  s.addresses = await pending;
+  if (seq !== searchSeq || $('search-list').hidden) return;
+  renderSuggestions(s, true);
+}
+
+/** A category chosen in the search box is checked in the filters, as the filter panel does. */
+function chooseCategory(c) {
+  $('search-input').value = '';
+  if (!state.categories.includes(c.slug)) {
+    const set = new Set(state.categories).add(c.slug);
+    state.categories = categories.map((x) => x.slug).filter((slug) => set.has(slug));
+    buildFilters();
+    filtersChanged();
+  }
+  announce('search-status', t('search.category.applied', { name: label(c) }));
+}
+
+/** An address chosen in the search box becomes the centre of « Autour de moi ». */
+function chooseAddress(a) {
+  $('search-input').value = a.label;
+  setPicking(false);
+  setNear({ lon: a.lon, lat: a.lat }, true);
+  announce('near-message', t('search.address.near', { label: a.label }));
 }
 
 function choose(o) {
   if (!o) return;
   closeSuggestions();
+  if (o.type === 'category') {
+    chooseCategory(o.c);
+    return;
+  }
+  if (o.type === 'address') {
+    chooseAddress(o.a);
+    return;
+  }
   const p = o.f.properties;
   $('search-input').value = p.name;
   if (o.type === 'territory' && embedded) {
@@ -1389,11 +1832,18 @@ function bindMenu() {
 
 // ---------- language, history ----------
 
+/** Writes the cluster counts and the spread actors of a point in the page's language. */
+function relabelMap() {
+  if (map?.getLayer('cluster-count')) map.setLayoutProperty('cluster-count', 'text-field', countLabel(numberLocale()));
+  if (spread) renderSpread();
+}
+
 function switchLanguage() {
   state.lang = toggleLang();
   applyStrings();
   buildFilters();
   setAttribution();
+  relabelMap();
   writeUrl(true);
   renderList();
   if (detailRecord) renderDetail();
@@ -1410,6 +1860,7 @@ async function applyState(previous) {
   if (previous.lang !== state.lang) {
     applyStrings();
     setAttribution();
+    relabelMap();
   }
   buildFilters();
   if (map) map.jumpTo({ center: [state.lon, state.lat], zoom: state.zoom });

@@ -84,12 +84,77 @@ export function colourExpression(categories) {
 }
 
 /**
+ * The top-level category colouring an actor, as the server chooses it for markers: the root of
+ * its first category (in catalog order) among those the category filter asks for (one of
+ * `wanted` or below one), else of its first category; `undefined` without a known category.
+ * @param {string[]} slugs the actor's categories
+ * @param {string[]} wanted the slugs of the category filter, empty without one
+ * @param {Array<{slug: string, parent: string|null}>} categories the catalog, in its order
+ */
+export function markerRoot(slugs, wanted, categories) {
+  const bySlug = new Map(categories.map((c) => [c.slug, c]));
+  const lineage = (c) => {
+    const chain = [];
+    for (let x = c; x && !chain.includes(x); x = bySlug.get(x.parent)) chain.push(x);
+    return chain;
+  };
+  const own = categories.filter((c) => slugs.includes(c.slug));
+  const chosen = own.find((c) => lineage(c).some((x) => wanted.includes(x.slug))) ?? own[0];
+  return chosen ? lineage(chosen).at(-1) : undefined;
+}
+
+/** The words Intl's compact notation writes around a number of its scale (« 1,2 k »: '' and ' k'). */
+function compactAffixes(locale, example) {
+  const parts = new Intl.NumberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 }).formatToParts(example);
+  const numeric = (p) => ['integer', 'group', 'decimal', 'fraction'].includes(p.type);
+  const first = parts.findIndex(numeric);
+  const last = parts.findLastIndex(numeric);
+  const text = (list) => list.map((p) => p.value).join('');
+  return [text(parts.slice(0, first)), text(parts.slice(last + 1))];
+}
+
+/**
+ * The label of a cluster as a MapLibre expression on its `point_count`: what
+ * `Intl.NumberFormat(locale, {notation: 'compact', maximumFractionDigits: 1})` writes
+ * (« 987 », « 1,7 k », « 1,3 M » in French; "1.7k" in British English). Expressions cannot call
+ * Intl's compact notation, so the count is scaled and rounded half up to one decimal here, and
+ * formatted in `locale` with the thousand and million words Intl uses (for French and English).
+ * @param {string} locale a BCP 47 tag, e.g. `fr-FR`
+ */
+export function countLabel(locale) {
+  const n = ['get', 'point_count'];
+  const scaled = (unit, example) => {
+    const [before, after] = compactAffixes(locale, example);
+    const tenths = ['/', ['round', ['/', n, unit / 10]], 10];
+    return ['concat', before, ['number-format', tenths, { locale, 'max-fraction-digits': 1 }], after];
+  };
+  // 999 950 rounds to 1 000 k, which Intl writes 1 M.
+  return ['case', ['<', n, 1000], ['number-format', n, { locale }], ['<', n, 999_950], scaled(1e3, 1234), scaled(1e6, 1_234_567)];
+}
+
+/** Largest group of actors sharing one point fanned out around it; a larger one is listed. */
+export const SPIDER_MAX = 8;
+
+/**
+ * Where the legs of `n` actors sharing one point end, as `[x, y]` offsets in CSS pixels from
+ * the point (x to the right, y down), evenly round a circle from the upper right, clockwise;
+ * the circle grows with `n` so neighbouring labels keep apart.
+ */
+export function spiderLegs(n) {
+  const radius = Math.max(40, 8 * n);
+  return Array.from({ length: n }, (_, i) => {
+    const angle = -Math.PI / 2 + Math.PI / n + (2 * Math.PI * i) / n;
+    return [Math.round(radius * Math.cos(angle)), Math.round(radius * Math.sin(angle))];
+  });
+}
+
+/**
  * The sources and layers drawing actors and overlays, in drawing order. `clustered` makes
  * MapLibre cluster the points itself (all points loaded); otherwise the server sends clusters
- * with the same properties (`point_count`, `point_count_abbreviated`). `font` draws the counts:
- * keep the default (the browser's fonts) unless the basemap has a glyph server.
+ * with the same `point_count`. Counts are written in `locale` (see {@link countLabel}); `font`
+ * draws them: keep the default (the browser's fonts) unless the basemap has a glyph server.
  */
-export function overlay(categories, clustered, font = ['sans-serif']) {
+export function overlay(categories, clustered, font = ['sans-serif'], locale = 'fr-FR') {
   const actors = clustered
     ? { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 }
     : { type: 'geojson', data: EMPTY };
@@ -154,7 +219,7 @@ export function overlay(categories, clustered, font = ['sans-serif']) {
         source: 'actors',
         filter: ['has', 'point_count'],
         layout: {
-          'text-field': ['get', 'point_count_abbreviated'],
+          'text-field': countLabel(locale),
           'text-font': font,
           'text-size': 13,
           'text-allow-overlap': true,

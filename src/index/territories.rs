@@ -46,6 +46,31 @@ pub struct TerritoryMatch {
     pub idx: TerritoryIdx,
     /// Relevance, higher is better.
     pub score: u32,
+    /// What the query matched, so that a suggestion can say why it is there.
+    pub matched: MatchedOn,
+}
+
+/// The part of a territory a search query matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedOn {
+    /// Its name: whole, as a prefix, a word prefix or a substring.
+    Name,
+    /// One of its postcodes (a five-digit query; communes only).
+    Postcode,
+    /// Its official code: INSEE code of a commune, département or région, SIREN of an EPCI.
+    Code,
+}
+
+impl MatchedOn {
+    /// The API spelling: `name`, `postcode` or `code`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Postcode => "postcode",
+            Self::Code => "code",
+        }
+    }
 }
 
 /// Why reference territories could not be assembled.
@@ -279,8 +304,11 @@ impl Territories {
 
     /// Searches names (accent- and case-insensitive), postcodes and codes; best first.
     ///
-    /// Ranking: exact name or code, then name prefix, then a word of the name starting with the
-    /// query, then a substring; ties go to the larger population, then the larger level.
+    /// Ranking: exact name, then (for five digits) the communes using that postcode before the
+    /// territory whose code it is (« 44150 » is Ancenis-Saint-Géréon's postcode before
+    /// Saint-Aignan-Grandlieu's INSEE code), then exact code, name prefix, a word of the name
+    /// starting with the query, a substring; ties go to the larger population, then the larger
+    /// level. A territory matched several ways appears once, with its best reason.
     #[must_use]
     pub fn search(
         &self,
@@ -297,7 +325,11 @@ impl Territories {
         let compact = q.replace(' ', "");
         if compact.len() == 5 && compact.bytes().all(|b| b.is_ascii_digit()) {
             for &i in self.by_postcode.get(&compact).into_iter().flatten() {
-                out.push(TerritoryMatch { idx: i, score: 90 });
+                out.push(TerritoryMatch {
+                    idx: i,
+                    score: 97,
+                    matched: MatchedOn::Postcode,
+                });
             }
         }
         let upper = compact.to_ascii_uppercase();
@@ -305,27 +337,31 @@ impl Territories {
             if !allowed(t) {
                 continue;
             }
-            let score = if t.record.code == upper {
-                95
-            } else if t.folded == q {
-                100
+            let (score, matched) = if t.folded == q {
+                (100, MatchedOn::Name)
+            } else if t.record.code == upper {
+                (95, MatchedOn::Code)
             } else if t.folded.starts_with(&q) {
-                80
+                (80, MatchedOn::Name)
             } else if t.folded.split(' ').any(|w| w.starts_with(&q))
                 || t.folded.contains(&format!(" {q}"))
             {
-                60
+                (60, MatchedOn::Name)
             } else if q.len() >= 3 && t.folded.contains(&q) {
-                40
+                (40, MatchedOn::Name)
             } else {
                 continue;
             };
             out.push(TerritoryMatch {
                 idx: i as TerritoryIdx,
                 score,
+                matched,
             });
         }
         out.retain(|m| self.get(m.idx).is_some_and(allowed));
+        // Best reason of each territory first, so that the dedup keeps it.
+        out.sort_by(|a, b| a.idx.cmp(&b.idx).then(b.score.cmp(&a.score)));
+        out.dedup_by_key(|m| m.idx);
         out.sort_by(|a, b| {
             let (ta, tb) = (&self.items[a.idx as usize], &self.items[b.idx as usize]);
             b.score
@@ -334,7 +370,6 @@ impl Territories {
                 .then(tb.kind.cmp(&ta.kind))
                 .then(a.idx.cmp(&b.idx))
         });
-        out.dedup_by_key(|m| m.idx);
         out.truncate(limit);
         out
     }

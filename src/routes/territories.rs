@@ -25,7 +25,8 @@ pub struct SearchParams {
 }
 
 /// `GET /api/v1/territories/search?q=`: communes, EPCI, départements and régions by name,
-/// postcode or code, accent- and case-insensitive, best first.
+/// postcode or code, accent- and case-insensitive, best first, each saying in `matched`
+/// whether its name, one of its postcodes or its code matched.
 pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -66,6 +67,12 @@ pub async fn search(
             body.push(b',');
         }
         geojson::territory_feature(&mut body, &snap, m.idx, false, None);
+        // The feature ends with the closing braces of its properties and of itself: why it
+        // matched goes last among its properties.
+        if body.ends_with(b"}}") {
+            body.truncate(body.len() - 2);
+            let _ = write!(body, r#","matched":"{}"}}}}"#, m.matched.as_str());
+        }
     }
     body.extend_from_slice(b"]}");
     Ok(respond::ok(&req, GEOJSON, body, Cache::Long, None))

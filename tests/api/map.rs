@@ -101,7 +101,7 @@ async fn clusters_account_for_every_actor_of_the_view_once(store: Backend) {
             .iter()
             .map(|f| {
                 let p = &f["properties"];
-                if p["cluster"] == true {
+                let n = if p["cluster"] == true {
                     let b = p["bbox"].as_array().expect("bbox");
                     let c = f["geometry"]["coordinates"]
                         .as_array()
@@ -113,7 +113,12 @@ async fn clusters_account_for_every_actor_of_the_view_once(store: Backend) {
                 } else {
                     assert!(p["id"].is_i64() && p["category"].is_string(), "{p}");
                     1
-                }
+                };
+                assert!(
+                    p.get("point_count_abbreviated").is_none(),
+                    "the page writes counts in its own language: {p}"
+                );
+                n
             })
             .sum();
         assert_eq!(sum, count(&expected), "zoom {zoom}");
@@ -359,6 +364,190 @@ async fn the_map_configuration_defaults_to_the_offline_style_without_report_link
     assert_eq!(count(&c["total_actors"]) - demo, count(&real), "{c}");
 }
 
+/// Slugs in catalog order and, for each position, the position of its top-level category.
+fn catalog_roots(categories: &Value) -> (Vec<String>, Vec<usize>) {
+    let defs = categories["categories"].as_array().expect("categories");
+    let slugs: Vec<String> = defs
+        .iter()
+        .map(|c| c["slug"].as_str().expect("slug").to_owned())
+        .collect();
+    let position = |slug: &str| slugs.iter().position(|s| s == slug).expect("known slug");
+    let roots = (0..defs.len())
+        .map(|mut i| {
+            while let Some(parent) = defs[i]["parent"].as_str() {
+                i = position(parent);
+            }
+            i
+        })
+        .collect();
+    (slugs, roots)
+}
+
+/// The top-level position of a listed actor's first category in catalog order (an
+/// independent oracle of the unfiltered colour).
+fn first_root(feature: &Value, slugs: &[String], roots: &[usize]) -> usize {
+    let first = feature["properties"]["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .map(|c| {
+            slugs
+                .iter()
+                .position(|s| Some(s.as_str()) == c.as_str())
+                .expect("known slug")
+        })
+        .min()
+        .expect("an actor has a category");
+    roots[first]
+}
+
+fn colours_by_id(points: &Value) -> std::collections::HashMap<i64, u64> {
+    points["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| (p[0].as_i64().expect("id"), count(&p[3])))
+        .collect()
+}
+
+async fn markers_take_the_colour_of_the_category_filter_that_shows_them(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let (slugs, roots) = catalog_roots(&get(&svc, "/api/v1/categories").await.json());
+    let position = |slug: &str| slugs.iter().position(|s| s == slug).expect("known slug");
+    let unfiltered = colours_by_id(&get(&svc, "/api/v1/map/points").await.json());
+    // Without a category filter a marker takes the colour of its first category.
+    let nantes = get(
+        &svc,
+        &format!("/api/v1/actors?bbox={NANTES_VIEW}&limit=1000"),
+    )
+    .await
+    .json();
+    let listed = nantes["features"].as_array().expect("features");
+    assert!(listed.len() > 20, "{} actors around Nantes", listed.len());
+    for f in listed {
+        let id = f["id"].as_i64().expect("id");
+        assert_eq!(
+            unfiltered[&id],
+            first_root(f, &slugs, &roots) as u64,
+            "actor {id}"
+        );
+    }
+    // With one, it takes the colour of the filter's top-level category, even for actors whose
+    // first category lies elsewhere.
+    let (mut recoloured, mut singles_recoloured) = (0, 0);
+    for slug in [
+        "alimentation",
+        "epicerie-solidaire",
+        "reemploi",
+        "tiers-lieux",
+    ] {
+        let root = roots[position(slug)] as u64;
+        let points = get(&svc, &format!("/api/v1/map/points?category={slug}"))
+            .await
+            .json();
+        let colours = colours_by_id(&points);
+        assert!(!colours.is_empty(), "{slug}");
+        for (id, colour) in &colours {
+            assert_eq!(*colour, root, "actor {id} shown by {slug}");
+        }
+        recoloured += colours.keys().filter(|id| unfiltered[*id] != root).count();
+        // The same for the single actors of the server's clusters.
+        let clusters = get(
+            &svc,
+            &format!("/api/v1/map/clusters?bbox=-5.5,41.0,10.0,51.5&zoom=14&category={slug}"),
+        )
+        .await
+        .json();
+        let singles: Vec<&Value> = clusters["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| &f["properties"])
+            .filter(|p| p["cluster"] != true)
+            .collect();
+        assert!(
+            singles.len() > 10,
+            "{slug}: {} single actors",
+            singles.len()
+        );
+        for p in &singles {
+            assert_eq!(
+                p["category"].as_str(),
+                Some(slugs[root as usize].as_str()),
+                "{p}"
+            );
+        }
+        singles_recoloured += singles
+            .iter()
+            .filter(|p| unfiltered[&p["id"].as_i64().expect("id")] != root)
+            .count();
+    }
+    assert!(
+        recoloured > 0 && singles_recoloured > 0,
+        "the seed holds actors of several top-level categories: {recoloured}, {singles_recoloured}"
+    );
+}
+
+async fn actors_sharing_one_point_stay_a_cluster_whose_box_is_that_point(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let found = get(&svc, "/api/v1/actors?q=Solilab&limit=1").await.json();
+    let solilab = &found["features"][0];
+    assert_eq!(solilab["properties"]["name"], "Le Solilab");
+    assert_eq!(solilab["properties"]["precision"], "commune");
+    let c = solilab["geometry"]["coordinates"]
+        .as_array()
+        .expect("coordinates");
+    let (lon, lat) = (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"));
+    let around = format!(
+        "{:.5},{:.5},{:.5},{:.5}",
+        lon - 1e-4,
+        lat - 1e-4,
+        lon + 1e-4,
+        lat + 1e-4
+    );
+    let here = get(&svc, &format!("/api/v1/actors?bbox={around}&limit=50"))
+        .await
+        .json();
+    let names: Vec<&str> = here["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter(|f| f["geometry"]["coordinates"] == solilab["geometry"]["coordinates"])
+        .filter_map(|f| f["properties"]["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"CRESS Pays de la Loire") && names.len() >= 2,
+        "{names:?}"
+    );
+    // Even at the deepest zoom they make one cluster, and its box is their point.
+    let deepest = get(&svc, &format!("/api/v1/map/clusters?bbox={around}&zoom=24"))
+        .await
+        .json();
+    let cluster = deepest["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["properties"]["cluster"] == true)
+        .expect("a cluster");
+    assert_eq!(
+        count(&cluster["properties"]["point_count"]),
+        names.len() as u64
+    );
+    let b: Vec<f64> = cluster["properties"]["bbox"]
+        .as_array()
+        .expect("bbox")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    assert!(b[0] == b[2] && b[1] == b[3], "{b:?}");
+    assert!(
+        (b[0] - lon).abs() < 1e-5 && (b[1] - lat).abs() < 1e-5,
+        "{b:?}"
+    );
+}
+
 on_both_stores!(
     points_list_every_matching_actor_compactly_and_honour_filters,
     points_reject_an_unknown_category_with_a_problem,
@@ -370,4 +559,6 @@ on_both_stores!(
     outlines_draw_every_departement_and_the_communes_of_a_view,
     one_outline_is_simplified_but_keeps_its_box_and_name,
     the_map_configuration_defaults_to_the_offline_style_without_report_link,
+    markers_take_the_colour_of_the_category_filter_that_shows_them,
+    actors_sharing_one_point_stay_a_cluster_whose_box_is_that_point,
 );

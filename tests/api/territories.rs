@@ -65,6 +65,82 @@ async fn search_finds_communes_by_name_postcode_and_code_accent_insensitively(st
     assert_eq!(limited["numberReturned"], 3);
 }
 
+/// `(code, matched)` of every result, in order.
+fn codes_and_reasons(body: &serde_json::Value) -> Vec<(String, String)> {
+    body["features"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    let p = &f["properties"];
+                    (
+                        p["code"].as_str().unwrap_or("").to_owned(),
+                        p["matched"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn five_digits_find_the_communes_of_the_postcode_before_the_commune_of_that_code(
+    store: Backend,
+) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let pair = |code: &str, why: &str| (code.to_owned(), why.to_owned());
+    // 44150 is the postcode of Ancenis-Saint-Géréon and Vair-sur-Loire, and the INSEE code of
+    // Saint-Aignan-Grandlieu (postcode 44860).
+    let body = get(&svc, "/api/v1/territories/search?q=44150").await.json();
+    assert_eq!(
+        codes_and_reasons(&body),
+        vec![
+            pair("44003", "postcode"),
+            pair("44163", "postcode"),
+            pair("44150", "code")
+        ]
+    );
+    assert_eq!(
+        body["features"][0]["properties"]["name"],
+        "Ancenis-Saint-Géréon"
+    );
+    assert_eq!(body["features"][2]["properties"]["postcodes"][0], "44860");
+    let spaced = get(&svc, "/api/v1/territories/search?q=44%20150&kind=commune")
+        .await
+        .json();
+    assert_eq!(codes_and_reasons(&spaced), codes_and_reasons(&body));
+    // Le Manoir's code is also its postcode, shared with 31 other communes: it appears once.
+    let shared = get(&svc, "/api/v1/territories/search?q=14400&limit=50")
+        .await
+        .json();
+    let results = codes_and_reasons(&shared);
+    assert_eq!(shared["numberReturned"], 32);
+    assert_eq!(results.len(), 32);
+    assert_eq!(results[0], pair("14047", "postcode"), "Bayeux, the largest");
+    assert_eq!(
+        results.iter().filter(|(c, _)| c == "14400").count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results.iter().all(|(_, why)| why == "postcode"),
+        "{results:?}"
+    );
+    // Names and other codes say so too.
+    let nantes = get(&svc, "/api/v1/territories/search?q=nantes&limit=3")
+        .await
+        .json();
+    assert_eq!(codes_and_reasons(&nantes)[0], pair("44109", "name"));
+    let departement = get(&svc, "/api/v1/territories/search?q=44&kind=departement")
+        .await
+        .json();
+    assert_eq!(codes_and_reasons(&departement), vec![pair("44", "code")]);
+    let epci = get(&svc, "/api/v1/territories/search?q=244400404")
+        .await
+        .json();
+    assert_eq!(codes_and_reasons(&epci), vec![pair("244400404", "code")]);
+}
+
 async fn a_territory_is_a_feature_with_its_polygon_and_parents(store: Backend) {
     let app = spawn_app(store).await;
     let svc = app.service().await;
@@ -150,6 +226,7 @@ async fn locate_returns_the_commune_and_its_parents(store: Backend) {
 
 on_both_stores!(
     search_finds_communes_by_name_postcode_and_code_accent_insensitively,
+    five_digits_find_the_communes_of_the_postcode_before_the_commune_of_that_code,
     a_territory_is_a_feature_with_its_polygon_and_parents,
     territory_actors_are_those_whose_commune_belongs_to_it,
     locate_returns_the_commune_and_its_parents,

@@ -669,3 +669,257 @@ test('with more actors than the page loads at once, the server clusters the view
     await big.stop();
   }
 });
+
+// ---------- actors sharing one point, marker colours, cluster labels ----------
+
+/** The published actor of that exact name, from the API. */
+async function actorNamed(base, name) {
+  const r = await fetch(`${base}/api/v1/actors?q=${encodeURIComponent(name)}&limit=20`);
+  const found = (await r.json()).features.find((f) => f.properties.name === name);
+  assert.ok(found, `${name} is in the seed`);
+  return found;
+}
+
+/** Clicks the map at a `[lon, lat]`. */
+async function clickAt(page, lngLat) {
+  const point = await page.evaluate((c) => {
+    const { map } = window.ancrage;
+    const p = map.project(c);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, lngLat);
+  await page.mouse.click(point.x, point.y);
+}
+
+/** A point of the map, away from `lngLat`, where no marker or cluster is drawn. */
+async function emptySpot(page, lngLat) {
+  return page.evaluate((c) => {
+    const { map } = window.ancrage;
+    const p = map.project(c);
+    const r = map.getCanvas().getBoundingClientRect();
+    for (const [dx, dy] of [[-320, -220], [320, -220], [-320, 220], [320, 220], [0, -300]]) {
+      const x = p.x + dx;
+      const y = p.y + dy;
+      if (x < 20 || y < 20 || x > r.width - 20 || y > r.height - 60) continue;
+      const hits = map.queryRenderedFeatures([[x - 15, y - 15], [x + 15, y + 15]], { layers: ['actors', 'clusters'] });
+      if (!hits.length) return { x: r.left + x, y: r.top + y };
+    }
+    return null;
+  }, lngLat);
+}
+
+/** The labels MapLibre draws on the clusters in view, with their counts. */
+async function clusterLabels(page) {
+  return page.evaluate(() => {
+    const { map } = window.ancrage;
+    const text = map.getLayer('cluster-count').layout.get('text-field');
+    return map.queryRenderedFeatures({ layers: ['clusters'] }).map((f) => ({ n: f.properties.point_count, label: String(text.evaluate(f, {})) }));
+  });
+}
+
+const activeText = (page) => page.evaluate(() => document.activeElement?.textContent ?? '');
+
+test('actors sharing one point spread out on a click, each opens, and they say the position is the commune', async () => {
+  const solilab = await actorNamed(server.url, 'Le Solilab');
+  const lngLat = solilab.geometry.coordinates;
+  const page = await open(`/?lat=${lngLat[1]}&lon=${lngLat[0]}&z=16`);
+  await mapIdle(page);
+  await clickAt(page, lngLat);
+  const spread = page.getByRole('group', { name: '2 lieux à ce point' });
+  await spread.waitFor();
+  const legs = spread.locator('.spider-item');
+  assert.deepEqual((await legs.allTextContents()).sort(), ['CRESS Pays de la Loire', 'Le Solilab']);
+  assert.match(await spread.textContent(), /Position : la commune — le point est celui de la commune, pas l’adresse de ces lieux\./);
+  // Each leg stands apart from the other, on a line from the point.
+  const [a, b] = [await legs.nth(0).boundingBox(), await legs.nth(1).boundingBox()];
+  assert.ok(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y, `${JSON.stringify(a)} ${JSON.stringify(b)}`);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'desktop-spread');
+  // The keyboard is in the spread: arrows go from one actor to the other, Enter opens it.
+  assert.equal(await activeText(page), await legs.nth(0).textContent());
+  await page.keyboard.press('ArrowDown');
+  const second = await legs.nth(1).textContent();
+  assert.equal(await activeText(page), second);
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await activeText(page), await legs.nth(0).textContent(), 'the arrows go round');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelector('#detail-name')?.textContent === n, second);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-name');
+  assert.equal(await page.locator('#detail-position').textContent(), 'Position : la commune — le point sur la carte est celui de la commune, pas l’adresse du lieu.');
+  assert.equal(await legs.nth(1).getAttribute('aria-current'), 'true');
+  assert.equal(await legs.nth(0).getAttribute('aria-current'), null);
+  // The sheet's back button returns to the leg; Escape folds the spread and gives the map focus.
+  await page.getByRole('button', { name: /Retour à la liste/ }).click();
+  assert.equal(await activeText(page), second);
+  await page.keyboard.press('Escape');
+  await spread.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.classList.contains('maplibregl-canvas')), true);
+  // A click elsewhere on the map folds it too; the other leg opens with the mouse.
+  await clickAt(page, lngLat);
+  await spread.waitFor();
+  const elsewhere = await emptySpot(page, lngLat);
+  assert.ok(elsewhere, 'an empty spot of the map');
+  await page.mouse.click(elsewhere.x, elsewhere.y);
+  await spread.waitFor({ state: 'detached' });
+  await clickAt(page, lngLat);
+  await spread.getByRole('button', { name: 'Le Solilab' }).click();
+  await page.waitForFunction(() => document.querySelector('#detail-name')?.textContent === 'Le Solilab');
+  assert.match(page.url(), new RegExp(`actor=${solilab.id}\\b`));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // In English, the spread and the sheet say it too.
+  const en = await open(`/?lat=${lngLat[1]}&lon=${lngLat[0]}&z=16&lang=en&actor=${solilab.id}`);
+  await en.waitForFunction(() => document.querySelector('#detail-name')?.textContent === 'Le Solilab');
+  assert.match(await en.locator('#detail-position').textContent(), /^Location: the commune — the point on the map is the commune’s, not the place’s address\.$/);
+  await mapIdle(en);
+  await clickAt(en, lngLat);
+  const enSpread = en.getByRole('group', { name: '2 places at this point' });
+  await enSpread.waitFor();
+  assert.match(await enSpread.textContent(), /Location: the commune — the point is the commune’s/);
+  assert.ok(await enSpread.getByRole('button', { name: 'Close the list of places at this point' }).isVisible());
+  assert.deepEqual(en.errors, []);
+  await en.context().close();
+});
+
+test('a cluster of actors of one point spreads them at once, and their sheets lead the keyboard to them', async () => {
+  const coorace = await actorNamed(server.url, 'COORACE');
+  const lngLat = coorace.geometry.coordinates;
+  const page = await open(`/?lat=${lngLat[1]}&lon=${lngLat[0]}&z=12&demo=0`);
+  await mapIdle(page);
+  const counts = await page.evaluate(() => window.ancrage.map.queryRenderedFeatures({ layers: ['clusters'] }).map((f) => f.properties.point_count));
+  assert.ok(counts.includes(4), `the four Paris actors are one cluster: ${counts}`);
+  const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
+  await clickAt(page, lngLat);
+  const spread = page.getByRole('group', { name: '4 lieux à ce point' });
+  await spread.waitFor();
+  assert.deepEqual((await spread.locator('.spider-item').allTextContents()).sort(), ['COORACE', 'ESS France', 'Enercoop', 'MGEN']);
+  assert.equal(await page.evaluate(() => window.ancrage.map.getZoom()), zoom, 'no zooming in that could not separate them');
+  await mapIdle(page);
+  await screenshot(page, 'desktop-spread-cluster');
+  // The legs do not overlap.
+  const boxes = await spread.locator('.spider-item').evaluateAll((nodes) => nodes.map((n) => n.getBoundingClientRect().toJSON()));
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [p, q] = [boxes[i], boxes[j]];
+      assert.ok(p.right <= q.left || q.right <= p.left || p.bottom <= q.top || q.bottom <= p.top, `legs ${i} and ${j} overlap`);
+    }
+  await page.keyboard.press('Escape');
+  await spread.waitFor({ state: 'detached' });
+  // From the list, with the keyboard: the sheet of one offers the others of its point.
+  const item = page.locator('#list .item', { hasText: 'MGEN' });
+  await item.focus();
+  await page.keyboard.press('Enter');
+  const offer = page.getByRole('button', { name: 'Voir les 4 lieux à ce point' });
+  await offer.waitFor();
+  await offer.focus();
+  await page.keyboard.press('Enter');
+  await spread.waitFor();
+  assert.equal(await activeText(page), await spread.locator('.spider-item').first().textContent());
+  await page.keyboard.press('End');
+  assert.equal(await activeText(page), await spread.locator('.spider-item').last().textContent());
+  assert.equal(await spread.getByRole('button', { name: 'MGEN' }).getAttribute('aria-current'), 'true');
+  await page.keyboard.press('Escape');
+  await spread.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'detail-spread', 'focus back on the button');
+  // A place alone at its point offers nothing.
+  const darwin = await actorNamed(server.url, 'Darwin');
+  await page.goto(`${server.url}/?lat=${darwin.geometry.coordinates[1]}&lon=${darwin.geometry.coordinates[0]}&z=15&actor=${darwin.id}`);
+  await ready(page);
+  await page.waitForFunction(() => document.querySelector('#detail-name')?.textContent === 'Darwin');
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('#detail-spread').count(), 0);
+  assert.equal(await page.locator('#detail-position').count(), 0, 'its address is known');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a marker takes the colour of the category filter that shows it', async () => {
+  const api = async (q) => (await (await fetch(`${server.url}/api/v1/${q}`)).json());
+  const { categories } = await api('categories');
+  const roots = categories.filter((c) => !c.parent);
+  const unfiltered = new Map((await api('map/points')).points.map(([id, lon, lat, cat]) => [id, { lon, lat, cat }]));
+  // An actor whose first category lies under another top-level category than the filter's.
+  let found = null;
+  for (const root of roots.slice().reverse()) {
+    const shown = (await api(`map/points?category=${root.slug}`)).points;
+    const other = shown.find(([id]) => categories[unfiltered.get(id).cat].slug !== root.slug);
+    if (other) {
+      found = { id: other[0], root, first: categories[unfiltered.get(other[0]).cat] };
+      break;
+    }
+  }
+  assert.ok(found, 'the seed has actors of several top-level categories');
+  const { lon, lat } = unfiltered.get(found.id);
+  const colourOf = async (page) => {
+    await page.waitForFunction((id) => window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).some((f) => f.properties.id === id), found.id, { timeout: 30_000 });
+    return page.evaluate((id) => window.ancrage.map.queryRenderedFeatures({ layers: ['actors'] }).find((f) => f.properties.id === id).properties.category, found.id);
+  };
+  const page = await open(`/?lat=${lat}&lon=${lon}&z=17`);
+  assert.equal(await colourOf(page), found.first.slug, 'without a filter, its first category');
+  await page.locator('#filters summary').click();
+  await listUpdate(page, () => page.locator(`input[data-category="${found.root.slug}"]`).check());
+  assert.equal(await colourOf(page), found.root.slug, `with the ${found.root.slug} filter, its colour`);
+  // The list's swatch says the same colour as the marker.
+  const swatch = await page.locator(`#list .item[data-id="${found.id}"]`).getAttribute('style');
+  assert.equal(swatch, `--item-colour:${found.root.colour}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('cluster counts are written in the page language and follow a switch of language', async () => {
+  const fr = new Intl.NumberFormat('fr-FR', { notation: 'compact', maximumFractionDigits: 1 });
+  const en = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 });
+  const page = await open('/?lat=46.6&lon=2.4&z=3');
+  await mapIdle(page);
+  const labels = await clusterLabels(page);
+  assert.ok(labels.some((l) => l.n >= 1000), `a cluster of a thousand or more: ${JSON.stringify(labels)}`);
+  for (const { n, label } of labels) assert.equal(label, fr.format(n));
+  assert.ok(labels.some((l) => /^\d+,\d\u00a0k$/.test(l.label)), JSON.stringify(labels));
+  await listUpdate(page, () => page.getByRole('button', { name: 'Switch to English' }).click());
+  await page.waitForFunction(
+    () => {
+      const { map } = window.ancrage;
+      const text = map.getLayer('cluster-count').layout.get('text-field');
+      return map.queryRenderedFeatures({ layers: ['clusters'] }).some((f) => /k$/.test(String(text.evaluate(f, {}))) && !/\s/.test(String(text.evaluate(f, {}))));
+    },
+    null,
+    { timeout: 10_000 },
+  );
+  for (const { n, label } of await clusterLabels(page)) assert.equal(label, en.format(n));
+  await screenshot(page, 'desktop-cluster-labels-en');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('with server clusters, actors of one point are one cluster that spreads them and counts are localised', async () => {
+  const big = await startServer({ ANCRAGE_DEMO_ACTORS: '25000' });
+  try {
+    const coorace = await actorNamed(big.url, 'COORACE');
+    const lngLat = coorace.geometry.coordinates;
+    const page = await newPage(browser, big, { viewport: DESKTOP });
+    await page.goto(`${big.url}/?lat=${lngLat[1]}&lon=${lngLat[0]}&z=18`);
+    await ready(page);
+    await page.waitForFunction(() => window.ancrage.map.queryRenderedFeatures({ layers: ['clusters'] }).length > 0, null, { timeout: 30_000 });
+    await mapIdle(page);
+    await clickAt(page, lngLat);
+    const spread = page.getByRole('group', { name: '4 lieux à ce point' });
+    await spread.waitFor();
+    assert.deepEqual((await spread.locator('.spider-item').allTextContents()).sort(), ['COORACE', 'ESS France', 'Enercoop', 'MGEN']);
+    await page.keyboard.press('Escape');
+    await spread.waitFor({ state: 'detached' });
+    // The server's counts are drawn in the page's language too.
+    await page.evaluate(() => window.ancrage.map.jumpTo({ center: [2.4, 46.6], zoom: 4 }));
+    await page.waitForFunction(() => window.ancrage.map.queryRenderedFeatures({ layers: ['clusters'] }).some((f) => f.properties.point_count >= 1000), null, { timeout: 30_000 });
+    await mapIdle(page);
+    const fr = new Intl.NumberFormat('fr-FR', { notation: 'compact', maximumFractionDigits: 1 });
+    const labels = await clusterLabels(page);
+    for (const { n, label } of labels) assert.equal(label, fr.format(n));
+    assert.ok(labels.some((l) => /\u00a0k$/.test(l.label)), JSON.stringify(labels));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await big.stop();
+  }
+});
