@@ -5,8 +5,6 @@ export default {
   'brand.tagline': 'Social and solidarity economy and third places',
   'lang.switch': 'Français',
   'lang.switch.label': 'Passer en français',
-  'search.label': 'Search for a town, an area or a place',
-  'search.placeholder': 'Town, postcode, place…',
   'search.territories': 'Areas',
   'search.actors': 'Places',
   'search.none': 'No results',

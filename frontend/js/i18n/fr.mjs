@@ -5,8 +5,6 @@ export default {
   'brand.tagline': 'Économie sociale et solidaire et tiers-lieux',
   'lang.switch': 'English',
   'lang.switch.label': 'Switch to English',
-  'search.label': 'Rechercher une commune, un territoire ou un lieu',
-  'search.placeholder': 'Commune, code postal, lieu…',
   'search.territories': 'Territoires',
   'search.actors': 'Lieux',
   'search.none': 'Aucun résultat',
