@@ -215,7 +215,10 @@ async fn the_embed_page_is_served_as_html_that_runs_the_map_in_embed_mode(store:
     let html = String::from_utf8_lossy(&r.bytes);
     assert!(html.contains(r#"data-page="embed""#), "{html}");
     // The module is versioned by its content, like every file the page names.
-    assert!(html.contains(r#"<script type="module" src="/js/app.mjs?v="#), "{html}");
+    assert!(
+        html.contains(r#"<script type="module" src="/js/app.mjs?v="#),
+        "{html}"
+    );
     // Nothing is loaded from elsewhere: every absolute address is the site's own.
     for (at, _) in html.match_indices("http") {
         assert!(
