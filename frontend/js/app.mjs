@@ -610,6 +610,29 @@ async function loadActors() {
   scheduleView(0);
 }
 
+/**
+ * Requests of the view made again within this many milliseconds share the first answer: a
+ * wheel zoom ends with two `moveend` at the same view, and a mode switch redraws the view it
+ * just asked for; the server is asked once.
+ */
+const VIEW_REUSE_MS = 10_000;
+const viewAnswers = new Map();
+
+/** `api()` for the view's facets, clusters and list, sharing identical recent requests. */
+function viewApi(path, params) {
+  const key = `${path}?${params}`;
+  const now = Date.now();
+  for (const [k, v] of viewAnswers) if (now - v.at > VIEW_REUSE_MS) viewAnswers.delete(k);
+  let hit = viewAnswers.get(key);
+  if (!hit) {
+    hit = { at: now, answer: api(path, params) };
+    // A failed request is not remembered: the next move asks again.
+    hit.answer.catch(() => viewAnswers.delete(key));
+    viewAnswers.set(key, hit);
+  }
+  return hit.answer;
+}
+
 function scheduleView(delay = 200) {
   clearTimeout(viewTimer);
   viewTimer = setTimeout(refreshView, delay);
@@ -623,7 +646,7 @@ async function refreshView() {
   const withBox = new URLSearchParams(filters);
   withBox.set('bbox', bbox);
   const jobs = [
-    api('/api/v1/map/facets', withBox)
+    viewApi('/api/v1/map/facets', withBox)
       .then((f) => {
         if (seq === viewSeq) updateCounts(f);
       })
@@ -633,7 +656,7 @@ async function refreshView() {
     const p = new URLSearchParams(withBox);
     p.set('zoom', String(Math.floor(map.getZoom())));
     jobs.push(
-      api('/api/v1/map/clusters', p)
+      viewApi('/api/v1/map/clusters', p)
         .then((data) => {
           if (seq === viewSeq) setActorsData(data);
         })
@@ -699,7 +722,7 @@ async function loadViewList(seq, withBox) {
   const p = new URLSearchParams(withBox);
   p.set('limit', String(LIST_LIMIT));
   try {
-    const data = await api('/api/v1/actors', p);
+    const data = await viewApi('/api/v1/actors', p);
     if (seq !== viewSeq) return;
     const centre = map ? map.getCenter().toArray() : [state.lon, state.lat];
     let items = data.features

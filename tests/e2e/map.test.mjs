@@ -607,6 +607,31 @@ test('with more actors than the page loads at once, the server clusters the view
     const zoom = await page.evaluate(() => window.ancrage.map.getZoom());
     await clickFirstCluster(page);
     await page.waitForFunction((z) => window.ancrage.map.getZoom() > z + 0.5, zoom, { timeout: 10_000 });
+    // Stepping in from the France view asks the server each thing once.
+    await mapIdle(page);
+    await page.waitForTimeout(800);
+    const asked = [];
+    const record = (r) => {
+      const u = new URL(r.url());
+      if (/^\/api\/v1\/(map\/(clusters|facets|points)|actors)$/.test(u.pathname)) asked.push(u.pathname + u.search);
+    };
+    page.on('request', record);
+    await page.evaluate(() => window.ancrage.map.jumpTo({ center: [2.4, 46.6], zoom: 5 }));
+    await mapIdle(page);
+    await page.waitForTimeout(800);
+    // Wheel zooms, as a user does: each ends with two moveend at the same view.
+    const box = await page.locator('#map').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 0; i < 6; i++) {
+      await page.mouse.wheel(0, -300);
+      await page.waitForTimeout(i % 2 ? 1500 : 300);
+    }
+    await mapIdle(page);
+    await page.waitForTimeout(1500);
+    page.off('request', record);
+    const repeated = asked.filter((u, i) => asked.indexOf(u) !== i);
+    assert.ok(asked.length >= 10, JSON.stringify(asked));
+    assert.deepEqual(repeated, [], `requests sent twice: ${JSON.stringify(repeated)}`);
     // Zoomed in on a city, single actors appear, and filters still apply.
     await page.goto(`${big.url}/?lat=47.2184&lon=-1.5536&z=14&cat=alimentation`);
     await ready(page);
