@@ -39,19 +39,6 @@ fn held(req: &HttpRequest, etag: &str) -> bool {
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
-fn accepts_gzip(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| p.trim().replace(' ', "") == "q=0");
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-}
-
 /// `GET /basemap/style.json`: the MapLibre style of the archive.
 pub async fn style(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let map = basemap(&state)?;
@@ -114,7 +101,7 @@ pub async fn tile(
             coord.z()
         )));
     }
-    let gzip = accepts_gzip(&req);
+    let gzip = super::respond::accepts_gzip(&req);
     let etag = format!(
         "\"{}-{}-{}-{}{}\"",
         map.version(),

@@ -318,15 +318,7 @@ pub async fn report(
         },
         sorted_children: sorted_children(&r, asked.sort),
     };
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage serialisation: {e}")))?;
-    Ok(respond::ok(
-        &req,
-        "application/json",
-        bytes,
-        Cache::Short,
-        Some(&etag),
-    ))
+    respond::json(&req, "coverage", &body, Cache::Short, Some(&etag))
 }
 
 /// The actors a report counts, computed off the workers.
@@ -412,15 +404,7 @@ pub async fn structures(
         "filters": echo(&snap, &asked.filter),
         "structures": lines,
     });
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("structures serialisation: {e}")))?;
-    Ok(respond::ok(
-        &req,
-        "application/json",
-        bytes,
-        Cache::Short,
-        Some(&etag),
-    ))
+    respond::json(&req, "structures", &body, Cache::Short, Some(&etag))
 }
 
 /// `GET /api/v1/territories/{kind}/{code}/coverage/{file}`: one table as CSV

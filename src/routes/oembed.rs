@@ -245,15 +245,7 @@ pub async fn oembed(
         height,
         cache_age: 86_400,
     };
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("oembed serialisation: {e}")))?;
-    Ok(respond::ok(
-        &req,
-        "application/json",
-        bytes,
-        Cache::Long,
-        None,
-    ))
+    respond::json(&req, "oembed", &body, Cache::Long, None)
 }
 
 /// Decodes `a=1&b=x%20y` into pairs (malformed escapes are kept as they are).

@@ -67,7 +67,9 @@ pub fn not_modified(req: &HttpRequest, etag: &str, cache: Cache) -> Option<HttpR
     })
 }
 
-fn accepts_gzip(req: &HttpRequest) -> bool {
+/// Whether the client accepts gzip (`Accept-Encoding`, `*` included, not refused by `q=0`).
+#[must_use]
+pub fn accepts_gzip(req: &HttpRequest) -> bool {
     req.headers()
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|v| v.to_str().ok())
@@ -106,4 +108,22 @@ pub fn ok(
         }
     }
     res.body(body)
+}
+
+/// A `200` with `body` as JSON (see [`ok`]); a value that cannot be serialised is an internal
+/// error naming `what`.
+///
+/// # Errors
+/// When `body` cannot be serialised.
+pub fn json<T: serde::Serialize>(
+    req: &HttpRequest,
+    what: &str,
+    body: &T,
+    cache: Cache,
+    etag: Option<&str>,
+) -> Result<HttpResponse, super::problem::ApiError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| {
+        super::problem::ApiError::Internal(anyhow::anyhow!("{what} serialisation: {e}"))
+    })?;
+    Ok(ok(req, "application/json", bytes, cache, etag))
 }

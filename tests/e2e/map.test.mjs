@@ -2,11 +2,8 @@
 // fresh store. Screenshots of the main states go to tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { axeViolations, firstNumber, launchBrowser, listUpdate, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const REPORT_EMAIL = 'signalement@example.org';
 const NANTES = { latitude: 47.2184, longitude: -1.5536 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -31,14 +28,6 @@ async function open(path = '/', options = {}) {
   return page;
 }
 
-/** Waits for the list to be redrawn after `action`. */
-async function listUpdate(page, action) {
-  const before = await page.evaluate(() => Number(document.body.dataset.listVersion ?? 0));
-  await action();
-  await page.waitForFunction((v) => Number(document.body.dataset.listVersion ?? 0) > v, before, { timeout: 30_000 });
-  // A second refresh may follow the map's move: let it settle.
-  await page.waitForTimeout(700);
-}
 
 async function mapIdle(page) {
   await page.evaluate(
@@ -63,18 +52,7 @@ async function clickFirstCluster(page) {
   await page.mouse.click(point.x, point.y);
 }
 
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-}
 
-function firstNumber(text) {
-  const m = /(\d[\d\s\u202f\u00a0]*)/.exec(text);
-  return m ? Number(m[1].replace(/[\s\u202f\u00a0]/g, '')) : NaN;
-}
 
 function metres(text) {
   const t = text.replace(/[\u202f\u00a0]/g, ' ').trim();

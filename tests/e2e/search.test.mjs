@@ -5,11 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-import { launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { axeViolations, firstNumber, launchBrowser, listUpdate, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const DESKTOP = { width: 1280, height: 800 };
 // Rue de la Paix in Nantes, as api-adresse.data.gouv.fr answers it (trimmed).
 const PAIX = {
@@ -98,25 +95,8 @@ async function open(server, path = '/') {
   return page;
 }
 
-async function listUpdate(page, action) {
-  const before = await page.evaluate(() => Number(document.body.dataset.listVersion ?? 0));
-  await action();
-  await page.waitForFunction((v) => Number(document.body.dataset.listVersion ?? 0) > v, before, { timeout: 30_000 });
-  await page.waitForTimeout(700);
-}
 
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-}
 
-function firstNumber(text) {
-  const m = /(\d[\d\s\u202f\u00a0]*)/.exec(text);
-  return m ? Number(m[1].replace(/[\s\u202f\u00a0]/g, '')) : NaN;
-}
 
 /** The suggestion list as lines: group headings as `# Name`, options as their text. */
 async function suggestionLines(page) {

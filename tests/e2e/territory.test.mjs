@@ -3,15 +3,12 @@
 // coverage API's own answer. Screenshots go to tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ARTIFACTS, launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
+import { ARTIFACTS, axeViolations, launchBrowser, newPage, ready, screenshot, startServer } from './lib/harness.mjs';
 import { boundsOf, colourCounts, inked, pdfPages, pdfText, pictureBox } from './lib/pdf.mjs';
 import { legend, colourOf } from '../../frontend/js/classify.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const DESKTOP = { width: 1280, height: 900 };
 const DEP = '/api/v1/territories/departement/44/coverage';
 
@@ -62,13 +59,6 @@ async function mapIdle(page) {
   );
 }
 
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-}
 
 /** The page's number formats, computed independently here. */
 function formats(locale) {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -118,4 +119,30 @@ export async function screenshot(page, name) {
 export async function ready(page) {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
   await page.waitForFunction(() => Number(document.body.dataset.listVersion ?? 0) > 0, null, { timeout: 60_000 });
+}
+
+/** Waits for the map page's list to be redrawn after `action`. */
+export async function listUpdate(page, action) {
+  const before = await page.evaluate(() => Number(document.body.dataset.listVersion ?? 0));
+  await action();
+  await page.waitForFunction((v) => Number(document.body.dataset.listVersion ?? 0) > v, before, { timeout: 30_000 });
+  // A second refresh may follow the map's move: let it settle.
+  await page.waitForTimeout(700);
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** Serious and critical accessibility violations found by axe-core on the page. */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** The first number written in a text, with its French or English thousands separators. */
+export function firstNumber(text) {
+  const m = /(\d[\d\s\u202f\u00a0]*)/.exec(text);
+  return m ? Number(m[1].replace(/[\s\u202f\u00a0]/g, '')) : NaN;
 }
