@@ -6,17 +6,14 @@
 
 use crate::domain::territory::TerritoryKind;
 use crate::index::territories::Territories;
-use geo::{BooleanOps, Coord, LineString, MultiLineString, Rect, Simplify};
+use crate::tiles::mvt::{BUFFER, EXTENT, Frame, LayerBuilder};
+use crate::tiles::tiles_over;
+use geo::{Coord, LineString, MultiLineString, Simplify};
 use geozero::ToMvt;
-use geozero::mvt::{Message, TagsBuilder, Tile, TileValue, tile};
+use geozero::mvt::{Message, Tile, TileValue};
 use pmtiles::{PmTilesWriter, TileCoord, TileType};
-use std::f64::consts::PI;
 use std::path::Path;
 
-/// Tile extent in tile units (the MVT default).
-const EXTENT: u32 = 4096;
-/// Margin drawn around each tile, in tile units, so lines join across tile edges.
-const BUFFER: f64 = 64.0;
 /// The deepest zoom written.
 pub const MAX_ZOOM: u8 = 15;
 /// Metropolitan France, `[west, south, east, north]` in degrees: zooms 0 to 6 cover it.
@@ -37,33 +34,6 @@ pub struct Written {
     pub bytes: u64,
 }
 
-/// Web Mercator tile coordinates (fractional) of a point at zoom `z`.
-fn to_tile(lon: f64, lat: f64, z: u8) -> (f64, f64) {
-    let n = f64::from(1u32 << z);
-    let lat = lat.clamp(-85.051_128, 85.051_128).to_radians();
-    let x = (lon + 180.0) / 360.0 * n;
-    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
-    (x, y)
-}
-
-/// Longitude and latitude of a tile corner (fractional tile coordinates at zoom `z`).
-fn from_tile(x: f64, y: f64, z: u8) -> (f64, f64) {
-    let n = f64::from(1u32 << z);
-    let lon = x / n * 360.0 - 180.0;
-    let lat = (PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
-    (lon, lat)
-}
-
-/// The tiles of zoom `z` that meet a box.
-fn tiles_over(bbox: [f64; 4], z: u8) -> impl Iterator<Item = (u32, u32)> {
-    let last = (1u32 << z) - 1;
-    let (x0, y0) = to_tile(bbox[0], bbox[3], z);
-    let (x1, y1) = to_tile(bbox[2], bbox[1], z);
-    let clamp = |v: f64| (v.floor().max(0.0) as u32).min(last);
-    let (x0, x1, y0, y1) = (clamp(x0), clamp(x1), clamp(y0), clamp(y1));
-    (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
-}
-
 /// A line of the sample with its properties.
 struct Line {
     lines: MultiLineString<f64>,
@@ -81,95 +51,6 @@ fn bbox_of(lines: &MultiLineString<f64>) -> [f64; 4] {
 
 fn meets(a: [f64; 4], b: [f64; 4]) -> bool {
     a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
-}
-
-/// A layer being filled.
-struct LayerBuilder {
-    name: &'static str,
-    features: Vec<tile::Feature>,
-    tags: TagsBuilder,
-}
-
-impl LayerBuilder {
-    fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            features: Vec::new(),
-            tags: TagsBuilder::new(),
-        }
-    }
-
-    fn push(&mut self, mut feature: tile::Feature, props: &[(&'static str, TileValue)]) {
-        for (key, value) in props {
-            let (k, v) = self.tags.insert_ref(key, value.clone());
-            feature.tags.extend([k, v]);
-        }
-        self.features.push(feature);
-    }
-
-    fn finish(self) -> Option<tile::Layer> {
-        if self.features.is_empty() {
-            return None;
-        }
-        let (keys, values) = self.tags.into_tags();
-        Some(tile::Layer {
-            version: 2,
-            name: self.name.to_owned(),
-            features: self.features,
-            keys,
-            values: values.into_iter().map(Into::into).collect(),
-            extent: Some(EXTENT),
-        })
-    }
-}
-
-/// One tile's frame: its box in degrees (buffer included) and the projection into it.
-struct Frame {
-    z: u8,
-    x: u32,
-    y: u32,
-    bbox: [f64; 4],
-}
-
-impl Frame {
-    fn new(z: u8, x: u32, y: u32) -> Self {
-        let margin = BUFFER / f64::from(EXTENT);
-        let (w, n) = from_tile(f64::from(x) - margin, f64::from(y) - margin, z);
-        let (e, s) = from_tile(f64::from(x) + 1.0 + margin, f64::from(y) + 1.0 + margin, z);
-        Self {
-            z,
-            x,
-            y,
-            bbox: [w, s, e, n],
-        }
-    }
-
-    /// A point in tile units.
-    fn project(&self, c: Coord<f64>) -> Coord<f64> {
-        let (tx, ty) = to_tile(c.x, c.y, self.z);
-        Coord {
-            x: ((tx - f64::from(self.x)) * f64::from(EXTENT)).round(),
-            y: ((ty - f64::from(self.y)) * f64::from(EXTENT)).round(),
-        }
-    }
-
-    /// Lines clipped to the frame, in tile units.
-    fn lines(&self, lines: &MultiLineString<f64>) -> Option<tile::Feature> {
-        let [w, s, e, n] = self.bbox;
-        let frame = Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n }).to_polygon();
-        let clipped = frame.clip(lines, false);
-        let projected: MultiLineString<f64> = clipped
-            .iter()
-            .map(|l| LineString::from_iter(l.coords().map(|c| self.project(*c))))
-            .filter(|l| l.0.len() >= 2)
-            .collect();
-        if projected.0.is_empty() {
-            return None;
-        }
-        geo::Geometry::MultiLineString(projected)
-            .to_mvt_unscaled()
-            .ok()
-    }
 }
 
 /// Writes the sample archive to `out`.
@@ -415,20 +296,4 @@ fn synthetic_streets(centre: [f64; 2]) -> Vec<Line> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{from_tile, tiles_over, to_tile};
-
-    #[test]
-    fn tile_coordinates_round_trip_and_cover_their_box() {
-        let (x, y) = to_tile(-1.5536, 47.2173, 12);
-        assert_eq!((x.floor(), y.floor()), (2030.0, 1437.0));
-        let (lon, lat) = from_tile(x, y, 12);
-        assert!((lon + 1.5536).abs() < 1e-9 && (lat - 47.2173).abs() < 1e-9);
-        assert_eq!(tiles_over([-180.0, -85.0, 180.0, 85.0], 0).count(), 1);
-        let nantes: Vec<_> = tiles_over([-1.56, 47.21, -1.55, 47.22], 12).collect();
-        assert!(nantes.contains(&(2030, 1437)), "{nantes:?}");
-    }
 }

@@ -59,29 +59,8 @@ pub async fn style(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 
 /// Parses `z`, `x` and `y.mvt` of a tile address.
 fn coordinates(z: &str, x: &str, y: &str) -> Result<pmtiles::TileCoord, InputError> {
-    let z: u8 = z
-        .parse()
-        .ok()
-        .filter(|z| *z <= 30)
-        .ok_or_else(|| InputError::new("z", "must be a zoom from 0 to 30"))?;
-    let size = 1u64 << z;
-    let within = |name: &'static str, v: &str| {
-        v.parse::<u64>()
-            .ok()
-            .filter(|v| *v < size)
-            .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| {
-                InputError::new(
-                    name,
-                    format!("must be a whole number below {size} at zoom {z}"),
-                )
-            })
-    };
-    let y = y
-        .strip_suffix(".mvt")
-        .ok_or_else(|| InputError::new("y", "tiles are named {y}.mvt"))?;
-    let (x, y) = (within("x", x)?, within("y", y)?);
-    pmtiles::TileCoord::new(z, x, y).map_err(|e| InputError::new("z", e.to_string()))
+    let t = crate::tiles::TileId::parse(z, x, y)?;
+    pmtiles::TileCoord::new(t.z, t.x, t.y).map_err(|e| InputError::new("z", e.to_string()))
 }
 
 /// `GET /basemap/tiles/{z}/{x}/{y}.mvt`: one vector tile; `204` where the archive has none.
@@ -143,25 +122,4 @@ pub async fn tile(
         .read_to_end(&mut plain)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("a basemap tile is not gzip: {e}")))?;
     Ok(res.body(plain))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::coordinates;
-
-    /// The field a bad address names.
-    fn field(z: &str, x: &str, y: &str) -> Option<String> {
-        coordinates(z, x, y).err().map(|e| e.field)
-    }
-
-    #[test]
-    fn tile_addresses_are_parsed_and_bounded_by_their_zoom() {
-        let c = coordinates("12", "2030", "1434.mvt").expect("a tile");
-        assert_eq!((c.z(), c.x(), c.y()), (12, 2030, 1434));
-        assert_eq!(field("0", "1", "0.mvt").as_deref(), Some("x"));
-        assert_eq!(field("2", "0", "4.mvt").as_deref(), Some("y"));
-        assert_eq!(field("31", "0", "0.mvt").as_deref(), Some("z"));
-        assert_eq!(field("a", "0", "0.mvt").as_deref(), Some("z"));
-        assert_eq!(field("1", "0", "0.png").as_deref(), Some("y"));
-    }
 }
