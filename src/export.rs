@@ -18,6 +18,8 @@ pub enum ExportFormat {
     Csv,
     /// CSV of the "lieux de médiation numérique" schema.
     MediationNumerique,
+    /// The actor tiles of every zoom as one PMTiles archive (needs `--output`).
+    Pmtiles,
 }
 
 /// The value of one export field of a record.

@@ -101,6 +101,9 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
 
 async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     use ancrage::export::{self, ExportFormat};
+    if args.format == ExportFormat::Pmtiles {
+        return export_pmtiles(settings, &args).await;
+    }
     let store = AnyStore::open(&settings.database_url, settings.store).await?;
     let ids = store.published_ids(args.demo).await?;
     let mut out: Box<dyn Write> = match &args.output {
@@ -115,6 +118,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         ExportFormat::Csv => export::csv_header(&mut out)?,
         ExportFormat::Geojson => export::geojson_start(&mut out)?,
         ExportFormat::MediationNumerique => export::mediation_header(&mut out)?,
+        ExportFormat::Pmtiles => {}
     }
     for chunk in ids.chunks(2000) {
         let records = store.actor_records(chunk).await?;
@@ -122,6 +126,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
             ExportFormat::Csv => export::csv_rows(&mut out, &records)?,
             ExportFormat::Geojson => export::geojson_features(&mut out, &records, &mut first)?,
             ExportFormat::MediationNumerique => export::mediation_rows(&mut out, &records)?,
+            ExportFormat::Pmtiles => {}
         }
     }
     if args.format == ExportFormat::Geojson {
@@ -132,6 +137,55 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.output {
         tracing::info!("{} actors written to {}", ids.len(), p.display());
     }
+    Ok(())
+}
+
+/// `ancrage export --format pmtiles -o FILE`: the actor tiles of the store's snapshot.
+async fn export_pmtiles(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
+    let Some(path) = args.output.clone() else {
+        anyhow::bail!(
+            "--format pmtiles writes a file: name it with --output (e.g. -o acteurs.pmtiles)"
+        );
+    };
+    let store = AnyStore::open(&settings.database_url, settings.store).await?;
+    let (catalog, seeded) = ancrage::seed::ensure_seeded(&store, settings.demo_actors).await?;
+    let territories = match seeded {
+        Some(t) => t,
+        None => ancrage::seed::load_territories(&store).await?,
+    };
+    let rows = store.actor_rows(&catalog).await?;
+    store.close().await;
+    let demo = args.demo;
+    let written = tokio::task::spawn_blocking(move || {
+        let snapshot = ancrage::index::SnapshotHandle::new(catalog, territories, rows).load();
+        let started = std::time::Instant::now();
+        let mut last = started;
+        ancrage::tiles::export::write(&snapshot, &path, demo, |done, total| {
+            if last.elapsed().as_secs_f64() >= 2.0 || done == total {
+                last = std::time::Instant::now();
+                let share = if total == 0 {
+                    100.0
+                } else {
+                    100.0 * done as f64 / total as f64
+                };
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "tuiles : {done} / {total} ({share:.0} %), {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .map(|w| (w, path))
+    })
+    .await??;
+    let (w, path) = written;
+    tracing::info!(
+        "{} tiles of {} actors written to {} ({} bytes)",
+        w.tiles,
+        w.actors,
+        path.display(),
+        w.bytes
+    );
     Ok(())
 }
 

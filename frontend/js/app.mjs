@@ -25,7 +25,6 @@ import {
   markerRoot,
   spiderLegs,
   SPIDER_MAX,
-  COMMUNES_MIN_ZOOM,
 } from './style.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -43,19 +42,20 @@ let embedded = document.documentElement.dataset.page === 'embed' ? embed.parseEm
 let allowedCats = null;
 
 let state = embedded ? embed.embedInitialState(embedded) : parseState(location.search);
-let config = { basemap_style: null, report_email: null, points_limit: 20000 };
+let config = { basemap_style: null, report_email: null, points_limit: 8000 };
 let categories = [];
 let catBySlug = new Map();
 let map = null;
 let offline = true;
-let mode = 'points'; // 'points': all points loaded and clustered by MapLibre; 'clusters': by the server
+// 'points': every matching point loaded and clustered by MapLibre; 'tiles': the server's actor
+// tiles, clustered from its quadtree, when more match than `config.points_limit`.
+let mode = 'points';
 let listItems = [];
 let listMeta = { kind: 'view', total: 0 };
 const hoursCache = new Map();
 let hovered = null;
 let picking = false;
 let territoryFeature = null;
-let communesBox = null;
 let detailRecord = null;
 let lastFocus = null;
 let viewTimer = null;
@@ -64,7 +64,7 @@ let pointsSeq = 0;
 // Set by « Me localiser » and a picked point: the next list of places around is brought into view.
 let revealNear = false;
 // Actors sharing one marker position (5 decimals) in the loaded points: id → place key, and
-// key → { lngLat, ids }. Empty while the server clusters the view.
+// key → { lngLat, ids }. Empty while the view is read from the actor tiles.
 let placeOf = new Map();
 let actorsAt = new Map();
 // The actors of one point fanned out on the map: { lngLat, features, total, opener, chosen },
@@ -401,9 +401,18 @@ function countFont() {
   return ['sans-serif'];
 }
 
+/** The URL template of the actor tiles of the current filters. */
+function tilesUrl() {
+  return `${location.origin}/tiles/actors/{z}/{x}/{y}.mvt?${queryParams()}`;
+}
+
+/** Where the actors' features are, for `setFeatureState`. */
+function actorsFeature(id) {
+  return mode === 'tiles' ? { source: 'actors', sourceLayer: 'actors', id } : { source: 'actors', id };
+}
+
 function addOverlay() {
-  const clustered = mode !== 'clusters';
-  const o = overlay(categories, clustered, countFont(), numberLocale());
+  const o = overlay(categories, mode === 'tiles' ? tilesUrl() : true, countFont(), numberLocale());
   for (const [id, source] of Object.entries(o.sources)) {
     if (!map.getSource(id)) map.addSource(id, source);
   }
@@ -427,6 +436,9 @@ function drawSelected() {
 function setActorsMode(next) {
   if (!map || next === mode) {
     mode = next;
+    // New filters: new tiles (the old ones stay drawn until the new ones arrive).
+    const source = map?.getSource('actors');
+    if (mode === 'tiles' && source?.setTiles && source.tiles?.[0] !== tilesUrl()) source.setTiles([tilesUrl()]);
     return;
   }
   mode = next;
@@ -521,9 +533,9 @@ async function createMap() {
   map.on('click', 'clusters', async (e) => {
     const f = e.features[0];
     if (!f || picking) return;
-    if (mode === 'clusters') {
-      const b = f.properties.bbox;
-      const box = typeof b === 'string' ? JSON.parse(b) : b;
+    if (mode === 'tiles') {
+      const { west, south, east, north } = f.properties;
+      const box = [west, south, east, north];
       // Actors sharing one point never separate: zooming in would not help.
       if (box[0] === box[2] && box[1] === box[3]) openSpread([box[0], box[1]]);
       else map.fitBounds(box, { padding: 60, maxZoom: 17 });
@@ -569,10 +581,9 @@ async function createMap() {
 
 function setHover(id, from) {
   if (hovered === id) return;
-  if (map && hovered !== null && map.getSource('actors'))
-    map.setFeatureState({ source: 'actors', id: hovered }, { hover: false });
+  if (map && hovered !== null && map.getSource('actors')) map.setFeatureState(actorsFeature(hovered), { hover: false });
   hovered = id;
-  if (map && id !== null && map.getSource('actors')) map.setFeatureState({ source: 'actors', id }, { hover: true });
+  if (map && id !== null && map.getSource('actors')) map.setFeatureState(actorsFeature(id), { hover: true });
   if (map && map.getSource('hover')) {
     const item = from === 'list' && id !== null ? listItems.find((f) => f.id === id) : null;
     map.getSource('hover').setData(
@@ -599,7 +610,7 @@ async function loadActors() {
     closeSpread();
     indexPlaces(data.truncated ? [] : data.points);
     if (data.truncated) {
-      setActorsMode('clusters');
+      setActorsMode('tiles');
     } else {
       setActorsMode('points');
       setActorsData(pointsToFeatures(data.points, categories));
@@ -618,7 +629,7 @@ async function loadActors() {
 const VIEW_REUSE_MS = 10_000;
 const viewAnswers = new Map();
 
-/** `api()` for the view's facets, clusters and list, sharing identical recent requests. */
+/** `api()` for the view's facets and list, sharing identical recent requests. */
 function viewApi(path, params) {
   const key = `${path}?${params}`;
   const now = Date.now();
@@ -652,46 +663,9 @@ async function refreshView() {
       })
       .catch(() => {}),
   ];
-  if (mode === 'clusters' && map) {
-    const p = new URLSearchParams(withBox);
-    p.set('zoom', String(Math.floor(map.getZoom())));
-    jobs.push(
-      viewApi('/api/v1/map/clusters', p)
-        .then((data) => {
-          if (seq === viewSeq) setActorsData(data);
-        })
-        .catch(() => {}),
-    );
-  }
-  if (offline && map && map.getZoom() >= COMMUNES_MIN_ZOOM - 0.5) jobs.push(loadCommunes(box));
   if (!state.near) jobs.push(loadViewList(seq, withBox));
   else jobs.push(loadNearList(seq));
   await Promise.all(jobs);
-}
-
-async function loadCommunes(box) {
-  const inside =
-    communesBox && box[0] >= communesBox[0] && box[1] >= communesBox[1] && box[2] <= communesBox[2] && box[3] <= communesBox[3];
-  if (inside) return;
-  const w = (box[2] - box[0]) / 2;
-  const h = (box[3] - box[1]) / 2;
-  const wide = [box[0] - w, box[1] - h, box[2] + w, box[3] + h].map((v, i) =>
-    i % 2 === 0 ? Math.max(-180, Math.min(180, v)) : Math.max(-85, Math.min(85, v)),
-  );
-  try {
-    // A margin around the view saves requests while panning; dense areas get the view only.
-    for (const b of [wide, box]) {
-      const data = await api('/api/v1/map/outlines/communes', new URLSearchParams({ bbox: b.map(fixed).join(',') }));
-      if (!data.truncated && map.getSource('communes')) {
-        map.getSource('communes').setData(data);
-        map.getSource('commune-labels').setData(labelPoints(data));
-        communesBox = b;
-        break;
-      }
-    }
-  } catch {
-    // The basemap keeps its département outlines.
-  }
 }
 
 async function withHours(items) {

@@ -10,9 +10,12 @@ const HOVER = ['boolean', ['feature-state', 'hover'], false];
 
 /**
  * The offline basemap: département outlines at every zoom, commune outlines and names from
- * {@link COMMUNES_MIN_ZOOM}. No glyphs URL: labels use the browser's local fonts.
+ * {@link COMMUNES_MIN_ZOOM}. Communes come from the server's vector tiles
+ * (`/tiles/communes/{z}/{x}/{y}.mvt`, zooms 8 to 14, overzoomed beyond), so a move loads only
+ * the tiles it brings into view: layer `communes` holds the outlines as lines, layer
+ * `commune_labels` one point per commune. No glyphs URL: labels use the browser's local fonts.
  * @param {string} origin the server's origin, e.g. `http://localhost:8080`
- * @param {string} attribution credit shown for the outlines
+ * @param {string} attribution credit shown for the outlines (on the département source only)
  */
 export function offlineStyle(origin, attribution) {
   return {
@@ -24,9 +27,13 @@ export function offlineStyle(origin, attribution) {
         data: `${origin}/api/v1/map/outlines/departements`,
         attribution,
       },
-      communes: { type: 'geojson', data: EMPTY },
+      communes: {
+        type: 'vector',
+        tiles: [`${origin}/tiles/communes/{z}/{x}/{y}.mvt`],
+        minzoom: 8,
+        maxzoom: 14,
+      },
       'departement-labels': { type: 'geojson', data: EMPTY },
-      'commune-labels': { type: 'geojson', data: EMPTY },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#dfe9ee' } },
@@ -40,6 +47,7 @@ export function offlineStyle(origin, attribution) {
         id: 'communes-line',
         type: 'line',
         source: 'communes',
+        'source-layer': 'communes',
         minzoom: COMMUNES_MIN_ZOOM,
         paint: { 'line-color': '#b9b3a6', 'line-width': 0.6 },
       },
@@ -52,7 +60,8 @@ export function offlineStyle(origin, attribution) {
       {
         id: 'communes-label',
         type: 'symbol',
-        source: 'commune-labels',
+        source: 'communes',
+        'source-layer': 'commune_labels',
         minzoom: 10,
         layout: {
           'text-field': ['get', 'name'],
@@ -148,21 +157,28 @@ export function spiderLegs(n) {
   });
 }
 
+/** Deepest zoom of the actor tiles: deeper, MapLibre scales the tiles of this zoom. */
+export const ACTOR_TILES_MAX_ZOOM = 16;
+
 /**
- * The sources and layers drawing actors and overlays, in drawing order. `clustered` makes
- * MapLibre cluster the points itself (all points loaded); otherwise the server sends clusters
- * with the same `point_count`. Counts are written in `locale` (see {@link countLabel}); `font`
- * draws them: keep the default (the browser's fonts) unless the basemap has a glyph server.
+ * The sources and layers drawing actors and overlays, in drawing order. `actors` is `true` to
+ * have MapLibre cluster every point itself (all points loaded in a GeoJSON source), or the URL
+ * template (`…/{z}/{x}/{y}.mvt?filters`) of the server's actor tiles, whose clusters carry the
+ * same `point_count`; the layers are the same. Counts are written in `locale` (see
+ * {@link countLabel}); `font` draws them: keep the default (the browser's fonts) unless the
+ * basemap has a glyph server.
  */
-export function overlay(categories, clustered, font = ['sans-serif'], locale = 'fr-FR') {
-  const actors = clustered
-    ? { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 }
-    : { type: 'geojson', data: EMPTY };
+export function overlay(categories, actors, font = ['sans-serif'], locale = 'fr-FR') {
+  const tiled = typeof actors === 'string';
+  const source = tiled
+    ? { type: 'vector', tiles: [actors], minzoom: 0, maxzoom: ACTOR_TILES_MAX_ZOOM }
+    : { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 44, clusterMaxZoom: 14 };
+  const fromActors = tiled ? { source: 'actors', 'source-layer': 'actors' } : { source: 'actors' };
   return {
     sources: {
       territory: { type: 'geojson', data: EMPTY },
       near: { type: 'geojson', data: EMPTY },
-      actors,
+      actors: source,
       selected: { type: 'geojson', data: EMPTY },
       hover: { type: 'geojson', data: EMPTY },
     },
@@ -203,7 +219,7 @@ export function overlay(categories, clustered, font = ['sans-serif'], locale = '
       {
         id: 'clusters',
         type: 'circle',
-        source: 'actors',
+        ...fromActors,
         filter: ['has', 'point_count'],
         paint: {
           'circle-color': '#1f3a5f',
@@ -216,7 +232,7 @@ export function overlay(categories, clustered, font = ['sans-serif'], locale = '
       {
         id: 'cluster-count',
         type: 'symbol',
-        source: 'actors',
+        ...fromActors,
         filter: ['has', 'point_count'],
         layout: {
           'text-field': countLabel(locale),
@@ -229,7 +245,7 @@ export function overlay(categories, clustered, font = ['sans-serif'], locale = '
       {
         id: 'actors',
         type: 'circle',
-        source: 'actors',
+        ...fromActors,
         filter: ['!', ['has', 'point_count']],
         paint: {
           'circle-color': colourExpression(categories),

@@ -472,6 +472,8 @@ pub struct ActorIndex {
     /// Positions in id order (for lookups by id and id-ordered scans).
     by_id: Vec<ActorIdx>,
     tree: PackedTree,
+    /// Web Mercator quadtree with per-cell aggregates, for tiles and view counts.
+    pyramid: super::pyramid::Pyramid,
     member_start: Vec<u32>,
     members: Vec<ActorIdx>,
     category_counts: Vec<usize>,
@@ -555,12 +557,48 @@ impl ActorIndex {
                 category_counts[c] += 1;
             }
         }
-        let tree = PackedTree::build(entries.iter().map(|e| (e_xy(e), item_key(e))));
+        // The quadtree on the other core, while this one builds the tree and the memberships.
+        let (pyramid, (tree, member_start, members)) = std::thread::scope(|scope| {
+            let pyramid = scope.spawn(|| {
+                super::pyramid::Pyramid::build(entries.iter().enumerate().map(|(i, e)| {
+                    (
+                        i as ActorIdx,
+                        [e.location.lon(), e.location.lat()],
+                        item_key(e),
+                    )
+                }))
+            });
+            let rest = Self::tree_and_members(&entries, &by_id, territories);
+            (pyramid.join().unwrap_or_default(), rest)
+        });
         let demo_count = entries.iter().filter(|e| e.demo).count();
 
-        // Territory membership: for each territory, its actors in id order (CSR layout).
+        Self {
+            entries,
+            names,
+            folded,
+            hours,
+            schedules,
+            by_id,
+            tree,
+            pyramid,
+            member_start,
+            members,
+            category_counts,
+            demo_count,
+            changed_at,
+        }
+    }
+
+    /// The packed tree, and for each territory its actors in id order (CSR layout).
+    fn tree_and_members(
+        entries: &[ActorEntry],
+        by_id: &[ActorIdx],
+        territories: &Territories,
+    ) -> (PackedTree, Vec<u32>, Vec<ActorIdx>) {
+        let tree = PackedTree::build(entries.iter().map(|e| (e_xy(e), item_key(e))));
         let mut counts = vec![0_u32; territories.len() + 1];
-        for e in &entries {
+        for e in entries {
             if e.commune != NO_COMMUNE {
                 for t in territories.chain(e.commune) {
                     counts[t as usize] += 1;
@@ -575,7 +613,7 @@ impl ActorIndex {
         }
         let mut fill = member_start.clone();
         let mut members = vec![0; acc as usize];
-        for &i in &by_id {
+        for &i in by_id {
             let e = &entries[i as usize];
             if e.commune != NO_COMMUNE {
                 for t in territories.chain(e.commune) {
@@ -584,20 +622,7 @@ impl ActorIndex {
                 }
             }
         }
-        Self {
-            entries,
-            names,
-            folded,
-            hours,
-            schedules,
-            by_id,
-            tree,
-            member_start,
-            members,
-            category_counts,
-            demo_count,
-            changed_at,
-        }
+        (tree, member_start, members)
     }
 
     /// The entries of the actors at `slot` positions of `facts`, communes resolved.
@@ -730,8 +755,9 @@ impl ActorIndex {
             && f.open_at.is_none_or(|at| self.is_open(idx, &at))
     }
 
-    /// The part of a filter the tree prunes with.
-    fn key_filter(f: &ActorFilter) -> KeyFilter {
+    /// The part of a filter the tree prunes with: exact on an actor's own [`ItemKey`].
+    #[must_use]
+    pub fn key_filter(f: &ActorFilter) -> KeyFilter {
         KeyFilter {
             any_category: f.categories.map(|c| c.0),
             any_family: f.families.map(|s| u16::from(s.0)),
@@ -774,6 +800,7 @@ impl ActorIndex {
             + self.folded.heap_bytes()
             + (self.by_id.capacity() + self.hours.capacity()) * size_of::<u32>()
             + self.tree.heap_bytes()
+            + self.pyramid.heap_bytes()
             + (self.member_start.capacity() + self.members.capacity()) * size_of::<u32>()
             + self.category_counts.capacity() * size_of::<usize>()
     }
@@ -951,6 +978,93 @@ impl ActorIndex {
     #[must_use]
     pub fn territory_size(&self, territory: TerritoryIdx) -> usize {
         self.members_of(territory).len()
+    }
+
+    /// The Web Mercator quadtree of the actors (tiles, view counts).
+    #[must_use]
+    pub fn pyramid(&self) -> &super::pyramid::Pyramid {
+        &self.pyramid
+    }
+
+    /// The filter keys of an actor.
+    #[must_use]
+    pub fn key(&self, idx: ActorIdx) -> ItemKey {
+        item_key(&self.entries[idx as usize])
+    }
+
+    /// Whether a filter has a part its keys do not decide (territories, text, opening hours),
+    /// which must be checked actor by actor.
+    #[must_use]
+    pub fn has_rest(f: &ActorFilter) -> bool {
+        !f.territories.is_empty() || f.text.is_some() || f.open_at.is_some()
+    }
+
+    /// For each key of the [`pyramid`](Self::pyramid), its class under `f`:
+    /// [`super::pyramid::OUT`] when the key part of `f` leaves it out, `class_of(key)` otherwise.
+    #[must_use]
+    pub fn classes(&self, f: &ActorFilter, class_of: impl Fn(ItemKey) -> u8) -> Vec<u8> {
+        let keys = Self::key_filter(f);
+        self.pyramid
+            .keys()
+            .iter()
+            .map(|&k| {
+                if keys.admits(k) {
+                    class_of(k)
+                } else {
+                    super::pyramid::OUT
+                }
+            })
+            .collect()
+    }
+
+    /// Whether an actor passes the part of `f` its keys do not decide (see [`Self::has_rest`]).
+    #[must_use]
+    pub fn passes_rest_of(&self, idx: ActorIdx, f: &ActorFilter, t: &Territories) -> bool {
+        self.passes_rest(idx, f, t)
+    }
+
+    /// How many actors of each filter key lie in a box (every actor without one) and pass
+    /// the part of `f` keys do not decide; the key part of `f` is not applied, so that counts
+    /// under any change of category, family, kind or demonstration filter follow from one
+    /// answer. Without such a part, read from the quadtree's aggregates at the cost of the
+    /// cells the box touches; otherwise by the actors passing it.
+    #[must_use]
+    pub fn key_histogram(
+        &self,
+        bbox: Option<&Bbox>,
+        f: &ActorFilter,
+        t: &Territories,
+    ) -> Vec<(ItemKey, u32)> {
+        let counts: Vec<(ItemKey, u32)> = if Self::has_rest(f) {
+            let rest = ActorFilter {
+                territories: f.territories.clone(),
+                text: f.text.clone(),
+                open_at: f.open_at,
+                ..ActorFilter::default()
+            };
+            let idxs = match bbox {
+                Some(b) => self.in_bbox(b, &rest, t),
+                None => self.filtered(&rest, t),
+            };
+            let mut by_key: std::collections::HashMap<ItemKey, u32> =
+                std::collections::HashMap::new();
+            for i in idxs {
+                *by_key.entry(self.key(i)).or_default() += 1;
+            }
+            by_key.into_iter().collect()
+        } else {
+            let inside =
+                |i: ActorIdx| bbox.is_none_or(|b| b.contains(self.entries[i as usize].location));
+            let bounds = bbox.map(|b| [b.west, b.south, b.east, b.north]);
+            self.pyramid
+                .key_counts(bounds, &inside)
+                .into_iter()
+                .zip(self.pyramid.keys())
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, k)| (*k, n))
+                .collect()
+        };
+        counts
     }
 
     /// Every actor passing the filter, in id order (no spatial constraint).

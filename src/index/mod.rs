@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod outlines;
 pub mod packed;
 pub mod pip;
+pub mod pyramid;
 pub mod territories;
 pub mod text;
 

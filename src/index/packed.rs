@@ -26,7 +26,7 @@ pub mod attr {
 }
 
 /// What the tree knows of an item besides its position: filter keys.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ItemKey {
     /// Category bitmask (`CategorySet`).
     pub categories: u64,

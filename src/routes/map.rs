@@ -10,9 +10,10 @@ use crate::config::Settings;
 use crate::domain::actor::Kind;
 use crate::domain::{ActorId, Bbox, CategorySet, Family, InputError, Status, TerritoryKind};
 use crate::index::Snapshot;
-use crate::index::actors::{ActorFilter, ActorIdx};
+use crate::index::actors::{ActorFilter, ActorIdx, ActorIndex};
 use crate::index::cluster;
 use crate::index::outlines;
+use crate::index::packed::{ItemKey, KeyFilter};
 use crate::index::territories::TerritoryIdx;
 use crate::startup::AppState;
 use crate::store::Store;
@@ -23,9 +24,9 @@ use serde::Deserialize;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
-/// Above this many matching actors, `/map/points` sends none and the map asks for
-/// server-side clusters of its view instead.
-pub const POINTS_LIMIT: usize = 20_000;
+/// Above this many matching actors, `/map/points` sends none and the map reads the actor
+/// tiles (`/tiles/actors/…`) instead.
+pub const POINTS_LIMIT: usize = 8_000;
 /// Most actors whose opening hours one request may ask for.
 pub const HOURS_LIMIT: usize = 200;
 /// Most commune outlines in one answer.
@@ -51,13 +52,18 @@ pub struct MapState {
     /// The self-hosted basemap (`basemap_pmtiles`), whose style `basemap_style` then names.
     pub basemap: Option<Arc<crate::basemap::Basemap>>,
     outlines: OnceLock<Arc<Outlines>>,
+    /// Encoded commune outline tiles (see [`super::outline_tiles`]).
+    pub(crate) commune_tiles: super::outline_tiles::CommuneTiles,
+    /// Encoded actor tiles (see [`super::tiles`]).
+    pub actor_tiles: super::tiles::ActorTiles,
 }
 
-struct Outlines {
+/// Département outlines and an index of commune boxes, built once per process.
+pub(crate) struct Outlines {
     /// Simplified département outlines as a GeoJSON FeatureCollection.
     departements: Vec<u8>,
     /// Boxes of the communes that have a polygon.
-    communes: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
+    pub(crate) communes: RTree<GeomWithData<Rectangle<[f64; 2]>, TerritoryIdx>>,
 }
 
 impl std::fmt::Debug for Outlines {
@@ -83,11 +89,13 @@ impl MapState {
             geocoder_url: settings.geocoder_url.clone(),
             report_email: settings.report_email.clone(),
             outlines: OnceLock::new(),
+            commune_tiles: super::outline_tiles::CommuneTiles::new(),
+            actor_tiles: super::tiles::ActorTiles::default(),
         }
     }
 
     /// Outlines, computed on first use off the async threads.
-    async fn outlines(state: &web::Data<AppState>) -> Result<Arc<Outlines>, ApiError> {
+    pub(crate) async fn outlines(state: &web::Data<AppState>) -> Result<Arc<Outlines>, ApiError> {
         if let Some(o) = state.map.outlines.get() {
             return Ok(Arc::clone(o));
         }
@@ -279,6 +287,29 @@ pub async fn points(
         return Ok(r);
     }
     let filter = q.filter(&snap)?;
+    // Too many to send: counted from the quadtree's aggregates, without listing them.
+    if !ActorIndex::has_rest(&filter) {
+        let keys = ActorIndex::key_filter(&filter);
+        let matched: u64 = snap
+            .actors
+            .key_histogram(None, &filter, &snap.territories)
+            .iter()
+            .filter(|(k, _)| keys.admits(*k))
+            .map(|(_, n)| u64::from(*n))
+            .sum();
+        if matched > POINTS_LIMIT as u64 {
+            let body = format!(
+                r#"{{"numberMatched":{matched},"limit":{POINTS_LIMIT},"truncated":true,"fields":["id","lon","lat","category","flags"],"points":[]}}"#
+            );
+            return Ok(respond::ok(
+                &req,
+                "application/json",
+                body.into_bytes(),
+                Cache::Short,
+                Some(&etag),
+            ));
+        }
+    }
     let idxs = snap.actors.filtered(&filter, &snap.territories);
     let roots = roots(&snap);
     let truncated = idxs.len() > POINTS_LIMIT;
@@ -411,13 +442,6 @@ pub async fn clusters(
     Ok(respond::ok(&req, GEOJSON, body, Cache::Short, Some(&etag)))
 }
 
-fn in_view(snap: &Snapshot, bbox: Option<&Bbox>, f: &ActorFilter) -> Vec<ActorIdx> {
-    match bbox {
-        Some(b) => snap.actors.in_bbox(b, f, &snap.territories),
-        None => snap.actors.filtered(f, &snap.territories),
-    }
-}
-
 /// `GET /api/v1/map/facets?bbox=`: counts of the matching actors of a view per category
 /// (each actor once in a category and its ancestors), family and kind. Each facet ignores its
 /// own filter, so the counts say what choosing another value would show.
@@ -436,70 +460,77 @@ pub async fn facets(
         None => None,
     };
     let filter = q.filter.filter(&snap)?;
-    let all = in_view(&snap, bbox.as_ref(), &filter);
-    let demo = all.iter().filter(|&&i| snap.actors.entry(i).demo).count();
+    let histogram = snap
+        .actors
+        .key_histogram(bbox.as_ref(), &filter, &snap.territories);
+    let body = facet_counts(&snap, &filter, &histogram);
+    Ok(json(&req, &body, Cache::Short, Some(&etag)))
+}
 
-    let defs = snap.catalog.defs();
-    let mut by_set: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-    let no_category = ActorFilter {
-        categories: None,
-        ..filter.clone()
-    };
-    for i in in_view(&snap, bbox.as_ref(), &no_category) {
-        *by_set.entry(snap.actors.entry(i).categories.0).or_default() += 1;
-    }
-    let mut categories = serde_json::Map::new();
-    for (pos, def) in defs.iter().enumerate() {
-        let tree = snap.catalog.subtree(pos);
-        let n: usize = by_set
+/// The facets of a view from how many of its actors have each filter key (see
+/// [`crate::index::actors::ActorIndex::key_histogram`]): the key part of the filter is applied
+/// here, each facet without its own part.
+pub fn facet_counts(
+    snap: &Snapshot,
+    filter: &ActorFilter,
+    histogram: &[(ItemKey, u32)],
+) -> serde_json::Value {
+    use crate::index::packed::attr;
+    let keys = ActorIndex::key_filter(filter);
+    let sum = |keep: &dyn Fn(&ItemKey) -> bool| -> u64 {
+        histogram
             .iter()
-            .filter(|(set, _)| tree.intersects(CategorySet(**set)))
-            .map(|(_, n)| n)
-            .sum();
+            .filter(|(k, _)| keep(k))
+            .map(|(_, n)| u64::from(*n))
+            .sum()
+    };
+    let matched = sum(&|k| keys.admits(*k));
+    let demo = sum(&|k| keys.admits(*k) && k.attrs & attr::NOT_DEMO == 0);
+
+    let no_category = KeyFilter {
+        any_category: None,
+        ..keys
+    };
+    let mut categories = serde_json::Map::new();
+    for (pos, def) in snap.catalog.defs().iter().enumerate() {
+        let tree = snap.catalog.subtree(pos).0;
+        let n = sum(&|k| no_category.admits(*k) && k.categories & tree != 0);
         categories.insert(def.slug.clone(), n.into());
     }
 
-    let mut families = serde_json::Map::new();
-    let no_family = ActorFilter {
-        families: None,
-        ..filter.clone()
+    let no_family = KeyFilter {
+        any_family: None,
+        ..keys
     };
-    let mut fam_counts = vec![0_usize; Family::ALL.len()];
-    for i in in_view(&snap, bbox.as_ref(), &no_family) {
-        let f = snap.actors.entry(i).family;
-        if let Some(p) = Family::ALL.iter().position(|x| *x == f) {
-            fam_counts[p] += 1;
-        }
-    }
-    for (f, n) in Family::ALL.iter().zip(fam_counts) {
+    let mut families = serde_json::Map::new();
+    for f in Family::ALL {
+        let bit = u16::from(crate::domain::FamilySet::of(*f).0);
+        let n = sum(&|k| no_family.admits(*k) && k.attrs & bit != 0);
         families.insert(f.as_str().to_owned(), n.into());
     }
 
-    let mut kinds = serde_json::Map::new();
-    let no_kind = ActorFilter {
-        kinds: crate::domain::KindSet::default(),
-        ..filter.clone()
+    let kind_bits = |set: crate::domain::KindSet| u16::from(set.0) << attr::KIND_SHIFT;
+    let no_kind = KeyFilter {
+        all_attrs: keys.all_attrs & !kind_bits(crate::domain::KindSet(u8::MAX)),
+        ..keys
     };
-    let kind_view = in_view(&snap, bbox.as_ref(), &no_kind);
+    let wanted_kinds = kind_bits(filter.kinds);
+    let mut kinds = serde_json::Map::new();
     for k in Kind::ALL {
-        let n = kind_view
-            .iter()
-            .filter(|&&i| {
-                let e = snap.actors.entry(i);
-                e.kinds.has(*k) && e.kinds.contains_all(filter.kinds)
-            })
-            .count();
+        let bit = kind_bits(crate::domain::KindSet::of(*k));
+        let n = sum(&|key| {
+            no_kind.admits(*key) && key.attrs & bit != 0 && key.attrs & wanted_kinds == wanted_kinds
+        });
         kinds.insert(k.as_str().to_owned(), n.into());
     }
 
-    let body = serde_json::json!({
-        "numberMatched": all.len(),
+    serde_json::json!({
+        "numberMatched": matched,
         "demo": demo,
         "categories": categories,
         "families": families,
         "kinds": kinds,
-    });
-    Ok(json(&req, &body, Cache::Short, Some(&etag)))
+    })
 }
 
 /// Parameters of `hours`.

@@ -15,11 +15,13 @@ pub mod health;
 pub mod limit;
 pub mod map;
 pub mod oembed;
+pub mod outline_tiles;
 pub mod params;
 pub mod policy;
 pub mod problem;
 pub mod respond;
 pub mod territories;
+pub mod tiles;
 
 use actix_web::web;
 
@@ -44,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/health", web::get().to(health::health))
         .route("/oembed", web::get().to(oembed::oembed))
         .configure(basemap::configure)
+        .configure(tiles::configure)
+        .configure(outline_tiles::configure)
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(docs::openapi))

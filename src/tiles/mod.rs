@@ -2,7 +2,9 @@
 //! bounded cache of encoded tiles. Shared by the actor tiles, the commune outline tiles, the
 //! sample basemap and the PMTiles export.
 
+pub mod actors;
 pub mod cache;
+pub mod export;
 pub mod mvt;
 
 use crate::domain::error::InputError;

@@ -17,5 +17,7 @@ mod export;
 mod http;
 mod map;
 mod openapi;
+mod outline_tiles;
 mod seed;
 mod territories;
+mod tiles;

@@ -352,7 +352,7 @@ async fn the_map_configuration_defaults_to_the_offline_style_without_report_link
         c["basemap_style"].is_null() && c["report_email"].is_null(),
         "{c}"
     );
-    assert_eq!(c["points_limit"], 20_000);
+    assert_eq!(c["points_limit"], 8_000);
     assert!(count(&c["total_actors"]) > 5_000);
     // The store's real places are the published ones less the demonstration data.
     let real = get(&svc, "/api/v1/actors?limit=1&demo=exclude")

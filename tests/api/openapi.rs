@@ -4,7 +4,7 @@ use crate::helpers::{Backend, get, post_json, spawn_app};
 use serde_json::{Value, json};
 
 /// Every route the server registers (`routes::configure`), as `METHOD path-template`.
-const ROUTES: [&str; 39] = [
+const ROUTES: [&str; 41] = [
     "get /health",
     "get /oembed",
     "get /api/v1/openapi.json",
@@ -31,6 +31,8 @@ const ROUTES: [&str; 39] = [
     "get /api/v1/map/outlines/departements",
     "get /api/v1/map/outlines/communes",
     "get /api/v1/map/outlines/{kind}/{code}",
+    "get /tiles/communes/{z}/{x}/{y}.mvt",
+    "get /tiles/actors/{z}/{x}/{y}.mvt",
     "post /api/v1/contributions",
     "get /api/v1/admin/session",
     "get /api/v1/admin/actors",
@@ -144,7 +146,7 @@ async fn documented_error_statuses_are_the_ones_the_server_uses(store: Backend) 
     let app = spawn_app(store).await;
     let svc = app.service().await;
     let doc = get(&svc, "/api/v1/openapi.json").await.json();
-    let cases: [(&str, &str, u16); 7] = [
+    let cases: [(&str, &str, u16); 9] = [
         (
             "/api/v1/territories/{kind}/{code}/coverage",
             "/api/v1/territories/departement/44/coverage?distance=1",
@@ -168,6 +170,16 @@ async fn documented_error_statuses_are_the_ones_the_server_uses(store: Backend) 
         ("/api/v1/actors", "/api/v1/actors?limit=100000", 400),
         ("/api/v1/locate", "/api/v1/locate?lon=-30&lat=45", 404),
         ("/api/v1/actors/{id}", "/api/v1/actors/0", 404),
+        (
+            "/tiles/communes/{z}/{x}/{y}.mvt",
+            "/tiles/communes/7/63/44.mvt",
+            404,
+        ),
+        (
+            "/tiles/communes/{z}/{x}/{y}.mvt",
+            "/tiles/communes/12/4096/0.mvt",
+            400,
+        ),
     ];
     for (path, uri, status) in cases {
         let r = get(&svc, uri).await;

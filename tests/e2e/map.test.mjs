@@ -551,7 +551,7 @@ test('on a 360 × 740 phone the header is one row with a menu, and the sheet has
   await page.context().close();
 });
 
-test('with more actors than the page loads at once, the server clusters the view; a remote basemap is used, or replaced when it fails', async () => {
+test('with more actors than the page loads at once, the map reads the actor tiles; a remote basemap is used, or replaced when it fails', async () => {
   const big = await startServer({
     ANCRAGE_DEMO_ACTORS: '25000',
     // Unreachable from the tests (every request off the test server is blocked).
@@ -559,7 +559,7 @@ test('with more actors than the page loads at once, the server clusters the view
   });
   try {
     const page = await newPage(browser, big, { viewport: DESKTOP });
-    const clusterRequest = page.waitForRequest((r) => r.url().includes('/api/v1/map/clusters?'), { timeout: 60_000 });
+    const clusterRequest = page.waitForRequest((r) => r.url().includes('/tiles/actors/'), { timeout: 60_000 });
     await page.goto(`${big.url}/`);
     await ready(page);
     await clusterRequest;
@@ -591,7 +591,7 @@ test('with more actors than the page loads at once, the server clusters the view
     const asked = [];
     const record = (r) => {
       const u = new URL(r.url());
-      if (/^\/api\/v1\/(map\/(clusters|facets|points)|actors)$/.test(u.pathname)) asked.push(u.pathname + u.search);
+      if (/^\/api\/v1\/(map\/(clusters|facets|points)|actors)$|^\/tiles\//.test(u.pathname)) asked.push(u.pathname + u.search);
     };
     page.on('request', record);
     await page.evaluate(() => window.ancrage.map.jumpTo({ center: [2.4, 46.6], zoom: 5 }));
@@ -896,7 +896,7 @@ test('cluster counts are written in the page language and follow a switch of lan
   await page.context().close();
 });
 
-test('with server clusters, actors of one point are one cluster that spreads them and counts are localised', async () => {
+test('with actor tiles, actors of one point are one cluster that spreads them and counts are localised', async () => {
   const big = await startServer({ ANCRAGE_DEMO_ACTORS: '25000' });
   try {
     const coorace = await actorNamed(big.url, 'COORACE');

@@ -619,3 +619,59 @@ fn open_now_follows_opening_hours_in_each_place_s_time_zone() {
         .collect();
     assert_eq!(open, [6]);
 }
+
+#[test]
+fn key_histograms_of_a_box_give_the_counts_of_a_brute_force_scan_for_every_filter() {
+    let w = world(20_000, 16);
+    let mut rng = Rng::new(17);
+    for round in 0..300 {
+        let zone = ZONES[round % ZONES.len()];
+        // Corners on actors half the time, so that actors lie on the edges.
+        let (a, b) = if round % 2 == 0 {
+            (
+                w.rows[rng.below(w.rows.len())].location,
+                w.rows[rng.below(w.rows.len())].location,
+            )
+        } else {
+            (point_in(zone, &mut rng), point_in(zone, &mut rng))
+        };
+        let bbox = Bbox::new(
+            "bbox",
+            a.lon().min(b.lon()),
+            a.lat().min(b.lat()),
+            a.lon().max(b.lon()),
+            a.lat().max(b.lat()),
+        )
+        .expect("ordered");
+        let f = random_filter(&w, &mut rng);
+        let boxed = (round % 5 != 0).then_some(&bbox);
+        let histogram = w.index.key_histogram(boxed, &f, &w.territories);
+        let keys = ActorIndex::key_filter(&f);
+        let got: u64 = histogram
+            .iter()
+            .filter(|(k, _)| keys.admits(*k))
+            .map(|(_, n)| u64::from(*n))
+            .sum();
+        let want = (0..w.index.len() as u32)
+            .filter(|&i| {
+                boxed.is_none_or(|b| b.contains(w.index.entry(i).location))
+                    && w.index.matches(i, &f, &w.territories)
+            })
+            .count() as u64;
+        assert_eq!(got, want, "round {round}: {bbox:?} {f:?}");
+        // Without the key part, the histogram counts every actor passing the rest.
+        let total: u64 = histogram.iter().map(|(_, n)| u64::from(*n)).sum();
+        let rest = ActorFilter {
+            territories: f.territories.clone(),
+            text: f.text.clone(),
+            ..ActorFilter::default()
+        };
+        let want_total = (0..w.index.len() as u32)
+            .filter(|&i| {
+                boxed.is_none_or(|b| b.contains(w.index.entry(i).location))
+                    && w.index.matches(i, &rest, &w.territories)
+            })
+            .count() as u64;
+        assert_eq!(total, want_total, "round {round}");
+    }
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import assert from 'node:assert/strict';
-import { offlineStyle, overlay, colourExpression, pointsToFeatures, labelPoints } from '../../../frontend/js/style.mjs';
+import { offlineStyle, overlay, colourExpression, pointsToFeatures, labelPoints, ACTOR_TILES_MAX_ZOOM } from '../../../frontend/js/style.mjs';
 
 const categories = [
   { slug: 'alimentation', parent: null, colour: '#2e7d32' },
@@ -21,20 +21,43 @@ test('the offline style reads only the server, and no glyphs or sprites', () => 
   for (const l of style.layers) if (l.source) assert.ok(style.sources[l.source], l.id);
 });
 
+test('the offline style draws communes from the server\'s vector tiles, not from GeoJSON', () => {
+  const style = offlineStyle('http://127.0.0.1:9', 'IGN');
+  assert.deepEqual(style.sources.communes, {
+    type: 'vector',
+    tiles: ['http://127.0.0.1:9/tiles/communes/{z}/{x}/{y}.mvt'],
+    minzoom: 8,
+    maxzoom: 14,
+  });
+  assert.equal(style.sources['commune-labels'], undefined, 'no GeoJSON labels to fill');
+  const layer = (id) => style.layers.find((l) => l.id === id);
+  assert.equal(layer('communes-line').source, 'communes');
+  assert.equal(layer('communes-line')['source-layer'], 'communes');
+  assert.equal(layer('communes-label').source, 'communes');
+  assert.equal(layer('communes-label')['source-layer'], 'commune_labels');
+  for (const l of style.layers) {
+    if (style.sources[l.source]?.type === 'vector') assert.ok(l['source-layer'], `${l.id} names its tile layer`);
+  }
+});
+
 test('markers are coloured by top-level category', () => {
   assert.deepEqual(colourExpression(categories), ['match', ['get', 'category'], 'alimentation', '#2e7d32', 'reemploi', '#795548', '#555555']);
 });
 
-test('the overlay clusters client-side or shows server clusters with the same layers', () => {
+test('the overlay clusters client-side or reads the actor tiles with the same layers', () => {
+  const url = 'http://127.0.0.1:9/tiles/actors/{z}/{x}/{y}.mvt?category=alimentation';
   const local = overlay(categories, true);
-  const server = overlay(categories, false);
+  const tiled = overlay(categories, url);
   assert.equal(local.sources.actors.cluster, true);
-  assert.equal(server.sources.actors.cluster, undefined);
+  assert.deepEqual(tiled.sources.actors, { type: 'vector', tiles: [url], minzoom: 0, maxzoom: ACTOR_TILES_MAX_ZOOM });
+  assert.equal(ACTOR_TILES_MAX_ZOOM, 16);
   assert.deepEqual(
     local.layers.map((l) => l.id),
-    server.layers.map((l) => l.id),
+    tiled.layers.map((l) => l.id),
   );
   for (const l of local.layers) assert.ok(local.sources[l.source], l.id);
+  // Layers of the tiles read their one layer; the others have none.
+  for (const l of tiled.layers) assert.equal(l['source-layer'], l.source === 'actors' ? 'actors' : undefined, l.id);
 });
 
 test('compact points become GeoJSON features', () => {
@@ -61,9 +84,9 @@ test('outline features give one label point each', () => {
 });
 
 test('the offline style with the overlay is a valid MapLibre style', () => {
-  for (const clustered of [true, false]) {
+  for (const actors of [true, 'http://127.0.0.1:9/tiles/actors/{z}/{x}/{y}.mvt?']) {
     const style = offlineStyle('http://127.0.0.1:9', 'IGN');
-    const o = overlay(categories, clustered);
+    const o = overlay(categories, actors);
     const merged = { ...style, sources: { ...style.sources, ...o.sources }, layers: [...style.layers, ...o.layers] };
     assert.deepEqual(validateStyleMin(merged).map((e) => e.message), []);
   }
