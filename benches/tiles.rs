@@ -12,9 +12,10 @@
 
 mod common;
 
+use ancrage::domain::TerritoryKind;
 use ancrage::domain::{Bbox, CategorySet, FamilySet, KindSet, LonLat};
 use ancrage::index::SnapshotHandle;
-use ancrage::index::actors::ActorFilter;
+use ancrage::index::actors::{ActorFilter, ActorRows, CommuneCode, OpenAt};
 use ancrage::index::cluster;
 use ancrage::index::pyramid::Pyramid;
 use ancrage::seed::demo::Rng;
@@ -73,9 +74,9 @@ fn main() {
         )
         .expect("territories"),
     );
-    let rows = common::demo_rows(&catalog, &territories, common::actor_count());
+    let rows = rows_with_hours(&catalog, &territories, common::actor_count());
     let t = Instant::now();
-    let handle = SnapshotHandle::new(Arc::clone(&catalog), Arc::clone(&territories), rows.into());
+    let handle = SnapshotHandle::new(Arc::clone(&catalog), Arc::clone(&territories), rows);
     let index_time = t.elapsed();
     let snap = handle.load();
     let ix = &snap.actors;
@@ -129,6 +130,25 @@ fn main() {
                         .parse_filter("category", "reemploi,culture-loisirs")
                         .expect("slugs"),
                 ),
+                ..ActorFilter::default()
+            },
+        ),
+        (
+            "open=now (Tuesday 10:30, checked actor by actor)",
+            ActorFilter {
+                // 2026-12-01 09:30 UTC: a Tuesday morning in metropolitan France.
+                open_at: Some(OpenAt::at(1_796_117_400)),
+                ..ActorFilter::default()
+            },
+        ),
+        (
+            "region=52 (an embed's lock, checked actor by actor)",
+            ActorFilter {
+                territories: vec![
+                    territories
+                        .find(TerritoryKind::Region, "52")
+                        .expect("Pays de la Loire"),
+                ],
                 ..ActorFilter::default()
             },
         ),
@@ -250,7 +270,7 @@ fn main() {
             pct(&mut tiles_c, 0.5),
             pct(&mut facets_c, 0.5),
         );
-        if f.categories.is_none() && f.families.is_none() {
+        if name == &"no filter" {
             ratio = (ft99, ct99, ff99, cf99);
         }
     }
@@ -313,6 +333,32 @@ fn main() {
             tiles.len()
         );
     }
+}
+
+/// Actors generated like the demonstration set, opening hours included.
+fn rows_with_hours(
+    catalog: &ancrage::domain::Catalog,
+    territories: &ancrage::index::territories::Territories,
+    n: usize,
+) -> ActorRows {
+    let mut rows = ActorRows::with_capacity(n);
+    for (i, a) in ancrage::seed::demo::generate(catalog, territories, n, 1)
+        .into_iter()
+        .enumerate()
+    {
+        let facts = ancrage::index::actors::ActorFacts {
+            id: ancrage::domain::ActorId(i as i64 + 1),
+            categories: catalog.parse_assigned("c", &a.categories).expect("known"),
+            family: a.family,
+            kinds: a.kinds,
+            commune: CommuneCode::new(a.commune.as_str()).expect("five characters"),
+            location: a.location,
+            precision: a.precision,
+            demo: a.demo,
+        };
+        rows.push_with_hours(facts, &a.name, a.opening_hours.as_deref());
+    }
+    rows
 }
 
 /// Number of features of an encoded tile.

@@ -766,16 +766,32 @@ impl ActorIndex {
         }
     }
 
-    /// The part of a filter the tree does not check: territories, text and opening hours.
-    fn passes_rest(&self, idx: ActorIdx, f: &ActorFilter, territories: &Territories) -> bool {
-        let e = &self.entries[idx as usize];
-        f.territories
-            .iter()
-            .all(|&t| e.commune != NO_COMMUNE && territories.commune_in(e.commune, t))
-            && f.text
-                .as_ref()
-                .is_none_or(|t| self.folded_name(idx).contains(t.as_str()))
-            && f.open_at.is_none_or(|at| self.is_open(idx, &at))
+    /// The part of `f` its keys do not decide (territories, text, opening hours), prepared
+    /// for checking many actors: opening hours are evaluated once per distinct schedule and
+    /// time zone, not once per actor.
+    #[must_use]
+    pub fn rest_check<'a>(
+        &'a self,
+        f: &'a ActorFilter,
+        territories: &'a Territories,
+    ) -> RestCheck<'a> {
+        let open = f.open_at.map(|at| {
+            let per_zone = self.schedules.len().max(1);
+            let mut table = vec![false; per_zone * Zone::ALL.len()];
+            for (zone, clock) in at.clocks.iter().enumerate() {
+                for (i, s) in self.schedules.iter().enumerate() {
+                    table[zone * per_zone + i] =
+                        s.as_ref().is_some_and(|s| s.is_open(clock.0, clock.1));
+                }
+            }
+            (table, per_zone)
+        });
+        RestCheck {
+            index: self,
+            filter: f,
+            territories,
+            open,
+        }
     }
 
     /// Whether the actor's opening hours say it is open at `at`, in its time zone (unknown
@@ -844,7 +860,7 @@ impl ActorIndex {
     ) -> Vec<(f64, ActorId, ActorIdx)> {
         let u = unit_vector(centre);
         let keys = Self::key_filter(f);
-        let rest = !f.territories.is_empty() || f.text.is_some() || f.open_at.is_some();
+        let rest = Self::has_rest(f).then(|| self.rest_check(f, t));
         let mut found: Vec<(f64, ActorId, ActorIdx)> = Vec::with_capacity(128);
         let boxes = cap_boxes(centre, metres);
         for (b, env) in boxes.iter().enumerate() {
@@ -856,7 +872,7 @@ impl ActorIndex {
                     return;
                 }
                 let d = unit_distance_m(&u, &e.unit);
-                if d <= metres && (!rest || self.passes_rest(idx, f, t)) {
+                if d <= metres && rest.as_ref().is_none_or(|r| r.passes(idx)) {
                     found.push((d, e.id, idx));
                 }
             });
@@ -940,10 +956,12 @@ impl ActorIndex {
     ) -> Vec<ActorIdx> {
         let env = padded(bbox.west, bbox.south, bbox.east, bbox.north);
         let keys = Self::key_filter(f);
-        let rest = !f.territories.is_empty() || f.text.is_some() || f.open_at.is_some();
+        let rest = Self::has_rest(f).then(|| self.rest_check(f, t));
         let mut out = Vec::new();
         self.tree.visit(&env, &keys, &mut |idx| {
-            if keep(self.entries[idx as usize].location) && (!rest || self.passes_rest(idx, f, t)) {
+            if keep(self.entries[idx as usize].location)
+                && rest.as_ref().is_none_or(|r| r.passes(idx))
+            {
                 out.push(idx);
             }
         });
@@ -1017,12 +1035,6 @@ impl ActorIndex {
             .collect()
     }
 
-    /// Whether an actor passes the part of `f` its keys do not decide (see [`Self::has_rest`]).
-    #[must_use]
-    pub fn passes_rest_of(&self, idx: ActorIdx, f: &ActorFilter, t: &Territories) -> bool {
-        self.passes_rest(idx, f, t)
-    }
-
     /// How many actors of each filter key lie in a box (every actor without one) and pass
     /// the part of `f` keys do not decide; the key part of `f` is not applied, so that counts
     /// under any change of category, family, kind or demonstration filter follow from one
@@ -1035,36 +1047,26 @@ impl ActorIndex {
         f: &ActorFilter,
         t: &Territories,
     ) -> Vec<(ItemKey, u32)> {
-        let counts: Vec<(ItemKey, u32)> = if Self::has_rest(f) {
-            let rest = ActorFilter {
-                territories: f.territories.clone(),
-                text: f.text.clone(),
-                open_at: f.open_at,
-                ..ActorFilter::default()
+        let inside =
+            |i: ActorIdx| bbox.is_none_or(|b| b.contains(self.entries[i as usize].location));
+        let bounds = bbox.map(|b| [b.west, b.south, b.east, b.north]);
+        let counts = if Self::has_rest(f) {
+            let check = self.rest_check(f, t);
+            let passes = |i: ActorIdx| check.passes(i);
+            let rest = super::pyramid::Check {
+                passes: &passes,
+                within: check.within(),
             };
-            let idxs = match bbox {
-                Some(b) => self.in_bbox(b, &rest, t),
-                None => self.filtered(&rest, t),
-            };
-            let mut by_key: std::collections::HashMap<ItemKey, u32> =
-                std::collections::HashMap::new();
-            for i in idxs {
-                *by_key.entry(self.key(i)).or_default() += 1;
-            }
-            by_key.into_iter().collect()
+            self.pyramid.key_counts(bounds, &inside, Some(&rest))
         } else {
-            let inside =
-                |i: ActorIdx| bbox.is_none_or(|b| b.contains(self.entries[i as usize].location));
-            let bounds = bbox.map(|b| [b.west, b.south, b.east, b.north]);
-            self.pyramid
-                .key_counts(bounds, &inside)
-                .into_iter()
-                .zip(self.pyramid.keys())
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, k)| (*k, n))
-                .collect()
+            self.pyramid.key_counts(bounds, &inside, None)
         };
         counts
+            .into_iter()
+            .zip(self.pyramid.keys())
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, k)| (*k, n))
+            .collect()
     }
 
     /// Every actor passing the filter, in id order (no spatial constraint).
@@ -1078,6 +1080,95 @@ impl ActorIndex {
             .copied()
             .filter(|&i| self.matches(i, f, t))
             .collect()
+    }
+}
+
+/// The part of a filter its keys do not decide, ready to check actors (see
+/// [`ActorIndex::rest_check`]).
+#[derive(Debug)]
+pub struct RestCheck<'a> {
+    index: &'a ActorIndex,
+    filter: &'a ActorFilter,
+    territories: &'a Territories,
+    /// Whether each schedule is open, per time zone, and the number of schedules.
+    open: Option<(Vec<bool>, usize)>,
+}
+
+impl RestCheck<'_> {
+    /// A box outside which no actor passes, when the filter asks for territories: the box of
+    /// the actors they hold (membership is by commune, so it is read from the actors, not from
+    /// the outlines), `[west, south, east, north]` in degrees.
+    #[must_use]
+    pub fn within(&self) -> Option<[f64; 4]> {
+        let mut out: Option<[f64; 4]> = None;
+        for &t in &self.filter.territories {
+            let mut b = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            for &i in self.index.members_of(t) {
+                let p = self.index.entries[i as usize].location;
+                b = [
+                    b[0].min(p.lon()),
+                    b[1].min(p.lat()),
+                    b[2].max(p.lon()),
+                    b[3].max(p.lat()),
+                ];
+            }
+            if b[0] > b[2] {
+                // No actor: any point will do, as none passes.
+                b = [0.0, 0.0, 0.0, 0.0];
+            }
+            out = Some(match out {
+                None => b,
+                Some(o) => [
+                    o[0].max(b[0]),
+                    o[1].max(b[1]),
+                    o[2].min(b[2]),
+                    o[3].min(b[3]),
+                ],
+            });
+        }
+        // Territories with no actor in common: any point will do.
+        out.map(|o| {
+            if o[0] > o[2] || o[1] > o[3] {
+                [0.0; 4]
+            } else {
+                o
+            }
+        })
+    }
+
+    /// Whether the actor passes.
+    #[must_use]
+    pub fn passes(&self, idx: ActorIdx) -> bool {
+        let ix = self.index;
+        let e = &ix.entries[idx as usize];
+        let f = self.filter;
+        if !f
+            .territories
+            .iter()
+            .all(|&t| e.commune != NO_COMMUNE && self.territories.commune_in(e.commune, t))
+        {
+            return false;
+        }
+        if let Some((table, per_zone)) = &self.open {
+            let h = ix.hours.get(idx as usize).copied().unwrap_or(0);
+            let schedule = (h & ((1 << HOURS_ZONE_SHIFT) - 1)) as usize;
+            let zone = (h >> HOURS_ZONE_SHIFT) as usize;
+            if !table
+                .get(zone * per_zone + schedule)
+                .copied()
+                .unwrap_or(false)
+            {
+                return false;
+            }
+        }
+        f.text
+            .as_ref()
+            .is_none_or(|t| ix.folded_name(idx).contains(t.as_str()))
     }
 }
 

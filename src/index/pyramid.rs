@@ -216,6 +216,57 @@ impl Summary {
     }
 }
 
+/// A check of actors that keys do not decide (territories, text, opening hours), with the
+/// box, when known, outside which no actor passes (a territory's), so that cells outside are
+/// skipped without reading their actors.
+#[derive(Clone, Copy)]
+pub struct Check<'a> {
+    /// Whether an actor passes.
+    pub passes: &'a dyn Fn(ActorIdx) -> bool,
+    /// `[west, south, east, north]`, degrees: no actor outside passes.
+    pub within: Option<[f64; 4]>,
+}
+
+impl std::fmt::Debug for Check<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check")
+            .field("within", &self.within)
+            .finish()
+    }
+}
+
+impl<'a> Check<'a> {
+    /// A check of every actor, anywhere.
+    #[must_use]
+    pub fn new(passes: &'a dyn Fn(ActorIdx) -> bool) -> Self {
+        Self {
+            passes,
+            within: None,
+        }
+    }
+
+    /// The `within` box in integer units, inclusive: `[x0, y0, x1, y1]`.
+    fn world_box(&self) -> Option<[u64; 4]> {
+        self.within.map(|[w, s, e, n]| {
+            let [x0, y0] = world_xy(w, n);
+            let [x1, y1] = world_xy(e, s);
+            [x0, y0, x1, y1].map(u64::from)
+        })
+    }
+}
+
+/// The box of cell `(cx, cy)` at `level` in integer units, inclusive.
+fn cell_box(level: u8, cx: u32, cy: u32) -> [u64; 4] {
+    let size = 32 - u32::from(level);
+    let lo = |v: u32| u64::from(v) << size;
+    let hi = |v: u32| ((u64::from(v) + 1) << size) - 1;
+    [lo(cx), lo(cy), hi(cx), hi(cy)]
+}
+
+fn disjoint(a: [u64; 4], b: [u64; 4]) -> bool {
+    a[2] < b[0] || a[0] > b[2] || a[3] < b[1] || a[1] > b[3]
+}
+
 /// Actors at one position: the position in world units (see [`Summary::mean`]) and each
 /// actor with its class.
 pub type Group = ([f64; 2], Vec<(ActorIdx, u8)>);
@@ -240,6 +291,20 @@ fn spread(v: u32) -> u64 {
     x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
     x = (x | (x << 2)) & 0x3333_3333_3333_3333;
     (x | (x << 1)) & 0x5555_5555_5555_5555
+}
+
+/// Column and row of a Morton code (the inverse of [`morton`] for codes below `2^32`).
+fn unmorton(code: u64) -> (u32, u32) {
+    let squash = |mut v: u64| {
+        v &= 0x5555_5555_5555_5555;
+        v = (v | (v >> 1)) & 0x3333_3333_3333_3333;
+        v = (v | (v >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
+        v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+        v = (v | (v >> 16)) & 0x0000_0000_ffff_ffff;
+        v as u32
+    };
+    (squash(code), squash(code >> 1))
 }
 
 /// Morton code of a cell column and row (x on the even bits).
@@ -448,7 +513,7 @@ impl Pyramid {
         prefix: u64,
         run: Range<usize>,
         classes: &[u8],
-        extra: Option<&dyn Fn(ActorIdx) -> bool>,
+        extra: Option<&Check<'_>>,
     ) -> Summary {
         let mut s = Summary::new();
         let aggs = if extra.is_none() && run.len() > SCAN_MAX {
@@ -481,7 +546,7 @@ impl Pyramid {
             None => {
                 for p in &self.points[run] {
                     let class = classes.get(p.key as usize).copied().unwrap_or(OUT);
-                    if class != OUT && extra.is_none_or(|f| f(p.idx)) {
+                    if class != OUT && extra.is_none_or(|f| (f.passes)(p.idx)) {
                         s.add_point(p, class);
                     }
                 }
@@ -499,11 +564,15 @@ impl Pyramid {
         x: u32,
         y: u32,
         classes: &[u8],
-        extra: Option<&dyn Fn(ActorIdx) -> bool>,
+        extra: Option<&Check<'_>>,
     ) -> Vec<Summary> {
         let z = z.min(MAX_CLUSTER_ZOOM);
-        let tile = self.run(z, morton(x, y), 0..self.points.len());
+        let clip = extra.and_then(Check::world_box);
         let mut out = Vec::new();
+        if clip.is_some_and(|c| disjoint(c, cell_box(z, x, y))) {
+            return out;
+        }
+        let tile = self.run(z, morton(x, y), 0..self.points.len());
         if tile.is_empty() {
             return out;
         }
@@ -520,6 +589,13 @@ impl Pyramid {
                 continue;
             }
             pos = run.end;
+            if let Some(c) = clip {
+                let (cx, cy) = (x << CELL_SHIFT, y << CELL_SHIFT);
+                let (dx, dy) = unmorton(sub);
+                if disjoint(c, cell_box(level, cx + dx, cy + dy)) {
+                    continue;
+                }
+            }
             let s = self.summarise(level, prefix, run, classes, extra);
             if s.count > 0 {
                 out.push(s);
@@ -537,7 +613,7 @@ impl Pyramid {
         x: u32,
         y: u32,
         classes: &[u8],
-        extra: Option<&dyn Fn(ActorIdx) -> bool>,
+        extra: Option<&Check<'_>>,
     ) -> Vec<Group> {
         let run = if z <= 32 {
             self.run(z, morton(x, y), 0..self.points.len())
@@ -548,7 +624,7 @@ impl Pyramid {
         let mut last: Option<(u32, u32)> = None;
         for p in &self.points[run] {
             let class = classes.get(p.key as usize).copied().unwrap_or(OUT);
-            if class == OUT || !extra.is_none_or(|f| f(p.idx)) {
+            if class == OUT || !extra.is_none_or(|f| (f.passes)(p.idx)) {
                 continue;
             }
             match out.last_mut() {
@@ -581,29 +657,48 @@ impl Pyramid {
         out
     }
 
-    /// Counts of actors per key (indices into [`keys`](Self::keys)) inside a box, no filter:
-    /// `bbox` is `[west, south, east, north]` in degrees and `inside` checks one actor exactly
-    /// (edges included), for the cells on the box's edge. `None` counts every actor.
+    /// Counts of actors per key (indices into [`keys`](Self::keys)) inside a box, no key
+    /// filter: `bbox` is `[west, south, east, north]` in degrees and `inside` checks one actor
+    /// exactly (edges included), for the cells on the box's edge; `None` counts every actor.
+    /// With `rest`, only the actors it passes are counted (read one by one, inside its
+    /// `within` box).
     #[must_use]
     pub fn key_counts(
         &self,
         bbox: Option<[f64; 4]>,
         inside: &dyn Fn(ActorIdx) -> bool,
+        rest: Option<&Check<'_>>,
     ) -> Vec<u32> {
         let mut counts = vec![0_u32; self.keys.len()];
-        let Some([w, s, e, n]) = bbox else {
+        if bbox.is_none() && rest.is_none() {
             self.count_all(0, 0, 0..self.points.len(), &mut counts);
             return counts;
-        };
+        }
         // Strictly inside in integer units means inside in degrees (see the module notes).
-        let [x0, y0] = world_xy(w, n);
-        let [x1, y1] = world_xy(e, s);
+        let mut q = match bbox {
+            Some([w, s, e, n]) => {
+                let [x0, y0] = world_xy(w, n);
+                let [x1, y1] = world_xy(e, s);
+                [x0, y0, x1, y1].map(u64::from)
+            }
+            None => [0, 0, u64::from(u32::MAX), u64::from(u32::MAX)],
+        };
+        if let Some(c) = rest.and_then(Check::world_box) {
+            if disjoint(q, c) {
+                return counts;
+            }
+            q = [
+                q[0].max(c[0]),
+                q[1].max(c[1]),
+                q[2].min(c[2]),
+                q[3].min(c[3]),
+            ];
+        }
+        let within_box = |i: ActorIdx| bbox.is_none() || inside(i);
         let q = Query {
-            x0,
-            y0,
-            x1,
-            y1,
-            inside,
+            bounds: q,
+            edge: &within_box,
+            rest: rest.map(|r| r.passes),
         };
         self.count_box(0, 0, 0, 0..self.points.len(), &q, &mut counts);
         counts
@@ -644,27 +739,28 @@ impl Pyramid {
         if run.is_empty() {
             return;
         }
-        let size = 32 - u32::from(level);
-        let lo = |v: u32| u64::from(v) << size;
-        let hi = |v: u32| ((u64::from(v) + 1) << size) - 1;
-        let (ax0, ay0, ax1, ay1) = (lo(cx), lo(cy), hi(cx), hi(cy));
-        let (qx0, qy0, qx1, qy1) = (
-            u64::from(q.x0),
-            u64::from(q.y0),
-            u64::from(q.x1),
-            u64::from(q.y1),
-        );
-        if ax1 < qx0 || ax0 > qx1 || ay1 < qy0 || ay0 > qy1 {
+        let [ax0, ay0, ax1, ay1] = cell_box(level, cx, cy);
+        let [qx0, qy0, qx1, qy1] = q.bounds;
+        if disjoint([ax0, ay0, ax1, ay1], q.bounds) {
             return;
         }
         let prefix = morton(cx, cy);
         if ax0 > qx0 && ax1 < qx1 && ay0 > qy0 && ay1 < qy1 {
-            self.count_all(level, prefix, run, counts);
+            match q.rest {
+                None => self.count_all(level, prefix, run, counts),
+                Some(rest) => {
+                    for p in &self.points[run] {
+                        if rest(p.idx) {
+                            counts[p.key as usize] += 1;
+                        }
+                    }
+                }
+            }
             return;
         }
         if run.len() <= SCAN_MAX || level >= MAX_LEVEL {
             for p in &self.points[run] {
-                if (q.inside)(p.idx) {
+                if (q.edge)(p.idx) && q.rest.is_none_or(|r| r(p.idx)) {
                     counts[p.key as usize] += 1;
                 }
             }
@@ -680,13 +776,12 @@ impl Pyramid {
     }
 }
 
-/// A box in integer units with the exact check of its edge.
+/// A box in integer units (inclusive) with the exact check of its edge, and the check of
+/// what keys do not decide.
 struct Query<'a> {
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
-    inside: &'a dyn Fn(ActorIdx) -> bool,
+    bounds: [u64; 4],
+    edge: &'a dyn Fn(ActorIdx) -> bool,
+    rest: Option<&'a dyn Fn(ActorIdx) -> bool>,
 }
 
 /// Degrees of a point in world units (see [`Summary::mean`]).
@@ -828,11 +923,66 @@ mod tests {
                 .map(|c| c.count)
                 .collect();
             let b: Vec<u32> = p
-                .tile_clusters(z, x, y, &all, Some(&check))
+                .tile_clusters(z, x, y, &all, Some(&Check::new(&check)))
                 .iter()
                 .map(|c| c.count)
                 .collect();
             assert_eq!(a, b, "z{z}");
+        }
+    }
+
+    #[test]
+    fn a_check_s_box_only_skips_cells_where_nothing_passes() {
+        let pts = scatter(12_000);
+        let p = pyramid(&pts);
+        let all = classes(&p, u64::MAX);
+        // Actors of a box around Paris (as a territory lock would be).
+        let b = [2.30, 48.84, 2.40, 48.89];
+        let inside = |i: ActorIdx| {
+            let q = pts[i as usize].0;
+            b[0] <= q[0] && q[0] <= b[2] && b[1] <= q[1] && q[1] <= b[3]
+        };
+        let plain = Check::new(&inside);
+        let boxed = Check {
+            passes: &inside,
+            within: Some(b),
+        };
+        let want = pts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| inside(*i as ActorIdx))
+            .count();
+        assert!(want > 100);
+        for z in [0_u8, 4, 9, 12, 14] {
+            for (x, y) in crate::tiles::tiles_over([2.0, 48.5, 2.7, 49.2], z) {
+                let count = |c: &Check<'_>| -> Vec<u32> {
+                    p.tile_clusters(z, x, y, &all, Some(c))
+                        .iter()
+                        .map(|s| s.count)
+                        .collect()
+                };
+                assert_eq!(count(&plain), count(&boxed), "z{z} {x}/{y}");
+            }
+        }
+        // Counts of a view with the check: each box, and none.
+        for view in [
+            None,
+            Some([2.2, 48.7, 2.35, 48.9]),
+            Some([-5.0, 42.0, 9.0, 51.0]),
+        ] {
+            let inside_view = |i: ActorIdx| {
+                let q = pts[i as usize].0;
+                view.is_none_or(|v: [f64; 4]| {
+                    v[0] <= q[0] && q[0] <= v[2] && v[1] <= q[1] && q[1] <= v[3]
+                })
+            };
+            let want = (0..pts.len() as ActorIdx)
+                .filter(|&i| inside_view(i) && inside(i))
+                .count();
+            for c in [&plain, &boxed] {
+                let got: u32 = p.key_counts(view, &inside_view, Some(c)).iter().sum();
+                assert_eq!(got as usize, want, "{view:?} {c:?}");
+            }
         }
     }
 
@@ -875,7 +1025,7 @@ mod tests {
                 let q = pts[i as usize].0;
                 b[0] <= q[0] && q[0] <= b[2] && b[1] <= q[1] && q[1] <= b[3]
             };
-            let got = p.key_counts(Some(b), &inside);
+            let got = p.key_counts(Some(b), &inside, None);
             let mut want = vec![0_u32; p.keys().len()];
             let ids: HashMap<ItemKey, usize> =
                 p.keys().iter().enumerate().map(|(i, k)| (*k, i)).collect();
@@ -886,7 +1036,7 @@ mod tests {
             }
             assert_eq!(got, want, "{b:?}");
         }
-        let all = p.key_counts(None, &|_| true);
+        let all = p.key_counts(None, &|_| true, None);
         assert_eq!(all.iter().sum::<u32>() as usize, pts.len());
     }
 
@@ -894,7 +1044,7 @@ mod tests {
     fn empty_and_tiny_pyramids_answer() {
         let p = pyramid(&[]);
         assert!(p.tile_clusters(0, 0, 0, &[], None).is_empty());
-        assert!(p.key_counts(None, &|_| true).is_empty());
+        assert!(p.key_counts(None, &|_| true, None).is_empty());
         let one = pyramid(&[(
             [2.0, 48.0],
             ItemKey {

@@ -124,12 +124,13 @@ impl<'a> Painter<'a> {
         }
         let actors = &self.snap.actors;
         let territories = &self.snap.territories;
-        let rest = |i: ActorIdx| actors.passes_rest_of(i, self.filter, territories);
-        let extra: Option<&dyn Fn(ActorIdx) -> bool> = if ActorIndex::has_rest(self.filter) {
-            Some(&rest)
-        } else {
-            None
+        let check = actors.rest_check(self.filter, territories);
+        let passes = |i: ActorIdx| check.passes(i);
+        let rest = pyramid::Check {
+            passes: &passes,
+            within: check.within(),
         };
+        let extra = ActorIndex::has_rest(self.filter).then_some(&rest);
         let p = actors.pyramid();
         let mut layer = LayerBuilder::new(LAYER);
         if t.z <= MAX_CLUSTER_ZOOM {
