@@ -7,8 +7,9 @@
 # (shared with scripts/load.sh); 3. runs wrk (2 threads, 2 connections, then 64) against:
 #   - the tiles of the France view (zoom 5) and of city views (zoom 13, centres of the 2 000
 #     most populous communes), each request with a filter drawn from many combinations of
-#     category, family, kind and demo, so that most are encoded afresh ("cold"), then with no
-#     filter, so that they come from the hot-tile cache ("hot");
+#     category, family, kind and demo and a parameter that makes each address new, so that
+#     every one is encoded afresh ("cold"), then with no filter, so that they come from the
+#     hot-tile cache ("hot");
 #   - /api/v1/map/facets of the France view and of city views, with the same filters;
 # 4. times the former JSON clusters of the France view with curl, for the ratio.
 # Installs wrk from Debian if missing. Figures are latencies as wrk reports them (p50, p99).
@@ -87,7 +88,8 @@ def write(name, body):
         f.write(filters + body)
 tiles = lambda ts: lua_list("{%d,%d,%d}" % t for t in ts)
 for name, ts in [("france", france), ("city", city)]:
-    write(f"tiles-{name}-cold", f"local ts = {tiles(ts)}\nrequest = function()\n  local t = ts[math.random(#ts)]\n  return wrk.format('GET', string.format('/tiles/actors/%d/%d/%d.mvt?%s', t[1], t[2], t[3], filter()), headers)\nend\n")
+    # `fresh` is not a filter: it makes every address new, so no answer comes from the cache.
+    write(f"tiles-{name}-cold", f"local ts = {tiles(ts)}\nrequest = function()\n  local t = ts[math.random(#ts)]\n  return wrk.format('GET', string.format('/tiles/actors/%d/%d/%d.mvt?%s&fresh=%d', t[1], t[2], t[3], filter(), math.random(1000000000)), headers)\nend\n")
     write(f"tiles-{name}-hot", f"local ts = {tiles(ts)}\nrequest = function()\n  local t = ts[math.random(#ts)]\n  return wrk.format('GET', string.format('/tiles/actors/%d/%d/%d.mvt', t[1], t[2], t[3]), headers)\nend\n")
 write("facets-france", "request = function()\n  return wrk.format('GET', '/api/v1/map/facets?bbox=-5.2,41.3,9.6,51.1&' .. filter(), headers)\nend\n")
 write("facets-city", f"local bs = {lua_list(repr(b).replace(chr(39), chr(34)) for b in boxes)}\nrequest = function()\n  return wrk.format('GET', '/api/v1/map/facets?bbox=' .. bs[math.random(#bs)] .. '&' .. filter(), headers)\nend\n")

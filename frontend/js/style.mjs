@@ -2,7 +2,7 @@
 // layers that draw actors, clusters, the selected territory and "Autour de moi" on any basemap.
 // Pure functions returning MapLibre style objects, tested with node.
 
-/** Zoom from which commune outlines are drawn (and fetched for the view). */
+/** Zoom from which commune outlines are drawn (their tiles start one zoom earlier). */
 export const COMMUNES_MIN_ZOOM = 9;
 
 const EMPTY = { type: 'FeatureCollection', features: [] };

@@ -491,10 +491,29 @@ pub fn facet_counts(
         any_category: None,
         ..keys
     };
+    // An actor counts once in each of its categories and their ancestors: the categories
+    // whose subtree holds `c` are `lineage[c]`.
+    let defs = snap.catalog.defs();
+    let lineage: Vec<u64> = (0..defs.len())
+        .map(|c| {
+            (0..defs.len())
+                .filter(|&q| snap.catalog.subtree(q).0 & (1 << c) != 0)
+                .fold(0, |m, q| m | (1 << q))
+        })
+        .collect();
+    let mut per_category = vec![0_u64; defs.len()];
+    for (k, n) in histogram.iter().filter(|(k, _)| no_category.admits(*k)) {
+        let mask = CategorySet(k.categories)
+            .positions()
+            .fold(0, |m, c| m | lineage.get(c).copied().unwrap_or(0));
+        for c in CategorySet(mask).positions() {
+            if let Some(slot) = per_category.get_mut(c) {
+                *slot += u64::from(*n);
+            }
+        }
+    }
     let mut categories = serde_json::Map::new();
-    for (pos, def) in snap.catalog.defs().iter().enumerate() {
-        let tree = snap.catalog.subtree(pos).0;
-        let n = sum(&|k| no_category.admits(*k) && k.categories & tree != 0);
+    for (def, n) in defs.iter().zip(per_category) {
         categories.insert(def.slug.clone(), n.into());
     }
 

@@ -548,6 +548,86 @@ async fn actors_sharing_one_point_stay_a_cluster_whose_box_is_that_point(store: 
     );
 }
 
+/// Every facet count is the number of actors the list finds with that value chosen instead
+/// (a category or family replacing the filter's own, a kind added to the filter's).
+async fn each_facet_equals_the_count_of_the_list_with_that_value_chosen(store: Backend) {
+    let app = spawn_app(store).await;
+    let svc = app.service().await;
+    let count = |q: String| {
+        let svc = &svc;
+        async move {
+            get(svc, &format!("/api/v1/actors?limit=1&{q}"))
+                .await
+                .json()["numberMatched"]
+                .as_u64()
+                .expect("a count")
+        }
+    };
+    for (bbox, filters) in [
+        (
+            Some(NANTES_VIEW),
+            "category=alimentation&family=association",
+        ),
+        (Some("-5.2,41.3,9.6,51.1"), "demo=exclude"),
+        (None, "kind=tiers-lieu"),
+        (
+            Some("-2.6,46.8,-0.9,47.9"),
+            "family=cooperative&category=reemploi,culture-loisirs",
+        ),
+    ] {
+        let view = bbox.map(|b| format!("bbox={b}&")).unwrap_or_default();
+        let facets = get(&svc, &format!("/api/v1/map/facets?{view}{filters}"))
+            .await
+            .json();
+        let without = |name: &str| {
+            filters
+                .split('&')
+                .filter(|p| !p.starts_with(&format!("{name}=")))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert_eq!(
+            facets["numberMatched"].as_u64(),
+            Some(count(format!("{view}{filters}")).await)
+        );
+        for slug in [
+            "alimentation",
+            "epicerie-solidaire",
+            "reemploi",
+            "tiers-lieux",
+            "numerique",
+        ] {
+            let want = count(format!("{view}{}&category={slug}", without("category"))).await;
+            assert_eq!(
+                facets["categories"][slug].as_u64(),
+                Some(want),
+                "{filters} {slug}"
+            );
+        }
+        for family in ["association", "cooperative", "fondation"] {
+            let want = count(format!("{view}{}&family={family}", without("family"))).await;
+            assert_eq!(
+                facets["families"][family].as_u64(),
+                Some(want),
+                "{filters} {family}"
+            );
+        }
+        let kinds = filters
+            .split('&')
+            .find_map(|p| p.strip_prefix("kind="))
+            .map(|k| format!("{k},"))
+            .unwrap_or_default();
+        for kind in ["tiers-lieu", "ptce", "reseau"] {
+            let want = count(format!("{view}{}&kind={kinds}{kind}", without("kind"))).await;
+            assert_eq!(
+                facets["kinds"][kind].as_u64(),
+                Some(want),
+                "{filters} {kind}"
+            );
+        }
+    }
+}
+
 on_both_stores!(
     points_list_every_matching_actor_compactly_and_honour_filters,
     points_reject_an_unknown_category_with_a_problem,
@@ -555,6 +635,7 @@ on_both_stores!(
     clusters_need_a_view_and_a_zoom_in_range,
     facets_count_the_view_and_each_ignores_its_own_filter,
     facets_reject_a_bad_box,
+    each_facet_equals_the_count_of_the_list_with_that_value_chosen,
     hours_are_given_for_published_actors_and_bad_ids_are_refused,
     outlines_draw_every_departement_and_the_communes_of_a_view,
     one_outline_is_simplified_but_keeps_its_box_and_name,
