@@ -202,6 +202,33 @@ impl Catalog {
         self.subtree.get(position).copied().unwrap_or_default()
     }
 
+    /// For each category position, the position of its top-level ancestor.
+    #[must_use]
+    pub fn root_positions(&self) -> Vec<usize> {
+        (0..self.defs.len())
+            .map(|i| {
+                self.roots(CategorySet(1 << i))
+                    .positions()
+                    .next()
+                    .unwrap_or(i)
+            })
+            .collect()
+    }
+
+    /// The top-level category (position) an actor of categories `own` is shown in: that of its
+    /// first category (in catalog order) among those the category filter `wanted` asks for, so a
+    /// marker takes the colour of the filter that shows it; without one, that of its first
+    /// category. `roots` is [`root_positions`](Self::root_positions).
+    #[must_use]
+    pub fn shown_root(roots: &[usize], own: CategorySet, wanted: Option<CategorySet>) -> usize {
+        let matching = wanted
+            .map(|w| CategorySet(own.0 & w.0))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(own);
+        let first = matching.positions().next().unwrap_or(0);
+        roots.get(first).copied().unwrap_or(first)
+    }
+
     /// The top-level ancestor's position of each category of a set (for colours and counts).
     #[must_use]
     pub fn roots(&self, set: CategorySet) -> CategorySet {

@@ -8,7 +8,9 @@ use super::respond::{self, Cache};
 use super::{GEOJSON, geojson};
 use crate::config::Settings;
 use crate::domain::actor::Kind;
-use crate::domain::{ActorId, Bbox, CategorySet, Family, InputError, Status, TerritoryKind};
+use crate::domain::{
+    ActorId, Bbox, Catalog, CategorySet, Family, InputError, Status, TerritoryKind,
+};
 use crate::index::Snapshot;
 use crate::index::actors::{ActorFilter, ActorIdx, ActorIndex};
 use crate::index::cluster;
@@ -236,19 +238,6 @@ pub async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     json(&req, &body, Cache::Short, None)
 }
 
-/// For each category position, the position of its top-level ancestor.
-fn roots(snap: &Snapshot) -> Vec<usize> {
-    (0..snap.catalog.defs().len())
-        .map(|i| {
-            snap.catalog
-                .roots(CategorySet(1 << i))
-                .positions()
-                .next()
-                .unwrap_or(i)
-        })
-        .collect()
-}
-
 /// The top-level category that colours an actor's marker: that of its first category (in
 /// catalog order) among those the category filter asks for, so a marker takes the colour of the
 /// filter that shows it; without a category filter, that of its first category.
@@ -258,13 +247,7 @@ fn colour_root(
     idx: ActorIdx,
     wanted: Option<CategorySet>,
 ) -> usize {
-    let own = snap.actors.entry(idx).categories;
-    let matching = wanted
-        .map(|w| CategorySet(own.0 & w.0))
-        .filter(|s| !s.is_empty())
-        .unwrap_or(own);
-    let first = matching.positions().next().unwrap_or(0);
-    roots.get(first).copied().unwrap_or(first)
+    Catalog::shown_root(roots, snap.actors.entry(idx).categories, wanted)
 }
 
 /// Marker flags: bit 0 demonstration data, bit 1 tiers-lieu.
@@ -311,7 +294,7 @@ pub async fn points(
         }
     }
     let idxs = snap.actors.filtered(&filter, &snap.territories);
-    let roots = roots(&snap);
+    let roots = snap.catalog.root_positions();
     let truncated = idxs.len() > POINTS_LIMIT;
     let mut body = Vec::with_capacity(if truncated {
         128
@@ -396,7 +379,7 @@ pub async fn clusters(
         }),
         zoom.floor(),
     );
-    let roots = roots(&snap);
+    let roots = snap.catalog.root_positions();
     let mut body = Vec::with_capacity(160 * cells.len() + 96);
     let _ = write!(
         body,

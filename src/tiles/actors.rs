@@ -19,8 +19,8 @@
 
 use super::TileId;
 use super::mvt::{self, EXTENT, LayerBuilder};
-use crate::domain::CategorySet;
 use crate::domain::actor::Kind;
+use crate::domain::{Catalog, CategorySet};
 use crate::index::Snapshot;
 use crate::index::actors::{ActorFilter, ActorIdx, ActorIndex};
 use crate::index::pyramid::{self, MAX_CLUSTER_ZOOM, Summary};
@@ -83,24 +83,9 @@ impl<'a> Painter<'a> {
     #[must_use]
     pub fn new(snap: &'a Snapshot, filter: &'a ActorFilter) -> Self {
         let defs = snap.catalog.defs();
-        let roots: Vec<usize> = (0..defs.len())
-            .map(|i| {
-                snap.catalog
-                    .roots(CategorySet(1 << i))
-                    .positions()
-                    .next()
-                    .unwrap_or(i)
-            })
-            .collect();
-        let wanted = filter.categories;
+        let roots = snap.catalog.root_positions();
         let classes = snap.actors.classes(filter, |k| {
-            let own = CategorySet(k.categories);
-            let matching = wanted
-                .map(|w| CategorySet(own.0 & w.0))
-                .filter(|s| !s.is_empty())
-                .unwrap_or(own);
-            let first = matching.positions().next().unwrap_or(0);
-            roots.get(first).copied().unwrap_or(first) as u8
+            Catalog::shown_root(&roots, CategorySet(k.categories), filter.categories) as u8
         });
         Self {
             snap,
